@@ -1,0 +1,64 @@
+// net::HttpServer: a small HTTP/1.1 server on Boost.Beast for the push API and /metrics.
+// One acceptor per event loop (SO_REUSEPORT); a connection stays on its loop; keep-alive; one
+// request at a time per connection. A handler answers through HttpReply, from any thread, once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pkg/net/loop_pool.h"
+
+namespace goim::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path?query as sent
+  std::string path;
+  std::string query;
+  std::string body;
+  std::string remote_ip;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // The first header named name (lower case), or "".
+  const std::string& Header(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Calls back exactly once with the response; may be called from any thread.
+using HttpReply = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest&&, HttpReply)>;
+
+class HttpServer {
+ public:
+  struct Options {
+    size_t max_body = 1 << 20;       // larger bodies get 413
+    int idle_timeout_sec = 60;       // keep-alive idle limit
+  };
+  HttpServer(LoopPool& loops, HttpHandler handler, Options opts);
+  ~HttpServer();
+
+  // Binds addr on every loop; throws on failure. Returns the bound port.
+  uint16_t Listen(const std::string& addr);
+  // Stops accepting (connections in flight finish). Call before the loops stop.
+  void Close();
+  uint16_t port() const { return port_; }
+
+ private:
+  class Acceptor;
+  LoopPool& loops_;
+  HttpHandler handler_;
+  Options opts_;
+  std::vector<std::shared_ptr<Acceptor>> acceptors_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace goim::net

@@ -1,0 +1,153 @@
+#include "pkg/protocol/proto.h"
+
+#include <cstring>
+
+#include "pkg/protocol/binary.h"
+
+namespace goim::protocol {
+
+const char* ErrorName(Error e) {
+  switch (e) {
+    case Error::kOk: return "ok";
+    case Error::kNeedMore: return "need more";
+    case Error::kHeaderLen: return "bad header length";
+    case Error::kPackLenTooLarge: return "pack length too large";
+    case Error::kPackLenTooSmall: return "pack length too small";
+    case Error::kTruncatedHeader: return "truncated header";
+    case Error::kTruncatedBody: return "truncated body";
+    case Error::kWsShort: return "websocket message shorter than a header";
+    case Error::kWsPackLen: return "websocket message shorter than its pack length";
+    case Error::kIo: return "io error";
+  }
+  return "unknown";
+}
+
+Header DecodeHeader(const uint8_t* p) {
+  Header h;
+  h.pack_len = LoadI32(p + kPackOffset);
+  h.header_len = LoadI16(p + kHeaderOffset);
+  h.ver = LoadI16(p + kVerOffset);
+  h.op = LoadI32(p + kOpOffset);
+  h.seq = LoadI32(p + kSeqOffset);
+  return h;
+}
+
+void EncodeHeader(uint8_t* p, int32_t pack_len, int32_t ver, int32_t op, int32_t seq) {
+  StoreI32(p + kPackOffset, pack_len);
+  StoreI16(p + kHeaderOffset, static_cast<int16_t>(kRawHeaderSize));
+  StoreI16(p + kVerOffset, static_cast<int16_t>(ver));
+  StoreI32(p + kOpOffset, op);
+  StoreI32(p + kSeqOffset, seq);
+}
+
+Error CheckHeader(const Header& h, int32_t max_pack) {
+  if (h.header_len != kRawHeaderSize) return Error::kHeaderLen;
+  if (h.pack_len > max_pack) return Error::kPackLenTooLarge;
+  if (h.pack_len < kRawHeaderSize) return Error::kPackLenTooSmall;
+  return Error::kOk;
+}
+
+namespace {
+
+void Fill(Proto* p, const Header& h, const uint8_t* body, size_t body_len) {
+  p->ver = h.ver;
+  p->op = h.op;
+  p->seq = h.seq;
+  p->body.assign(reinterpret_cast<const char*>(body), body_len);
+}
+
+Error FromStatus(bufio::Status s, Error truncated) {
+  switch (s) {
+    case bufio::Status::kNeedMore: return Error::kNeedMore;
+    case bufio::Status::kEof: return truncated;
+    default: return Error::kIo;
+  }
+}
+
+}  // namespace
+
+Error ReadTcp(bufio::Reader& r, Proto* p, int32_t max_pack) {
+  const uint8_t* head;
+  bufio::Status s = r.Peek(kRawHeaderSize, &head);
+  if (s != bufio::Status::kOk) return FromStatus(s, Error::kTruncatedHeader);
+  Header h = DecodeHeader(head);
+  if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
+  const uint8_t* frame;
+  s = r.Peek(static_cast<size_t>(h.pack_len), &frame);
+  if (s != bufio::Status::kOk) return FromStatus(s, Error::kTruncatedBody);
+  Fill(p, h, frame + kRawHeaderSize, static_cast<size_t>(h.pack_len - kRawHeaderSize));
+  r.Discard(static_cast<size_t>(h.pack_len));
+  return Error::kOk;
+}
+
+Error DecodeFrame(std::span<const uint8_t> in, Proto* p, size_t* used, int32_t max_pack) {
+  if (in.size() < static_cast<size_t>(kRawHeaderSize)) return Error::kTruncatedHeader;
+  Header h = DecodeHeader(in.data());
+  if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
+  if (in.size() < static_cast<size_t>(h.pack_len)) return Error::kTruncatedBody;
+  Fill(p, h, in.data() + kRawHeaderSize, static_cast<size_t>(h.pack_len - kRawHeaderSize));
+  *used = static_cast<size_t>(h.pack_len);
+  return Error::kOk;
+}
+
+Error ReadWebsocket(std::span<const uint8_t> msg, Proto* p, int32_t max_pack) {
+  if (msg.size() < static_cast<size_t>(kRawHeaderSize)) return Error::kWsShort;
+  Header h = DecodeHeader(msg.data());
+  if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
+  // goim slices buf[16:packLen] without checking it against the message length.
+  if (static_cast<size_t>(h.pack_len) > msg.size()) return Error::kWsPackLen;
+  Fill(p, h, msg.data() + kRawHeaderSize, static_cast<size_t>(h.pack_len - kRawHeaderSize));
+  return Error::kOk;
+}
+
+namespace {
+
+bufio::Status WriteFrame(bufio::Writer& w, const Proto& p) {
+  uint8_t* head;
+  if (auto s = w.Peek(kRawHeaderSize, &head); s != bufio::Status::kOk) return s;
+  EncodeHeader(head, kRawHeaderSize + static_cast<int32_t>(p.body.size()), p.ver, p.op, p.seq);
+  if (p.body.empty()) return bufio::Status::kOk;
+  return w.Write(p.body.data(), p.body.size());
+}
+
+bufio::Status WriteHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+  uint8_t* head;
+  if (auto s = w.Peek(kRawHeaderSize + kHeartSize, &head); s != bufio::Status::kOk) return s;
+  EncodeHeader(head, kRawHeaderSize + kHeartSize, p.ver, kOpHeartbeatReply, p.seq);
+  StoreI32(head + kHeartOffset, online);
+  return bufio::Status::kOk;
+}
+
+}  // namespace
+
+bufio::Status WriteTcp(bufio::Writer& w, const Proto& p) {
+  if (p.op == kOpRaw) return w.WriteRaw(p.body.data(), p.body.size());
+  return WriteFrame(w, p);
+}
+
+bufio::Status WriteTcpHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+  return WriteHeart(w, p, online);
+}
+
+bufio::Status WriteWebsocket(bufio::Writer& w, const Proto& p) { return WriteFrame(w, p); }
+
+bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+  return WriteHeart(w, p, online);
+}
+
+void AppendFrame(std::string* out, int32_t ver, int32_t op, int32_t seq, std::string_view body) {
+  size_t at = out->size();
+  out->resize(at + kRawHeaderSize);
+  EncodeHeader(reinterpret_cast<uint8_t*>(out->data() + at),
+               kRawHeaderSize + static_cast<int32_t>(body.size()), ver, op, seq);
+  out->append(body);
+}
+
+std::string EncodeFrame(const Proto& p) {
+  std::string out;
+  out.reserve(kRawHeaderSize + p.body.size());
+  AppendFrame(&out, p.ver, p.op, p.seq, p.body);
+  return out;
+}
+
+}  // namespace goim::protocol

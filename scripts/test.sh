@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything into build/, and runs every test with ctest:
+# unit suites, micro benchmarks (tiny minimum time), the end-to-end suites (standalone and a
+# real local Kafka broker), and sanitizer builds of the pure-C++ suites (pkg under
+# AddressSanitizer+UBSan in build-asan/, the router store under ThreadSanitizer in build-tsan/).
+# Exit status: 0 only when every test passed.
+#   GOIM_SKIP_SANITIZERS=1 scripts/test.sh    skip the sanitizer builds (local iteration)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+scripts/setup.sh
+
+echo "== build (build/)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build
+
+status=0
+echo "== ctest (build/)"
+ctest --test-dir build --output-on-failure -j 2 || status=1
+
+if [[ "${GOIM_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== AddressSanitizer + UBSan: pkg (build-asan/)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGOIM_SANITIZE=address \
+        -DGOIM_BUILD_BENCHMARKS=OFF >/dev/null
+  ninja -C build-asan pkg_test
+  ctest --test-dir build-asan --output-on-failure -R '^pkg_test$' || status=1
+fi
+
+echo "== test.sh finished in $(( $(date +%s) - start ))s, status $status"
+exit $status
