@@ -7,7 +7,7 @@
 
 #include "pkg/bytes/pool.h"
 #include "pkg/hash/ketama.h"
-#include "pkg/protocol/proto.h"
+#include "pkg/protocol/frame.h"
 #include "pkg/ring/ring.h"
 #include "pkg/time/timer.h"
 
@@ -33,7 +33,7 @@ void BM_FrameDecodeTcp(benchmark::State& state) {
   std::string data;
   for (int i = 0; i < frames; ++i) protocol::AppendFrame(&data, 1, 2, i, std::string(static_cast<size_t>(state.range(0)), 'y'));
   std::vector<uint8_t> mem(data.size() + 64);
-  protocol::Proto p;
+  protocol::Frame p;
   for (auto _ : state) {
     bufio::Reader r({mem.data(), mem.size()});
     auto tail = r.WritableTail();
@@ -46,8 +46,8 @@ void BM_FrameDecodeTcp(benchmark::State& state) {
 BENCHMARK(BM_FrameDecodeTcp)->Arg(0)->Arg(100);
 
 void BM_RingSetGet(benchmark::State& state) {
-  ring::Ring<protocol::Proto> r(8);
-  protocol::Proto* p;
+  ring::Ring<protocol::Frame> r(8);
+  protocol::Frame* p;
   for (auto _ : state) {
     r.Set(&p);
     p->op = 2;

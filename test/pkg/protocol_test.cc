@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "pkg/protocol/binary.h"
-#include "pkg/protocol/proto.h"
+#include "pkg/protocol/frame.h"
 
 namespace goim::protocol {
 namespace {
 
-std::string Frame(int32_t pack, int16_t header, int16_t ver, int32_t op, int32_t seq, std::string body) {
+std::string RawFrame(int32_t pack, int16_t header, int16_t ver, int32_t op, int32_t seq, std::string body) {
   std::string s(16, '\0');
   auto* p = reinterpret_cast<uint8_t*>(s.data());
   StoreI32(p, pack);
@@ -51,7 +51,7 @@ TEST(Protocol, OpCodesAreGoimV2) {
 }
 
 TEST(Protocol, EncodeIsBigEndianGoimLayout) {
-  Proto p{1, kOpAuth, 7, "{}"};
+  Frame p{1, kOpAuth, 7, "{}"};
   std::string f = EncodeFrame(p);
   const std::string want("\x00\x00\x00\x12\x00\x10\x00\x01\x00\x00\x00\x07\x00\x00\x00\x07{}", 18);
   EXPECT_EQ(f, want);
@@ -60,7 +60,7 @@ TEST(Protocol, EncodeIsBigEndianGoimLayout) {
 TEST(Protocol, TcpRoundTripThroughReader) {
   std::string data = EncodeFrame({1, 2, 3, ""}) + EncodeFrame({1, 1000, 9, "hello"});
   Fed fed(data);
-  Proto p;
+  Frame p;
   ASSERT_EQ(ReadTcp(fed.r, &p), Error::kOk);
   EXPECT_EQ(p.op, 2);
   EXPECT_EQ(p.seq, 3);
@@ -76,7 +76,7 @@ TEST(Protocol, TcpRoundTripThroughReader) {
 TEST(Protocol, PartialFrameIsNeedMoreAndConsumesNothing) {
   std::string f = EncodeFrame({1, 4, 1, "abcdef"});
   Fed fed(f.substr(0, 10));
-  Proto p;
+  Frame p;
   EXPECT_EQ(ReadTcp(fed.r, &p), Error::kNeedMore);
   Fed fed2(f.substr(0, 18));
   EXPECT_EQ(ReadTcp(fed2.r, &p), Error::kNeedMore);
@@ -84,31 +84,31 @@ TEST(Protocol, PartialFrameIsNeedMoreAndConsumesNothing) {
 }
 
 TEST(Protocol, BadHeaderLen) {
-  Fed fed(Frame(20, 12, 1, 2, 0, "abcd"));
-  Proto p;
+  Fed fed(RawFrame(20, 12, 1, 2, 0, "abcd"));
+  Frame p;
   EXPECT_EQ(ReadTcp(fed.r, &p), Error::kHeaderLen);
 }
 
 TEST(Protocol, PackLenAboveMax) {
-  Fed fed(Frame(4113, 16, 1, 4, 0, ""));
-  Proto p;
+  Fed fed(RawFrame(4113, 16, 1, 4, 0, ""));
+  Frame p;
   EXPECT_EQ(ReadTcp(fed.r, &p), Error::kPackLenTooLarge);
 }
 
 TEST(Protocol, PackLenBelowHeaderOrNegative) {
-  Proto p;
-  Fed small(Frame(15, 16, 1, 4, 0, ""));
+  Frame p;
+  Fed small(RawFrame(15, 16, 1, 4, 0, ""));
   EXPECT_EQ(ReadTcp(small.r, &p), Error::kPackLenTooSmall);
-  Fed neg(Frame(-1, 16, 1, 4, 0, ""));
+  Fed neg(RawFrame(-1, 16, 1, 4, 0, ""));
   EXPECT_EQ(ReadTcp(neg.r, &p), Error::kPackLenTooSmall);
-  Fed min(Frame(INT32_MIN, 16, 1, 4, 0, ""));
+  Fed min(RawFrame(INT32_MIN, 16, 1, 4, 0, ""));
   EXPECT_EQ(ReadTcp(min.r, &p), Error::kPackLenTooSmall);
 }
 
 TEST(Protocol, BodyExactlyAtMaxIsAccepted) {
   std::string body(kMaxBodySize, 'x');
   Fed fed(EncodeFrame({1, 4, 0, body}));
-  Proto p;
+  Frame p;
   ASSERT_EQ(ReadTcp(fed.r, &p), Error::kOk);
   EXPECT_EQ(p.body.size(), 4096u);
   Fed over(EncodeFrame({1, 4, 0, body + "y"}));
@@ -127,10 +127,10 @@ TEST(Protocol, TruncatedInputFromAStreamThatEnds) {
       pos += k;
       return static_cast<ssize_t>(k);
     });
-    Proto p;
+    Frame p;
     EXPECT_EQ(ReadTcp(r, &p), want) << len;
   }
-  Proto p;
+  Frame p;
   size_t used;
   EXPECT_EQ(DecodeFrame(Bytes(f.substr(0, 7)), &p, &used), Error::kTruncatedHeader);
   EXPECT_EQ(DecodeFrame(Bytes(f.substr(0, 17)), &p, &used), Error::kTruncatedBody);
@@ -139,16 +139,16 @@ TEST(Protocol, TruncatedInputFromAStreamThatEnds) {
 }
 
 TEST(Protocol, WebsocketPayloadRules) {
-  Proto p;
+  Frame p;
   EXPECT_EQ(ReadWebsocket(Bytes(std::string(15, '\0')), &p), Error::kWsShort);
   // packLen says 30 but the message holds 20 bytes: goim would slice out of range.
-  EXPECT_EQ(ReadWebsocket(Bytes(Frame(30, 16, 1, 4, 0, "abcd")), &p), Error::kWsPackLen);
-  EXPECT_EQ(ReadWebsocket(Bytes(Frame(20, 15, 1, 4, 0, "abcd")), &p), Error::kHeaderLen);
-  EXPECT_EQ(ReadWebsocket(Bytes(Frame(-5, 16, 1, 4, 0, "")), &p), Error::kPackLenTooSmall);
-  EXPECT_EQ(ReadWebsocket(Bytes(Frame(5000, 16, 1, 4, 0, std::string(4984, 'x'))), &p),
+  EXPECT_EQ(ReadWebsocket(Bytes(RawFrame(30, 16, 1, 4, 0, "abcd")), &p), Error::kWsPackLen);
+  EXPECT_EQ(ReadWebsocket(Bytes(RawFrame(20, 15, 1, 4, 0, "abcd")), &p), Error::kHeaderLen);
+  EXPECT_EQ(ReadWebsocket(Bytes(RawFrame(-5, 16, 1, 4, 0, "")), &p), Error::kPackLenTooSmall);
+  EXPECT_EQ(ReadWebsocket(Bytes(RawFrame(5000, 16, 1, 4, 0, std::string(4984, 'x'))), &p),
             Error::kPackLenTooLarge);
   // Trailing bytes past packLen are ignored, as goim.
-  ASSERT_EQ(ReadWebsocket(Bytes(Frame(20, 16, 1, 7, 5, "abcd") + "zz"), &p), Error::kOk);
+  ASSERT_EQ(ReadWebsocket(Bytes(RawFrame(20, 16, 1, 7, 5, "abcd") + "zz"), &p), Error::kOk);
   EXPECT_EQ(p.op, 7);
   EXPECT_EQ(p.seq, 5);
   EXPECT_EQ(p.body, "abcd");
@@ -157,7 +157,7 @@ TEST(Protocol, WebsocketPayloadRules) {
 TEST(Protocol, HeartbeatReplyCarriesOnlineCount) {
   uint8_t mem[64];
   bufio::Writer w({mem, sizeof(mem)});
-  Proto req{1, kOpHeartbeat, 42, ""};
+  Frame req{1, kOpHeartbeat, 42, ""};
   ASSERT_EQ(WriteTcpHeart(w, req, 1234), bufio::Status::kOk);
   ASSERT_EQ(w.Buffered(), 20u);
   Header h = DecodeHeader(mem);
@@ -170,7 +170,7 @@ TEST(Protocol, HeartbeatReplyCarriesOnlineCount) {
 
 TEST(Protocol, OpRawIsWrittenRawOnTcpAndWrappedOnWebsocket) {
   std::string inner = EncodeFrame({1, 1000, 0, "a"}) + EncodeFrame({1, 1001, 0, "bc"});
-  Proto raw{1, kOpRaw, 0, inner};
+  Frame raw{1, kOpRaw, 0, inner};
   uint8_t mem[256];
   bufio::Writer tcp({mem, sizeof(mem)});
   ASSERT_EQ(WriteTcp(tcp, raw), bufio::Status::kOk);

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pkg/protocol/proto.h"
+#include "pkg/protocol/frame.h"
 #include "pkg/ring/ring.h"
 #include "pkg/time/timer.h"
 
@@ -21,8 +21,8 @@ TEST(Ring, RoundsUpToPowerOfTwoLikeGoim) {
 }
 
 TEST(Ring, FullAndEmptyInOrder) {
-  ring::Ring<protocol::Proto> r(5);
-  protocol::Proto* p;
+  ring::Ring<protocol::Frame> r(5);
+  protocol::Frame* p;
   EXPECT_EQ(r.Get(&p), ring::Error::kEmpty);
   for (int i = 0; i < 8; ++i) {
     ASSERT_EQ(r.Set(&p), ring::Error::kOk);

@@ -1,4 +1,4 @@
-// goim's client frame and its codec. Layout (all big-endian, signed):
+// goim's client frame (goim calls it Proto) and its codec. Layout (all big-endian, signed):
 //   packLen int32 | headerLen int16 (= 16) | ver int16 | op int32 | seq int32 | body
 // packLen = 16 + body length. Client frames carry at most 4096 body bytes; server frames are not
 // limited (room batches grow past it). OpRaw rules per transport:
@@ -29,7 +29,7 @@ inline constexpr int kOpOffset = 8;
 inline constexpr int kSeqOffset = 12;
 inline constexpr int kHeartOffset = 16;
 
-struct Proto {
+struct Frame {
   int32_t ver = 0;
   int32_t op = 0;
   int32_t seq = 0;
@@ -66,24 +66,24 @@ Error CheckHeader(const Header& h, int32_t max_pack = kMaxPackSize);
 
 // One frame from a TCP stream. With a sourceless reader (event loops) answers kNeedMore until the
 // whole frame is buffered and consumes nothing until then.
-Error ReadTcp(bufio::Reader& r, Proto* p, int32_t max_pack = kMaxPackSize);
+Error ReadTcp(bufio::Reader& r, Frame* p, int32_t max_pack = kMaxPackSize);
 // Decodes a frame from a contiguous buffer that holds it whole (the start of a stream buffer).
 // `used` receives the frame length. kTruncated* when `in` ends inside the frame.
-Error DecodeFrame(std::span<const uint8_t> in, Proto* p, size_t* used,
+Error DecodeFrame(std::span<const uint8_t> in, Frame* p, size_t* used,
                   int32_t max_pack = kMaxPackSize);
 // The frame in one WebSocket message payload. Bytes past packLen are ignored (as goim).
-Error ReadWebsocket(std::span<const uint8_t> msg, Proto* p, int32_t max_pack = kMaxPackSize);
+Error ReadWebsocket(std::span<const uint8_t> msg, Frame* p, int32_t max_pack = kMaxPackSize);
 
 // TCP encoding: OpRaw bodies raw, everything else header + body.
-bufio::Status WriteTcp(bufio::Writer& w, const Proto& p);
+bufio::Status WriteTcp(bufio::Writer& w, const Frame& p);
 // Heartbeat reply: header (op 3, ver and seq of p) + int32 online.
-bufio::Status WriteTcpHeart(bufio::Writer& w, const Proto& p, int32_t online);
+bufio::Status WriteTcpHeart(bufio::Writer& w, const Frame& p, int32_t online);
 // WebSocket message payload: header + body (OpRaw is not special-cased, as goim v2).
-bufio::Status WriteWebsocket(bufio::Writer& w, const Proto& p);
-bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Proto& p, int32_t online);
+bufio::Status WriteWebsocket(bufio::Writer& w, const Frame& p);
+bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Frame& p, int32_t online);
 
 // Appends one complete frame (header + body) to out.
 void AppendFrame(std::string* out, int32_t ver, int32_t op, int32_t seq, std::string_view body);
-std::string EncodeFrame(const Proto& p);
+std::string EncodeFrame(const Frame& p);
 
 }  // namespace goim::protocol

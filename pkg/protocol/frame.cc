@@ -1,4 +1,4 @@
-#include "pkg/protocol/proto.h"
+#include "pkg/protocol/frame.h"
 
 #include <cstring>
 
@@ -49,7 +49,7 @@ Error CheckHeader(const Header& h, int32_t max_pack) {
 
 namespace {
 
-void Fill(Proto* p, const Header& h, const uint8_t* body, size_t body_len) {
+void Fill(Frame* p, const Header& h, const uint8_t* body, size_t body_len) {
   p->ver = h.ver;
   p->op = h.op;
   p->seq = h.seq;
@@ -66,7 +66,7 @@ Error FromStatus(bufio::Status s, Error truncated) {
 
 }  // namespace
 
-Error ReadTcp(bufio::Reader& r, Proto* p, int32_t max_pack) {
+Error ReadTcp(bufio::Reader& r, Frame* p, int32_t max_pack) {
   const uint8_t* head;
   bufio::Status s = r.Peek(kRawHeaderSize, &head);
   if (s != bufio::Status::kOk) return FromStatus(s, Error::kTruncatedHeader);
@@ -80,7 +80,7 @@ Error ReadTcp(bufio::Reader& r, Proto* p, int32_t max_pack) {
   return Error::kOk;
 }
 
-Error DecodeFrame(std::span<const uint8_t> in, Proto* p, size_t* used, int32_t max_pack) {
+Error DecodeFrame(std::span<const uint8_t> in, Frame* p, size_t* used, int32_t max_pack) {
   if (in.size() < static_cast<size_t>(kRawHeaderSize)) return Error::kTruncatedHeader;
   Header h = DecodeHeader(in.data());
   if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
@@ -90,7 +90,7 @@ Error DecodeFrame(std::span<const uint8_t> in, Proto* p, size_t* used, int32_t m
   return Error::kOk;
 }
 
-Error ReadWebsocket(std::span<const uint8_t> msg, Proto* p, int32_t max_pack) {
+Error ReadWebsocket(std::span<const uint8_t> msg, Frame* p, int32_t max_pack) {
   if (msg.size() < static_cast<size_t>(kRawHeaderSize)) return Error::kWsShort;
   Header h = DecodeHeader(msg.data());
   if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
@@ -102,7 +102,7 @@ Error ReadWebsocket(std::span<const uint8_t> msg, Proto* p, int32_t max_pack) {
 
 namespace {
 
-bufio::Status WriteFrame(bufio::Writer& w, const Proto& p) {
+bufio::Status WriteFrame(bufio::Writer& w, const Frame& p) {
   uint8_t* head;
   if (auto s = w.Peek(kRawHeaderSize, &head); s != bufio::Status::kOk) return s;
   EncodeHeader(head, kRawHeaderSize + static_cast<int32_t>(p.body.size()), p.ver, p.op, p.seq);
@@ -110,7 +110,7 @@ bufio::Status WriteFrame(bufio::Writer& w, const Proto& p) {
   return w.Write(p.body.data(), p.body.size());
 }
 
-bufio::Status WriteHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+bufio::Status WriteHeart(bufio::Writer& w, const Frame& p, int32_t online) {
   uint8_t* head;
   if (auto s = w.Peek(kRawHeaderSize + kHeartSize, &head); s != bufio::Status::kOk) return s;
   EncodeHeader(head, kRawHeaderSize + kHeartSize, p.ver, kOpHeartbeatReply, p.seq);
@@ -120,18 +120,18 @@ bufio::Status WriteHeart(bufio::Writer& w, const Proto& p, int32_t online) {
 
 }  // namespace
 
-bufio::Status WriteTcp(bufio::Writer& w, const Proto& p) {
+bufio::Status WriteTcp(bufio::Writer& w, const Frame& p) {
   if (p.op == kOpRaw) return w.WriteRaw(p.body.data(), p.body.size());
   return WriteFrame(w, p);
 }
 
-bufio::Status WriteTcpHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+bufio::Status WriteTcpHeart(bufio::Writer& w, const Frame& p, int32_t online) {
   return WriteHeart(w, p, online);
 }
 
-bufio::Status WriteWebsocket(bufio::Writer& w, const Proto& p) { return WriteFrame(w, p); }
+bufio::Status WriteWebsocket(bufio::Writer& w, const Frame& p) { return WriteFrame(w, p); }
 
-bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Proto& p, int32_t online) {
+bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Frame& p, int32_t online) {
   return WriteHeart(w, p, online);
 }
 
@@ -143,7 +143,7 @@ void AppendFrame(std::string* out, int32_t ver, int32_t op, int32_t seq, std::st
   out->append(body);
 }
 
-std::string EncodeFrame(const Proto& p) {
+std::string EncodeFrame(const Frame& p) {
   std::string out;
   out.reserve(kRawHeaderSize + p.body.size());
   AppendFrame(&out, p.ver, p.op, p.seq, p.body);

@@ -1,0 +1,38 @@
+// logic auth: the token a client sends in its op-7 frame.
+//
+// goim's token (default, trusted as goim does): JSON
+//   {"mid":123, "key":"", "room_id":"live://1000", "platform":"web", "accepts":[1000,1001]}
+// Signed tokens (when auth.secret is set; see README): <claims>.<sig> where claims is the
+// base64url (no padding) of that JSON plus "exp" (unix seconds), and sig is the base64url of
+// HMAC-SHA256(secret, claims-part). Unsigned, forged or expired tokens are refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace goim::logic {
+
+struct AuthToken {
+  int64_t mid = 0;
+  std::string key;
+  std::string room_id;
+  std::string platform;
+  std::vector<int32_t> accepts;
+  int64_t exp = 0;  // signed tokens only
+};
+
+// Parses goim's JSON token. Returns "" or an error ("token: ...").
+std::string ParseToken(std::string_view json, AuthToken* out);
+
+// Verifies and parses a token; secret empty = goim behaviour (plain JSON, trusted).
+std::string VerifyToken(std::string_view token, const std::string& secret, int64_t now_unix, AuthToken* out);
+
+// Builds a signed token for claims (a JSON object text); for tools and tests.
+std::string SignToken(std::string_view claims_json, const std::string& secret);
+
+// A random RFC 4122 version-4 UUID (goim: uuid.New() when the token has no key).
+std::string NewUuid();
+
+}  // namespace goim::logic

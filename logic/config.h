@@ -1,0 +1,111 @@
+// logic::Config: configs/logic.yaml. Keys follow goim's logic-example.toml where goim has them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pkg/conf/conf.h"
+#include "pkg/conf/env.h"
+#include "pkg/discovery/discovery.h"
+#include "pkg/queue/kafka.h"
+
+namespace goim::logic {
+
+struct Config {
+  conf::Env env;
+  struct Node {  // what /goim/nodes/weighted hands to clients, and the server-side heartbeat
+    std::string defaultDomain = "conn.goim.io";
+    std::string hostDomain = ".goim.io";
+    conf::Duration heartbeat = std::chrono::minutes(4);
+    int32_t heartbeatMax = 2;
+    int32_t tcpPort = 3101;
+    int32_t wsPort = 3102;
+    int32_t wssPort = 3103;
+    double regionWeight = 1.6;
+    void Bind(conf::Binder& b) {
+      b.Field("defaultDomain", defaultDomain);
+      b.Field("hostDomain", hostDomain);
+      b.Field("heartbeat", heartbeat);
+      b.Field("heartbeatMax", heartbeatMax);
+      b.Field("tcpPort", tcpPort);
+      b.Field("wsPort", wsPort);
+      b.Field("wssPort", wssPort);
+      b.Field("regionWeight", regionWeight);
+    }
+  } node;
+  struct Backoff {
+    int32_t maxDelay = 300;
+    int32_t baseDelay = 3;
+    double factor = 1.8;
+    double jitter = 0.3;
+    void Bind(conf::Binder& b) {
+      b.Field("maxDelay", maxDelay);
+      b.Field("baseDelay", baseDelay);
+      b.Field("factor", factor);
+      b.Field("jitter", jitter);
+    }
+  } backoff;
+  struct RpcServer {
+    std::string addr = ":3119";
+    void Bind(conf::Binder& b) { b.Field("addr", addr); }
+  } rpcServer;
+  struct HttpServer {
+    std::string addr = ":3111";
+    int32_t threads = 1;
+    int32_t maxBodySize = 65536;
+    std::string apiKey;     // when set, /goim/push/* needs it (X-Goim-Key header or api_key=)
+    std::string staticDir;  // when set, GET / and /static/* serve files from here (danmaku page)
+    void Bind(conf::Binder& b) {
+      b.Field("addr", addr);
+      b.Field("threads", threads);
+      b.Field("maxBodySize", maxBodySize);
+      b.Field("apiKey", apiKey);
+      b.Field("staticDir", staticDir);
+    }
+  } httpServer;
+  struct Auth {
+    std::string secret;  // when set, tokens must be signed (see README "Signed tokens")
+    void Bind(conf::Binder& b) { b.Field("secret", secret); }
+  } auth;
+  struct Router {
+    std::map<std::string, std::string> nodes{{"router-1", "127.0.0.1:3129"}};  // name -> address
+    conf::Duration timeout = std::chrono::seconds(1);
+    void Bind(conf::Binder& b) {
+      b.Field("nodes", nodes);
+      b.Field("timeout", timeout);
+    }
+  } router;
+  struct Kafka {
+    std::vector<std::string> brokers{"127.0.0.1:9092"};
+    std::string topic = "goim-push-topic";
+    std::map<std::string, std::string> properties;
+    void Bind(conf::Binder& b) {
+      b.Field("brokers", brokers);
+      b.Field("topic", topic);
+      b.Field("properties", properties);
+    }
+  } kafka;
+  struct Online {
+    conf::Duration tick = std::chrono::seconds(10);  // goim _onlineTick
+    void Bind(conf::Binder& b) { b.Field("tick", tick); }
+  } online;
+  std::vector<discovery::Instance> comets;  // static discovery
+
+  void Bind(conf::Binder& b) {
+    b.Section("env", env);
+    b.Section("node", node);
+    b.Section("backoff", backoff);
+    b.Section("rpcServer", rpcServer);
+    b.Section("httpServer", httpServer);
+    b.Section("auth", auth);
+    b.Section("router", router);
+    b.Section("kafka", kafka);
+    b.Section("online", online);
+    b.List("comets", comets);
+  }
+  std::string Validate() const;
+  queue::KafkaOptions KafkaOptions() const;
+};
+
+}  // namespace goim::logic

@@ -1,0 +1,315 @@
+#include "logic/http_api.h"
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <glog/logging.h>
+
+#include "pkg/json/json.h"
+#include "pkg/metrics/metrics.h"
+#include "pkg/net/url.h"
+
+namespace goim::logic {
+
+std::string Envelope(int code, const std::string& message, const std::string& data_json) {
+  json::Writer w;
+  w.BeginObject().Key("code").Int(code).Key("message").String(message);
+  if (!data_json.empty()) w.Key("data").Raw(data_json);
+  w.EndObject();
+  return w.Take();
+}
+
+namespace {
+
+metrics::Counter* BadRequests() {
+  static metrics::Counter* c = metrics::Registry::Default().NewCounter(
+      "goim_logic_http_bad_request_total", "HTTP API requests refused for bad or missing parameters");
+  return c;
+}
+
+net::HttpResponse Json(int code, const std::string& message, const std::string& data = "", int status = 200) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = Envelope(code, message, data);
+  return r;
+}
+
+// The query of one request: single values, lists, typed parsing with messages that name the
+// parameter.
+class Params {
+ public:
+  explicit Params(const std::string& query) : q_(net::ParseQuery(query, &bad_)) {}
+  const std::string& bad() const { return bad_; }
+
+  const std::string* First(const std::string& name) const {
+    for (const auto& [k, v] : q_) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  }
+  // Every value of a repeated parameter, each also split at commas; empty items dropped.
+  std::vector<std::string> List(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : q_) {
+      if (k != name) continue;
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t comma = v.find(',', start);
+        if (comma == std::string::npos) comma = v.size();
+        if (comma > start) out.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    return out;
+  }
+  template <class I>
+  static bool ParseInt(const std::string& s, I* out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+    return ec == std::errc() && p == s.data() + s.size();
+  }
+  // An integer parameter. required: missing (or 0, as goim's binding:"required") is an error.
+  template <class I>
+  bool Int(const std::string& name, bool required, I* out, std::string* err) const {
+    *out = 0;
+    const std::string* v = First(name);
+    if (!v || v->empty()) {
+      if (required) *err = name + ": required";
+      return !required;
+    }
+    if (!ParseInt(*v, out)) {
+      *err = name + ": '" + *v + "' is not a valid " + (sizeof(I) == 4 ? "int32" : "int64");
+      return false;
+    }
+    if (required && *out == 0) {
+      *err = name + ": required (must not be 0)";
+      return false;
+    }
+    return true;
+  }
+  bool String(const std::string& name, std::string* out, std::string* err) const {
+    const std::string* v = First(name);
+    if (!v || v->empty()) {
+      *err = name + ": required";
+      return false;
+    }
+    *out = *v;
+    return true;
+  }
+
+ private:
+  std::string bad_;
+  net::QueryParams q_;
+};
+
+const char* ContentType(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    size_t n = std::strlen(ext);
+    return path.size() >= n && path.compare(path.size() - n, n, ext) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".png")) return "image/png";
+  if (ends(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
+  const std::string& path = req.path;
+  auto method_is = [&](const char* m) {
+    if (req.method == m) return true;
+    BadRequests()->Inc();
+    reply(Json(kRequestErr, "method " + req.method + " not allowed on " + path + ", use " + m, "", 405));
+    return false;
+  };
+  if (path.rfind("/goim/push/", 0) == 0) {
+    if (method_is("POST")) Push(std::move(req), std::move(reply));
+  } else if (path == "/goim/online/top" || path == "/goim/online/room" || path == "/goim/online/total") {
+    if (method_is("GET")) Online(req, std::move(reply));
+  } else if (path == "/goim/nodes/weighted") {
+    if (method_is("GET")) NodesWeighted(req, std::move(reply));
+  } else if (path == "/goim/nodes/instances") {
+    if (method_is("GET")) NodesInstances(std::move(reply));
+  } else if (path == "/metrics") {
+    net::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics::Registry::Default().Render();
+    reply(std::move(r));
+  } else if (!core_.config().httpServer.staticDir.empty() && req.method == "GET" && path.rfind("/goim/", 0) != 0) {
+    Static(req, std::move(reply));
+  } else {
+    net::HttpResponse r;
+    r.status = 404;
+    r.content_type = "text/plain";
+    r.body = "404 page not found";
+    reply(std::move(r));
+  }
+}
+
+void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
+  const auto& cfg = core_.config().httpServer;
+  Params p(req.query);
+  if (!cfg.apiKey.empty()) {
+    const std::string& bearer = req.Header("authorization");
+    const std::string* q = p.First("api_key");
+    bool ok = req.Header("x-goim-key") == cfg.apiKey || bearer == "Bearer " + cfg.apiKey || (q && *q == cfg.apiKey);
+    if (!ok) {
+      BadRequests()->Inc();
+      return reply(Json(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", "", 401));
+    }
+  }
+  auto bad = [&](const std::string& msg) {
+    BadRequests()->Inc();
+    LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << req.path << " ip=" << req.remote_ip << " error(" << msg << ")";
+    reply(Json(kRequestErr, msg));
+  };
+  if (!p.bad().empty()) return bad("malformed query parameter '" + p.bad() + "'");
+  if (req.body.size() > static_cast<size_t>(cfg.maxBodySize)) {
+    return bad("body: " + std::to_string(req.body.size()) + " bytes is over the limit of " +
+               std::to_string(cfg.maxBodySize));
+  }
+  auto respond = [reply](Result r) { reply(Json(r.code, r.message)); };
+  std::string err;
+  int32_t op = 0;
+  const std::string& kind = req.path;
+  if (kind == "/goim/push/keys") {
+    if (!p.Int("operation", false, &op, &err)) return bad(err);
+    std::vector<std::string> keys = p.List("keys");
+    if (keys.empty()) return bad("keys: required");
+    return core_.PushKeys(op, std::move(keys), std::move(req.body), respond);
+  }
+  if (kind == "/goim/push/mids") {
+    if (!p.Int("operation", false, &op, &err)) return bad(err);
+    std::vector<int64_t> mids;
+    for (const auto& s : p.List("mids")) {
+      int64_t m;
+      if (!Params::ParseInt(s, &m)) return bad("mids: '" + s + "' is not a valid int64");
+      mids.push_back(m);
+    }
+    if (mids.empty()) return bad("mids: required");
+    return core_.PushMids(op, std::move(mids), std::move(req.body), respond);
+  }
+  if (kind == "/goim/push/room") {
+    std::string type, room;
+    if (!p.Int("operation", true, &op, &err) || !p.String("type", &type, &err) || !p.String("room", &room, &err))
+      return bad(err);
+    return core_.PushRoom(op, type, room, std::move(req.body), respond);
+  }
+  if (kind == "/goim/push/all") {
+    int32_t speed = 0;
+    if (!p.Int("operation", true, &op, &err) || !p.Int("speed", false, &speed, &err)) return bad(err);
+    if (speed < 0) return bad("speed: must be >= 0");
+    return core_.PushAll(op, speed, std::move(req.body), respond);
+  }
+  net::HttpResponse r;
+  r.status = 404;
+  r.content_type = "text/plain";
+  r.body = "404 page not found";
+  reply(std::move(r));
+}
+
+void HttpApi::Online(const net::HttpRequest& req, net::HttpReply reply) {
+  Params p(req.query);
+  std::string err;
+  auto bad = [&](const std::string& msg) {
+    BadRequests()->Inc();
+    reply(Json(kRequestErr, msg));
+  };
+  json::Writer w;
+  if (req.path == "/goim/online/total") {
+    auto [ips, conns] = core_.OnlineTotal();
+    w.BeginObject().Key("ip_count").Int(ips).Key("conn_count").Int(conns).EndObject();
+    return reply(Json(kOk, "", w.str()));
+  }
+  std::string type;
+  if (!p.String("type", &type, &err)) return bad(err);
+  if (req.path == "/goim/online/top") {
+    int32_t limit = 0;
+    if (!p.Int("limit", true, &limit, &err)) return bad(err);
+    if (limit < 0) return bad("limit: must be > 0");
+    w.BeginArray();
+    for (const auto& rc : core_.OnlineTop(type, limit)) {
+      w.BeginObject().Key("room_id").String(rc.room_id).Key("count").Int(rc.count).EndObject();
+    }
+    w.EndArray();
+    return reply(Json(kOk, "", w.str()));
+  }
+  std::vector<std::string> rooms = p.List("rooms");
+  if (rooms.empty()) return bad("rooms: required");
+  w.BeginObject();
+  for (const auto& [room, n] : core_.OnlineRoom(type, rooms)) w.Key(room).Int(n);
+  w.EndObject();
+  reply(Json(kOk, "", w.str()));
+}
+
+void HttpApi::NodesWeighted(const net::HttpRequest& req, net::HttpReply reply) {
+  Params p(req.query);
+  const std::string* platform = p.First("platform");
+  goim::logic::NodesReply n = core_.Nodes(platform ? *platform : "", req.remote_ip);
+  json::Writer w;
+  w.BeginObject();
+  w.Key("domain").String(n.domain());
+  w.Key("tcp_port").Int(n.tcp_port()).Key("ws_port").Int(n.ws_port()).Key("wss_port").Int(n.wss_port());
+  w.Key("heartbeat").Int(n.heartbeat()).Key("heartbeat_max").Int(n.heartbeat_max());
+  w.Key("nodes").BeginArray();
+  for (const auto& node : n.nodes()) w.String(node);
+  w.EndArray();
+  w.Key("backoff").BeginObject();
+  w.Key("max_delay").Int(n.backoff().max_delay()).Key("base_delay").Int(n.backoff().base_delay());
+  w.Key("factor").Double(n.backoff().factor()).Key("jitter").Double(n.backoff().jitter());
+  w.EndObject().EndObject();
+  reply(Json(kOk, "", w.str()));
+}
+
+void HttpApi::NodesInstances(net::HttpReply reply) {
+  json::Writer w;
+  w.BeginArray();
+  const auto& env = core_.config().env;
+  for (const auto& [in, online] : core_.Instances()) {
+    w.BeginObject();
+    w.Key("region").String(in.region).Key("zone").String(in.zone).Key("env").String(env.deployEnv);
+    w.Key("appid").String("goim.comet").Key("hostname").String(in.hostname);
+    w.Key("addrs").BeginArray().String("grpc://" + in.grpc).EndArray();
+    w.Key("version").String("").Key("latest_timestamp").Int(online.updated() * 1000000000LL);
+    std::string addrs;
+    for (const auto& a : in.addrs) addrs += (addrs.empty() ? "" : ",") + a;
+    w.Key("metadata").BeginObject();
+    w.Key("addrs").String(addrs).Key("conn_count").String(std::to_string(online.conn_count()));
+    w.Key("ip_count").String(std::to_string(online.ip_count()));
+    w.Key("offline").String(in.offline ? "true" : "false").Key("weight").String(std::to_string(in.weight));
+    w.EndObject().EndObject();
+  }
+  w.EndArray();
+  reply(Json(kOk, "", w.str()));
+}
+
+void HttpApi::Static(const net::HttpRequest& req, net::HttpReply reply) {
+  std::string rel = req.path == "/" ? "/index.html" : req.path;
+  net::HttpResponse r;
+  if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos) {
+    r.status = 400;
+    r.content_type = "text/plain";
+    r.body = "bad path";
+    return reply(std::move(r));
+  }
+  std::ifstream in(core_.config().httpServer.staticDir + rel, std::ios::binary);
+  if (!in) {
+    r.status = 404;
+    r.content_type = "text/plain";
+    r.body = "404 page not found";
+    return reply(std::move(r));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.content_type = ContentType(rel);
+  r.body = ss.str();
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  reply(std::move(r));
+}
+
+}  // namespace goim::logic

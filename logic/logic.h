@@ -1,0 +1,110 @@
+// logic::LogicCore: the stateless core behind logic's gRPC service and HTTP API. Authenticates
+// connections and writes their router mappings, turns pushes into goim PushMsg queue messages
+// (acknowledged only once the queue accepted them), aggregates online counts reported by the
+// comets, and picks comets for clients. Completion callbacks may run on any thread. [thread-safe]
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/logic.pb.h"
+#include "logic/balancer.h"
+#include "logic/config.h"
+#include "logic/router_client.h"
+#include "pkg/queue/queue.h"
+
+namespace goim::logic {
+
+// goim's result codes.
+inline constexpr int kOk = 0;
+inline constexpr int kRequestErr = -400;
+inline constexpr int kServerErr = -500;
+
+struct Result {
+  int code = kOk;
+  std::string message;
+  bool ok() const { return code == kOk; }
+};
+using ResultFn = std::function<void(Result)>;
+
+// Receives messages clients send with ops logic does not handle itself (goim: Receive just logs).
+using Receiver = std::function<void(int64_t mid, const goim::protocol::Proto& p)>;
+
+struct RoomCount {
+  std::string room_id;
+  int32_t count = 0;
+};
+
+class LogicCore {
+ public:
+  LogicCore(const Config& cfg, queue::Producer* producer, std::unique_ptr<RouterClient> router);
+  ~LogicCore();
+
+  // Starts the online aggregation ticker.
+  void Start();
+  void Stop();
+
+  void Connect(const std::string& server, const std::string& cookie, const std::string& token,
+               std::function<void(Result, goim::logic::ConnectReply)> done);
+  void Disconnect(int64_t mid, const std::string& key, const std::string& server,
+                  std::function<void(Result, bool has)> done);
+  void Heartbeat(int64_t mid, const std::string& key, const std::string& server, ResultFn done);
+  void RenewOnline(const goim::logic::OnlineReq& req,
+                   std::function<void(Result, std::map<std::string, int32_t>)> done);
+  void Receive(int64_t mid, const goim::protocol::Proto& p);
+  goim::logic::NodesReply Nodes(const std::string& platform, const std::string& client_ip);
+
+  void PushKeys(int32_t op, std::vector<std::string> keys, std::string msg, ResultFn done);
+  void PushMids(int32_t op, std::vector<int64_t> mids, std::string msg, ResultFn done);
+  void PushRoom(int32_t op, const std::string& type, const std::string& room, std::string msg, ResultFn done);
+  void PushAll(int32_t op, int32_t speed, std::string msg, ResultFn done);
+
+  // Rooms whose key starts with type, by count, descending, at most limit.
+  std::vector<RoomCount> OnlineTop(const std::string& type, int limit) const;
+  // Counts of type://room for each room (0 when unknown).
+  std::map<std::string, int32_t> OnlineRoom(const std::string& type, const std::vector<std::string>& rooms) const;
+  // {ip_count, conn_count} over the comets that reported recently.
+  std::pair<int64_t, int64_t> OnlineTotal() const;
+  // The configured comets with their latest connection counts.
+  std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> Instances() const;
+
+  // Pulls every router node's comet reports now (the ticker does this every online.tick).
+  void RefreshOnline(std::function<void()> done = nullptr);
+  void SetReceiver(Receiver r) { receiver_ = std::move(r); }
+  const Config& config() const { return cfg_; }
+  RouterClient& router() { return *router_; }
+
+ private:
+  void Produce(const goim::logic::PushMsg& m, const std::string& key, ResultFn done);
+  // Groups sessions by comet and produces one PUSH message per comet.
+  void PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions, size_t asked,
+                    const char* what, std::string msg, ResultFn done);
+  void ApplyReport(const goim::router::ServerOnline& s);  // caller holds mu_
+  void OnlineLoop();
+
+  Config cfg_;
+  queue::Producer* producer_;
+  std::unique_ptr<RouterClient> router_;
+  Balancer balancer_;
+  Receiver receiver_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, goim::router::ServerOnline> servers_;  // fresh comet reports
+  std::map<std::string, int32_t> rooms_;                        // room -> cluster-wide count
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+  std::thread ticker_;
+};
+
+}  // namespace goim::logic

@@ -1,0 +1,189 @@
+#include "logic/router_client.h"
+
+#include <atomic>
+#include <mutex>
+
+#include <grpcpp/create_channel.h>
+
+namespace goim::logic {
+
+namespace {
+
+std::vector<std::string> Names(const std::map<std::string, std::string>& nodes) {
+  std::vector<std::string> out;
+  for (const auto& [name, addr] : nodes) out.push_back(name);
+  return out;
+}
+
+// Waits for n parallel calls, keeps the first error and whatever the calls collect, then calls
+// done once.
+template <class T>
+struct Join {
+  std::mutex mu;
+  int pending;
+  std::string error;
+  T result{};
+  std::function<void(const std::string&, T)> done;
+  Join(int n, std::function<void(const std::string&, T)> d) : pending(n), done(std::move(d)) {}
+  // Runs f(result) under the lock, records err, and finishes when it was the last call.
+  template <class F>
+  static void One(const std::shared_ptr<Join>& j, const std::string& err, F&& f) {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(j->mu);
+      if (!err.empty() && j->error.empty()) j->error = err;
+      if (err.empty()) f(j->result);
+      last = --j->pending == 0;
+    }
+    if (last) j->done(j->error, std::move(j->result));
+  }
+};
+
+template <class Req, class Reply>
+struct Call {
+  grpc::ClientContext ctx;
+  Req req;
+  Reply reply;
+};
+
+}  // namespace
+
+RouterClient::RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout)
+    : ring_(Names(nodes)), timeout_(timeout) {
+  for (const auto& [name, addr] : nodes) {
+    auto n = std::make_unique<Node>();
+    n->name = name;
+    n->addr = addr;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    n->stub = router::Router::NewStub(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+    nodes_.push_back(std::move(n));
+  }
+}
+
+RouterClient::~RouterClient() = default;
+
+RouterClient::Node& RouterClient::NodeNamed(const std::string& name) {
+  for (auto& n : nodes_) {
+    if (n->name == name) return *n;
+  }
+  return *nodes_.front();
+}
+
+std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
+  if (st.ok()) return "";
+  static const char* kCodes[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                 "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  int code = st.error_code();
+  std::string name = code >= 0 && code <= 16 ? kCodes[code] : std::to_string(code);
+  return "router " + n.name + " (" + n.addr + "): " + name + ": " + st.error_message();
+}
+
+void RouterClient::Deadline(grpc::ClientContext* ctx) const {
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+}
+
+// Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;
+// done runs once, after the last answer, with the first error.
+template <class Req, class Reply, class Result, class Invoke, class Collect>
+void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
+                       std::function<void(const std::string&, Result)> done) {
+  if (reqs.empty()) return done("", Result{});
+  auto join = std::make_shared<Join<Result>>(static_cast<int>(reqs.size()), std::move(done));
+  for (auto& [name, req] : reqs) {
+    Node& n = NodeNamed(name);
+    auto* c = new Call<Req, Reply>();
+    c->req = std::move(req);
+    Deadline(&c->ctx);
+    invoke(n.stub->async(), &c->ctx, &c->req, &c->reply, [this, &n, c, join, collect](grpc::Status st) {
+      Join<Result>::One(join, Error(n, st), [c, &collect](Result& r) { collect(c->reply, r); });
+      delete c;
+    });
+  }
+}
+
+std::map<std::string, router::PutReq> RouterClient::Place(const router::Session& s) const {
+  std::map<std::string, router::PutReq> reqs;
+  *reqs[ring_.Get(s.key())].add_by_key() = s;
+  if (s.mid() != 0) *reqs[ring_.Get(std::to_string(s.mid()))].add_by_mid() = s;
+  return reqs;
+}
+
+void RouterClient::Put(const router::Session& s, std::function<void(const std::string&, int)> done) {
+  Fan<router::PutReq, router::PutReply, int>(
+      Place(s),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Put(ctx, req, reply, std::move(cb)); },
+      [](const router::PutReply& reply, int& r) { r += reply.existed(); }, std::move(done));
+}
+
+void RouterClient::Del(const router::Session& s, std::function<void(const std::string&, int)> done) {
+  // A DelReq has the same two lists as a PutReq.
+  std::map<std::string, router::DelReq> reqs;
+  for (auto& [name, put] : Place(s)) {
+    *reqs[name].mutable_by_key() = put.by_key();
+    *reqs[name].mutable_by_mid() = put.by_mid();
+  }
+  Fan<router::DelReq, router::DelReply, int>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Del(ctx, req, reply, std::move(cb)); },
+      [](const router::DelReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
+}
+
+namespace {
+void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& in, std::vector<router::Session>& out) {
+  out.insert(out.end(), in.begin(), in.end());
+}
+}  // namespace
+
+void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone done) {
+  std::map<std::string, router::GetKeysReq> reqs;
+  for (const auto& k : keys) reqs[ring_.Get(k)].add_keys(k);
+  Fan<router::GetKeysReq, router::GetKeysReply, std::vector<router::Session>>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->GetKeys(ctx, req, reply, std::move(cb)); },
+      [](const router::GetKeysReply& reply, auto& r) { AppendSessions(reply.sessions(), r); }, std::move(done));
+}
+
+void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
+  std::map<std::string, router::GetMidsReq> reqs;
+  for (int64_t m : mids) reqs[ring_.Get(std::to_string(m))].add_mids(m);
+  Fan<router::GetMidsReq, router::GetMidsReply, std::vector<router::Session>>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->GetMids(ctx, req, reply, std::move(cb)); },
+      [](const router::GetMidsReply& reply, auto& r) { AppendSessions(reply.sessions(), r); }, std::move(done));
+}
+
+void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
+  std::map<std::string, router::PutOnlineReq> reqs;
+  *reqs[ring_.Get(o.server())].mutable_online() = o;
+  Fan<router::PutOnlineReq, router::PutOnlineReply, int>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->PutOnline(ctx, req, reply, std::move(cb)); },
+      [](const router::PutOnlineReply&, int&) {}, [done](const std::string& err, int) { done(err); });
+}
+
+void RouterClient::Online(OnlineDone done) {
+  std::map<std::string, router::OnlineReq> reqs;
+  for (auto& n : nodes_) reqs[n->name];
+  Fan<router::OnlineReq, router::OnlineReply, std::vector<router::ServerOnline>>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Online(ctx, req, reply, std::move(cb)); },
+      [](const router::OnlineReply& reply, auto& r) {
+        r.insert(r.end(), reply.servers().begin(), reply.servers().end());
+      },
+      std::move(done));
+}
+
+void RouterClient::DelServer(const std::string& server, std::function<void(const std::string&, int)> done) {
+  std::map<std::string, router::DelServerReq> reqs;
+  for (auto& n : nodes_) reqs[n->name].set_server(server);
+  Fan<router::DelServerReq, router::DelServerReply, int>(
+      std::move(reqs),
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->DelServer(ctx, req, reply, std::move(cb)); },
+      [](const router::DelServerReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
+}
+
+}  // namespace goim::logic

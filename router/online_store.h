@@ -1,0 +1,42 @@
+// router::OnlineStore: each comet's latest online report (room -> count, connections, distinct
+// IPs) with the time it arrived. Reports older than `stale` (goim: 5 min) are dropped when read.
+// [thread-safe]
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace goim::router {
+
+struct ServerReport {
+  std::string server;
+  std::map<std::string, int32_t> room_count;
+  int32_t conn_count = 0;
+  int32_t ip_count = 0;
+  int64_t updated = 0;  // unix seconds
+};
+
+class OnlineStore {
+ public:
+  using NowFn = std::function<int64_t()>;  // unix seconds
+  explicit OnlineStore(std::chrono::seconds stale, NowFn now = nullptr);
+
+  void Put(ServerReport r);  // sets r.updated to now
+  // Fresh reports; stale ones are removed.
+  std::vector<ServerReport> Fresh();
+  void Del(const std::string& server);
+
+ private:
+  int64_t Now() const;
+  std::chrono::seconds stale_;
+  NowFn now_;
+  std::mutex mu_;
+  std::map<std::string, ServerReport> reports_;
+};
+
+}  // namespace goim::router

@@ -1,0 +1,48 @@
+// router::RouterServer: the goim.router.Router gRPC service over a SessionStore and an
+// OnlineStore, plus the cleaner thread. Used by cmd/router and by standalone.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/server.h>
+
+#include "router/config.h"
+#include "router/online_store.h"
+#include "router/session_store.h"
+
+namespace goim::router {
+
+class RouterServer {
+ public:
+  explicit RouterServer(const Config& cfg);
+  ~RouterServer();
+
+  // Binds rpcServer.addr and starts serving; throws std::runtime_error on a failed bind.
+  void Start();
+  void Stop();
+  int port() const { return port_; }
+  SessionStore& sessions() { return *sessions_; }
+  OnlineStore& online() { return *online_; }
+
+ private:
+  class Service;
+  void CleanLoop();
+
+  Config cfg_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<OnlineStore> online_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::thread cleaner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
+}  // namespace goim::router
