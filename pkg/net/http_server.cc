@@ -9,6 +9,7 @@
 #include <boost/beast/http/write.hpp>
 #include <glog/logging.h>
 
+#include "pkg/metrics/metrics.h"
 #include "pkg/net/listen.h"
 
 namespace goim::net {
@@ -110,6 +111,21 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 }  // namespace
+
+HttpHandler MetricsHandler() {
+  return [](HttpRequest&& req, HttpReply reply) {
+    HttpResponse r;
+    if (req.path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics::Registry::Default().Render();
+    } else {
+      r.status = 404;
+      r.content_type = "text/plain";
+      r.body = "404 page not found";
+    }
+    reply(std::move(r));
+  };
+}
 
 class HttpServer::Acceptor : public std::enable_shared_from_this<HttpServer::Acceptor> {
  public:

@@ -37,6 +37,9 @@ struct HttpResponse {
 using HttpReply = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&&, HttpReply)>;
 
+// Serves GET /metrics (the default metrics registry); 404 for anything else.
+HttpHandler MetricsHandler();
+
 class HttpServer {
  public:
   struct Options {

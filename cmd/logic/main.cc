@@ -1,0 +1,23 @@
+// goim-logic -conf configs/logic.yaml: auth, the HTTP push API, the Kafka producer.
+#include <glog/logging.h>
+
+#include "cmd/main_util.h"
+#include "logic/logic_server.h"
+
+int main(int argc, char** argv) {
+  goim::logic::Config cfg;
+  if (!goim::cmd::LoadConfig(argc, argv, "configs/logic.yaml", &cfg)) return 0;
+  goim::log::Init(argv[0], cfg.env.debug ? 1 : 0);
+  goim::cmd::BlockStopSignals();
+  try {
+    goim::logic::LogicServer server(cfg);
+    server.Start();
+    int sig = goim::cmd::WaitForSignal();
+    LOG(INFO) << "logic: signal " << sig << ", shutting down";
+    server.Stop();
+  } catch (const std::exception& e) {
+    LOG(ERROR) << e.what();
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,193 @@
+// comet::Channel: one client connection (TCP, WebSocket or WSS), owned by one event loop for its
+// whole life. Holds the goim state (identity, room membership through an intrusive list, watched
+// ops), the client ring (cliProto slots: each client frame's reply waits in its slot until
+// written), and the write side: a bounded queue of shared push references and replies with at
+// most one write in flight; whatever is queued when the socket can take more goes out in one
+// gather-write. Reads use no buffer while idle: a pooled buffer is taken when bytes arrive and
+// returned once every whole frame is consumed. [loop thread only]
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ssl/stream.hpp>
+
+#include "comet/room.h"
+#include "pkg/bufio/reader.h"
+#include "pkg/bytes/pool.h"
+#include "pkg/net/asio.h"
+#include "pkg/protocol/frame.h"
+#include "pkg/ring/ring.h"
+#include "pkg/time/timer.h"
+
+namespace goim::comet {
+
+class Loop;
+
+// A push as every receiver gets it: one or more complete goim frames back to back (an OpRaw
+// body, or one frame). Built once per push, shared by all loops, never copied per receiver.
+struct PushData {
+  std::string frames;
+  int32_t frame_count = 1;
+};
+
+// One loop's handle on a PushData, counted without atomics by the channels that queued it.
+struct LoopMsg {
+  std::shared_ptr<const PushData> data;
+  uint32_t refs = 0;
+};
+// Drops one reference; the last one frees the handle. [loop thread only]
+void UnrefMsg(LoopMsg* m);
+
+// A reply to one client frame, kept in its ring slot until written.
+struct Reply {
+  uint8_t head[protocol::kRawHeaderSize + protocol::kHeartSize];
+  uint8_t head_len = 0;
+  uint8_t ws_opcode = 0;  // 0: a goim frame; else a WebSocket control frame whose payload is body
+  std::string body;
+};
+
+enum class Transport : uint8_t { kTcp, kWs, kWss };
+
+enum class CloseReason : uint8_t {
+  kPeerClosed, kIoError, kProtocol, kHandshakeTimeout, kHeartbeatTimeout, kAuthFailed, kKicked,
+  kRingFull, kSlow, kPreAuthFlood, kWsClose, kShutdown, kCount
+};
+const char* CloseReasonName(CloseReason r);
+
+class Channel {
+ public:
+  Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio::ssl::context> tls);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Arms the handshake deadline and starts reading (WebSocket: the HTTP upgrade first).
+  void Start();
+  // Idempotent. Leaves bucket and room, tells logic (when authenticated), frees the channel
+  // once no I/O refers to it.
+  void Close(CloseReason why);
+
+  // Queues a push (the queue holds at most svrProto pushes; a full queue drops the newest push
+  // and counts it). Returns whether it was queued.
+  bool Push(LoopMsg* m);
+  bool Watching(int32_t op) const;
+  bool ready() const { return state_ == State::kReady; }
+  bool closed() const { return state_ == State::kClosed; }
+  uint64_t id() const { return id_; }
+  void set_id(uint64_t id) { id_ = id; }
+  const std::string& key() const { return key_; }
+  int64_t mid() const { return mid_; }
+  Room* room() const { return room_; }
+
+  // Called by the loop's flush pass: write what is queued.
+  void Flush();
+
+  // Room list hooks, used by Loop. [loop thread only]
+  Channel* room_prev = nullptr;
+  Channel* room_next = nullptr;
+  bool dirty = false;  // in the loop's flush list
+
+ private:
+  friend class Loop;
+  enum class State : uint8_t { kUpgrade, kHandshake, kAuthing, kReady, kClosed };
+  struct Item {
+    LoopMsg* msg;  // a push, or
+    Reply* reply;  // a reply (slot in replies_)
+  };
+
+  tcp::socket& raw();
+  // --- reading (channel_io.cc)
+  void ReadNow();
+  void WaitReadable();
+  void OnReadError(const boost::system::error_code& ec);
+  void TlsRead();
+  // Consumes whole frames from the reader; false when the channel closed.
+  bool Consume();
+  bool ConsumeTcp();
+  bool ConsumeWs();
+  void ReleaseReadBuffer();
+  // --- writing (channel_io.cc)
+  void BuildWrite(std::vector<asio::const_buffer>* iov, size_t* items, size_t* bytes);
+  void WriteDone(size_t items);
+  void WaitWritable();
+  void TlsWrite();
+  // --- the WebSocket upgrade (ws_upgrade.cc)
+  struct UpgradeState;
+  void StartUpgrade();
+  void ReadUpgrade();
+  void RejectUpgrade(const char* status, const std::string& why);
+  void FreeUpgrade();
+  void OnUpgradeRequest(const std::string& method, const std::string& target, const std::string& upgrade,
+                        const std::string& connection, const std::string& version, const std::string& ws_key,
+                        const std::string& cookie, std::string leftover);
+  // --- goim operations (operation.cc)
+  bool HandleFrame(protocol::Frame& f);
+  void StartAuth(protocol::Frame& f, Reply* slot);
+  void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
+              std::vector<int32_t> accepts, int64_t heartbeat_ns);
+  bool ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body);
+  bool ReplyHeart(int32_t ver, int32_t seq);
+  void ChangeRoom(const std::string& room);
+  void Subscribe(const std::string& body, bool add);
+  void MaybeLogicHeartbeat();
+  static void OnDeadline(void* self);
+  static void OnSlow(void* self);
+  // --- queue
+  bool Enqueue(Item it, size_t bytes);
+  void ReleaseItem(const Item& it);
+  void CheckSlow();
+  void MaybeFree();
+
+  Loop* loop_;
+  uint64_t id_ = 0;
+  Transport transport_;
+  State state_;
+  tcp::socket sock_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+  std::string ip_;
+  std::string cookie_;
+
+  // identity
+  int64_t mid_ = 0;
+  std::string key_;
+  std::vector<int32_t> watch_ops_;  // sorted
+  Room* room_ = nullptr;
+  int32_t pre_auth_frames_ = 0;
+  int32_t auth_seq_ = 0;
+  int32_t auth_ver_ = 0;
+
+  // timers
+  time::TimerId deadline_;
+  time::TimerId slow_timer_;
+  time::Duration heartbeat_{};
+  time::TimePoint logic_hb_due_{};
+
+  // reading
+  bytes::Buffer* rbuf_ = nullptr;
+  bufio::Reader reader_;
+  std::string ws_message_;  // a fragmented WebSocket message being reassembled
+  bool ws_fragmented_ = false;
+
+  // replies and writing
+  ring::Ring<Reply> replies_;
+  std::unique_ptr<Item[]> queue_;
+  uint32_t q_head_ = 0;
+  uint32_t q_size_ = 0;
+  uint32_t q_cap_ = 0;
+  uint32_t queued_pushes_ = 0;
+  size_t queued_bytes_ = 0;
+  std::string pending_;  // bytes of a write the socket took only part of
+  size_t pending_off_ = 0;
+  std::unique_ptr<std::string> tls_out_;  // a TLS write in flight
+
+  UpgradeState* upgrade_ = nullptr;  // the HTTP upgrade request being read (WebSocket)
+
+  bool reading_ = false;  // an async read or readiness wait is outstanding
+  bool writing_ = false;  // an async write or writability wait is outstanding
+  bool freed_ = false;
+};
+
+}  // namespace goim::comet

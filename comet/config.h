@@ -1,0 +1,112 @@
+// comet::Config: configs/comet.yaml. Keys and defaults follow goim's comet (conf.Default() and
+// comet-example.toml) where goim has them; additions are marked in the YAML file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pkg/conf/conf.h"
+#include "pkg/conf/env.h"
+
+namespace goim::comet {
+
+struct Config {
+  conf::Env env;
+  struct RpcServer {
+    std::string addr = ":3109";
+    void Bind(conf::Binder& b) { b.Field("addr", addr); }
+  } rpcServer;
+  struct RpcClient {  // to logic
+    std::vector<std::string> logic{"127.0.0.1:3119"};
+    conf::Duration timeout = std::chrono::seconds(3);
+    void Bind(conf::Binder& b) {
+      b.Field("logic", logic);
+      b.Field("timeout", timeout);
+    }
+  } rpcClient;
+  struct Tcp {
+    std::vector<std::string> bind{":3101"};
+    int32_t sndbuf = 4096;
+    int32_t rcvbuf = 4096;
+    bool keepalive = false;
+    int32_t readBufSize = 8192;
+    void Bind(conf::Binder& b) {
+      b.Field("bind", bind);
+      b.Field("sndbuf", sndbuf);
+      b.Field("rcvbuf", rcvbuf);
+      b.Field("keepalive", keepalive);
+      b.Field("readBufSize", readBufSize);
+    }
+  } tcp;
+  struct Websocket {
+    std::vector<std::string> bind{":3102"};
+    bool tlsOpen = false;
+    std::vector<std::string> tlsBind{":3103"};
+    std::string certFile;
+    std::string privateFile;
+    int32_t maxMessageSize = 4112;  // one goim frame
+    void Bind(conf::Binder& b) {
+      b.Field("bind", bind);
+      b.Field("tlsOpen", tlsOpen);
+      b.Field("tlsBind", tlsBind);
+      b.Field("certFile", certFile);
+      b.Field("privateFile", privateFile);
+      b.Field("maxMessageSize", maxMessageSize);
+    }
+  } websocket;
+  struct Protocol {
+    int32_t loops = 0;  // event loops; 0 = one per core
+    conf::Duration handshakeTimeout = std::chrono::seconds(8);
+    int32_t svrProto = 10;
+    int32_t cliProto = 5;
+    int32_t maxPreAuthFrames = 4;
+    conf::Duration logicHeartbeatMin = std::chrono::minutes(10);
+    conf::Duration logicHeartbeatMax = std::chrono::minutes(30);
+    int32_t slowBytes = 65536;
+    conf::Duration slowTime = std::chrono::seconds(10);
+    int32_t writeBatch = 64;
+    void Bind(conf::Binder& b) {
+      b.Field("loops", loops);
+      b.Field("handshakeTimeout", handshakeTimeout);
+      b.Field("svrProto", svrProto);
+      b.Field("cliProto", cliProto);
+      b.Field("maxPreAuthFrames", maxPreAuthFrames);
+      b.Field("logicHeartbeatMin", logicHeartbeatMin);
+      b.Field("logicHeartbeatMax", logicHeartbeatMax);
+      b.Field("slowBytes", slowBytes);
+      b.Field("slowTime", slowTime);
+      b.Field("writeBatch", writeBatch);
+    }
+  } protocol;
+  struct Bucket {
+    int32_t size = 32;
+    int32_t channel = 1024;
+    void Bind(conf::Binder& b) {
+      b.Field("size", size);
+      b.Field("channel", channel);
+    }
+  } bucket;
+  struct Online {
+    conf::Duration interval = std::chrono::seconds(10);
+    void Bind(conf::Binder& b) { b.Field("interval", interval); }
+  } online;
+  struct Metrics {
+    std::string addr = ":3108";
+    void Bind(conf::Binder& b) { b.Field("addr", addr); }
+  } metrics;
+
+  void Bind(conf::Binder& b) {
+    b.Section("env", env);
+    b.Section("rpcServer", rpcServer);
+    b.Section("rpcClient", rpcClient);
+    b.Section("tcp", tcp);
+    b.Section("websocket", websocket);
+    b.Section("protocol", protocol);
+    b.Section("bucket", bucket);
+    b.Section("online", online);
+    b.Section("metrics", metrics);
+  }
+  std::string Validate() const;
+};
+
+}  // namespace goim::comet

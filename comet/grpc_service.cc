@@ -1,0 +1,101 @@
+#include "comet/grpc_service.h"
+
+#include <glog/logging.h>
+
+#include "comet/loop.h"
+#include "comet/stats.h"
+#include "pkg/protocol/binary.h"
+
+namespace goim::comet {
+
+namespace {
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* c, grpc::Status st = grpc::Status::OK) {
+  auto* r = c->DefaultReactor();
+  r->Finish(st);
+  return r;
+}
+
+int32_t CountFrames(const std::string& frames) {
+  int32_t n = 0;
+  size_t at = 0;
+  while (at + protocol::kRawHeaderSize <= frames.size()) {
+    int32_t len = protocol::LoadI32(reinterpret_cast<const uint8_t*>(frames.data()) + at);
+    if (len < protocol::kRawHeaderSize) break;
+    at += static_cast<size_t>(len);
+    ++n;
+  }
+  return n > 0 ? n : 1;
+}
+
+}  // namespace
+
+std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p) {
+  auto d = std::make_shared<PushData>();
+  if (p.op() == protocol::kOpRaw) {
+    d->frames = p.body();
+    d->frame_count = CountFrames(d->frames);
+  } else {
+    protocol::AppendFrame(&d->frames, p.ver(), p.op(), p.seq(), p.body());
+    d->frame_count = 1;
+  }
+  return d;
+}
+
+grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c, const PushMsgReq* req, PushMsgReply*) {
+  if (req->keys_size() == 0 || !req->has_proto())
+    return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "push msg: keys and proto are required"});
+  Stats::Get().push_msgs->Inc();
+  auto data = MakePushData(req->proto());
+  std::vector<std::vector<uint64_t>> per_loop(ctx_.loops.size());
+  uint64_t misses = 0;
+  for (const auto& key : req->keys()) {
+    uint64_t id = ctx_.buckets.Get(key);
+    if (id == 0) {
+      ++misses;
+      continue;
+    }
+    per_loop[Loop::LoopOf(id)].push_back(id);
+  }
+  if (misses) Stats::Get().push_key_misses->Inc(misses);
+  for (size_t i = 0; i < per_loop.size(); ++i) {
+    if (!per_loop[i].empty()) ctx_.loops[i]->PostPush(data, req->protoop(), std::move(per_loop[i]));
+  }
+  return Finish(c);
+}
+
+grpc::ServerUnaryReactor* GrpcService::Broadcast(grpc::CallbackServerContext* c, const BroadcastReq* req,
+                                                 BroadcastReply*) {
+  if (!req->has_proto()) return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast: proto is required"});
+  Stats::Get().broadcasts->Inc();
+  auto data = MakePushData(req->proto());
+  for (Loop* l : ctx_.loops) l->PostBroadcast(data, req->protoop(), req->speed());
+  return Finish(c);
+}
+
+grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext* c, const BroadcastRoomReq* req,
+                                                     BroadcastRoomReply*) {
+  if (!req->has_proto() || req->roomid().empty())
+    return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast room: roomID and proto are required"});
+  Stats::Get().room_broadcasts->Inc();
+  uint64_t loops = ctx_.rooms.Loops(req->roomid());
+  if (loops == 0) {
+    Stats::Get().room_misses->Inc();
+    return Finish(c);
+  }
+  auto data = MakePushData(req->proto());
+  for (size_t i = 0; i < ctx_.loops.size(); ++i) {
+    if (loops & (uint64_t(1) << i)) ctx_.loops[i]->PostRoom(data, req->roomid());
+  }
+  return Finish(c);
+}
+
+grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, const RoomsReq*, RoomsReply* reply) {
+  for (const auto& [room, n] : ctx_.rooms.Counts()) {
+    (*reply->mutable_rooms())[room] = true;
+    (*reply->mutable_online())[room] = n;
+  }
+  return Finish(c);
+}
+
+}  // namespace goim::comet

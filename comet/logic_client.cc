@@ -1,0 +1,115 @@
+#include "comet/logic_client.h"
+
+#include <thread>
+
+#include <grpcpp/create_channel.h>
+#include <glog/logging.h>
+
+#include "comet/stats.h"
+
+namespace goim::comet {
+
+std::string LogicTarget(const std::vector<std::string>& addrs) {
+  if (addrs.size() == 1) return addrs.front();
+  std::string t = "ipv4:";
+  for (size_t i = 0; i < addrs.size(); ++i) t += (i ? "," : "") + addrs[i];
+  return t;
+}
+
+LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout)
+    : timeout_(timeout) {
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
+  stub_ = goim::logic::Logic::NewStub(grpc::CreateCustomChannel(LogicTarget(addrs), grpc::InsecureChannelCredentials(), args));
+}
+
+template <class Req, class Reply, class Invoke>
+void LogicClient::Call(Req req, Invoke invoke, std::function<void(const grpc::Status&, Reply&)> done) {
+  struct State {
+    grpc::ClientContext ctx;
+    Req req;
+    Reply reply;
+    std::function<void(const grpc::Status&, Reply&)> done;
+  };
+  auto* s = new State();
+  s->req = std::move(req);
+  s->done = std::move(done);
+  s->ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+  inflight_.fetch_add(1, std::memory_order_relaxed);
+  invoke(stub_->async(), &s->ctx, &s->req, &s->reply, [this, s](grpc::Status st) {
+    if (!st.ok()) Stats::Get().logic_errors->Inc();
+    if (s->done) s->done(st, s->reply);
+    delete s;
+    inflight_.fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
+void LogicClient::Connect(const std::string& server, const std::string& cookie, const std::string& token,
+                          std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done) {
+  goim::logic::ConnectReq req;
+  req.set_server(server);
+  req.set_cookie(cookie);
+  req.set_token(token);
+  Call<goim::logic::ConnectReq, goim::logic::ConnectReply>(
+      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Connect(c, q, r, std::move(cb)); },
+      std::move(done));
+}
+
+void LogicClient::Disconnect(int64_t mid, const std::string& key, const std::string& server) {
+  goim::logic::DisconnectReq req;
+  req.set_mid(mid);
+  req.set_key(key);
+  req.set_server(server);
+  Call<goim::logic::DisconnectReq, goim::logic::DisconnectReply>(
+      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Disconnect(c, q, r, std::move(cb)); },
+      [key](const grpc::Status& st, goim::logic::DisconnectReply&) {
+        if (!st.ok()) {
+          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << key << " error(" << st.error_message() << ")";
+        }
+      });
+}
+
+void LogicClient::Heartbeat(int64_t mid, const std::string& key, const std::string& server,
+                            std::function<void(bool)> done) {
+  goim::logic::HeartbeatReq req;
+  req.set_mid(mid);
+  req.set_key(key);
+  req.set_server(server);
+  Call<goim::logic::HeartbeatReq, goim::logic::HeartbeatReply>(
+      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Heartbeat(c, q, r, std::move(cb)); },
+      [done = std::move(done)](const grpc::Status& st, goim::logic::HeartbeatReply&) { done(st.ok()); });
+}
+
+void LogicClient::RenewOnline(const goim::logic::OnlineReq& req,
+                              std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done) {
+  Call<goim::logic::OnlineReq, goim::logic::OnlineReply>(
+      req, [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->RenewOnline(c, q, r, std::move(cb)); },
+      std::move(done));
+}
+
+void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body) {
+  goim::logic::ReceiveReq req;
+  req.set_mid(mid);
+  req.mutable_proto()->set_ver(ver);
+  req.mutable_proto()->set_op(op);
+  req.mutable_proto()->set_seq(seq);
+  req.mutable_proto()->set_body(body);
+  Call<goim::logic::ReceiveReq, goim::logic::ReceiveReply>(
+      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Receive(c, q, r, std::move(cb)); },
+      nullptr);
+}
+
+bool LogicClient::WaitIdle(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (inflight_.load() > 0) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace goim::comet

@@ -1,0 +1,45 @@
+// comet::LogicClient: comet's asynchronous client of goim.logic.Logic. Several logic addresses
+// are balanced round-robin (goim: discovery + round_robin); every call has a deadline. Callbacks
+// run on gRPC threads: callers post back to their loop. [thread-safe]
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/logic.grpc.pb.h"
+
+namespace goim::comet {
+
+class LogicClient {
+ public:
+  LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout);
+
+  void Connect(const std::string& server, const std::string& cookie, const std::string& token,
+               std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done);
+  void Disconnect(int64_t mid, const std::string& key, const std::string& server);
+  void Heartbeat(int64_t mid, const std::string& key, const std::string& server, std::function<void(bool)> done);
+  void RenewOnline(const goim::logic::OnlineReq& req,
+                   std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done);
+  void Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body);
+  // Waits (up to timeout) until no call is in flight; for shutdown.
+  bool WaitIdle(std::chrono::milliseconds timeout);
+
+ private:
+  template <class Req, class Reply, class Invoke>
+  void Call(Req req, Invoke invoke, std::function<void(const grpc::Status&, Reply&)> done);
+
+  std::unique_ptr<goim::logic::Logic::Stub> stub_;
+  std::chrono::milliseconds timeout_;
+  std::atomic<int> inflight_{0};
+};
+
+// The gRPC target for a list of addresses: one address as is, several as "ipv4:a,b" (they must
+// then be IP literals).
+std::string LogicTarget(const std::vector<std::string>& addrs);
+
+}  // namespace goim::comet

@@ -1,0 +1,209 @@
+// goim's per-frame operations (goim internal/comet operation.go and the serve loops): auth,
+// heartbeat, change room, sub/unsub, and everything else handed to logic and echoed back.
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include <glog/logging.h>
+
+#include "comet/channel.h"
+#include "comet/loop.h"
+#include "comet/stats.h"
+#include "pkg/protocol/binary.h"
+
+namespace goim::comet {
+
+namespace {
+time::Duration RandomBetween(conf::Duration lo, conf::Duration hi) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  if (hi <= lo) return std::chrono::duration_cast<time::Duration>(lo);
+  std::uniform_int_distribution<int64_t> d(lo.count(), hi.count() - 1);
+  return std::chrono::duration_cast<time::Duration>(conf::Duration(d(rng)));
+}
+}  // namespace
+
+bool Channel::HandleFrame(protocol::Frame& f) {
+  if (state_ == State::kHandshake) {
+    if (f.op != protocol::kOpAuth) {
+      // goim v2 logs and ignores frames before auth; a client that keeps sending them is closed.
+      Stats::Get().pre_auth_frames->Inc();
+      if (++pre_auth_frames_ > loop_->cfg().protocol.maxPreAuthFrames) {
+        LOG_EVERY_T(WARNING, 1) << "comet: too many frames before auth ip=" << ip_ << " op=" << f.op;
+        Close(CloseReason::kPreAuthFlood);
+        return false;
+      }
+      return true;
+    }
+    Reply* slot;
+    if (replies_.Set(&slot) != ring::Error::kOk) {
+      Close(CloseReason::kRingFull);
+      return false;
+    }
+    StartAuth(f, slot);
+    return true;
+  }
+  switch (f.op) {
+    case protocol::kOpHeartbeat:
+      Stats::Get().heartbeats->Inc();
+      loop_->timers().Set(deadline_, heartbeat_);
+      MaybeLogicHeartbeat();
+      return ReplyHeart(f.ver, f.seq);
+    case protocol::kOpChangeRoom:
+      ChangeRoom(f.body);
+      return ReplyFrame(protocol::kOpChangeRoomReply, f.ver, f.seq, f.body);
+    case protocol::kOpSub:
+      Subscribe(f.body, true);
+      return ReplyFrame(protocol::kOpSubReply, f.ver, f.seq, f.body);
+    case protocol::kOpUnsub:
+      Subscribe(f.body, false);
+      return ReplyFrame(protocol::kOpUnsubReply, f.ver, f.seq, f.body);
+    default:
+      // Anything else goes to logic (goim: Receive), and is answered with its own op and an
+      // empty body.
+      loop_->ctx().logic->Receive(mid_, f.ver, f.op, f.seq, f.body);
+      return ReplyFrame(f.op, f.ver, f.seq, std::string());
+  }
+}
+
+bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
+  Reply* r;
+  if (replies_.Set(&r) != ring::Error::kOk) {
+    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << key_ << " ip=" << ip_;
+    Close(CloseReason::kRingFull);
+    return false;
+  }
+  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + static_cast<int32_t>(body.size()), ver, op, seq);
+  r->head_len = protocol::kRawHeaderSize;
+  r->ws_opcode = 0;
+  r->body = body;
+  replies_.SetAdv();
+  return Enqueue({nullptr, r}, r->head_len + body.size());
+}
+
+bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
+  Reply* r;
+  if (replies_.Set(&r) != ring::Error::kOk) {
+    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << key_ << " ip=" << ip_;
+    Close(CloseReason::kRingFull);
+    return false;
+  }
+  int32_t online = room_ ? room_->stats->OnlineNum() : 0;
+  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + protocol::kHeartSize, ver, protocol::kOpHeartbeatReply, seq);
+  protocol::StoreI32(r->head + protocol::kHeartOffset, online);
+  r->head_len = protocol::kRawHeaderSize + protocol::kHeartSize;
+  r->ws_opcode = 0;
+  r->body.clear();
+  replies_.SetAdv();
+  return Enqueue({nullptr, r}, r->head_len);
+}
+
+void Channel::StartAuth(protocol::Frame& f, Reply* slot) {
+  (void)slot;  // stays reserved (Set, not advanced) until OnAuth fills it
+  state_ = State::kAuthing;
+  auth_seq_ = f.seq;
+  auth_ver_ = f.ver;
+  Loop* loop = loop_;
+  uint64_t id = id_;
+  Context& ctx = loop_->ctx();
+  ctx.logic->Connect(ctx.server_id, cookie_, f.body,
+                     [loop, id](const grpc::Status& st, goim::logic::ConnectReply& reply) {
+                       asio::post(loop->io(), [loop, id, ok = st.ok(), err = st.error_message(),
+                                               reply = std::move(reply)]() mutable {
+                         Channel* ch = loop->Resolve(id);
+                         if (!ch) {
+                           // Gone while logic answered: undo the session logic just wrote.
+                           if (ok) loop->ctx().logic->Disconnect(reply.mid(), reply.key(), loop->ctx().server_id);
+                           return;
+                         }
+                         std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
+                         ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
+                                    std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
+                       });
+                     });
+}
+
+void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
+                     std::vector<int32_t> accepts, int64_t heartbeat_ns) {
+  if (state_ != State::kAuthing) return;
+  Context& ctx = loop_->ctx();
+  if (!ok) {
+    Stats::Get().auth_failed->Inc();
+    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error(" << err << ")";
+    return Close(CloseReason::kAuthFailed);
+  }
+  Stats::Get().auth_ok->Inc();
+  mid_ = mid;
+  key_ = std::move(key);
+  std::sort(accepts.begin(), accepts.end());
+  accepts.erase(std::unique(accepts.begin(), accepts.end()), accepts.end());
+  watch_ops_ = std::move(accepts);
+  heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns)) : std::chrono::minutes(8);
+  state_ = State::kReady;
+  if (uint64_t old = ctx.buckets.Put(key_, id_)) ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
+  ctx.buckets.AddIp(ip_);
+  loop_->Join(this, room);
+  loop_->timers().Set(deadline_, heartbeat_);
+  logic_hb_due_ = loop_->timers().Now() +
+                  RandomBetween(loop_->cfg().protocol.logicHeartbeatMin, loop_->cfg().protocol.logicHeartbeatMax);
+  // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
+  Reply* r;
+  replies_.Set(&r);
+  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize, auth_ver_, protocol::kOpAuthReply, auth_seq_);
+  r->head_len = protocol::kRawHeaderSize;
+  r->ws_opcode = 0;
+  r->body.clear();
+  replies_.SetAdv();
+  if (!Enqueue({nullptr, r}, r->head_len)) return;
+  VLOG(1) << "comet: authed key=" << key_ << " mid=" << mid_ << " room=" << room << " ip=" << ip_;
+  // Frames that arrived behind the auth frame, then the socket.
+  if (!Consume()) return;
+  if (tls_) TlsRead();
+  else ReadNow();
+}
+
+void Channel::ChangeRoom(const std::string& room) { loop_->Join(this, room); }
+
+void Channel::Subscribe(const std::string& body, bool add) {
+  std::vector<int32_t> ops;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t comma = body.find(',', start);
+    if (comma == std::string::npos) comma = body.size();
+    int32_t op;
+    auto [p, ec] = std::from_chars(body.data() + start, body.data() + comma, op);
+    if (ec != std::errc() || p != body.data() + comma) {
+      // goim ignores the whole body when one op does not parse.
+      LOG_EVERY_T(INFO, 1) << "comet: bad sub/unsub body key=" << key_ << " body=" << body.substr(0, 64);
+      return;
+    }
+    ops.push_back(op);
+    start = comma + 1;
+  }
+  for (int32_t op : ops) {
+    auto it = std::lower_bound(watch_ops_.begin(), watch_ops_.end(), op);
+    bool has = it != watch_ops_.end() && *it == op;
+    if (add && !has) watch_ops_.insert(it, op);
+    if (!add && has) watch_ops_.erase(it);
+  }
+}
+
+void Channel::MaybeLogicHeartbeat() {
+  time::TimePoint now = loop_->timers().Now();
+  if (now < logic_hb_due_) return;
+  // Not again until this one answers (or the next heartbeat after a failure).
+  logic_hb_due_ = time::TimePoint::max();
+  Loop* loop = loop_;
+  uint64_t id = id_;
+  Context& ctx = loop_->ctx();
+  ctx.logic->Heartbeat(mid_, key_, ctx.server_id, [loop, id](bool ok) {
+    asio::post(loop->io(), [loop, id, ok] {
+      Channel* ch = loop->Resolve(id);
+      if (!ch) return;
+      const Config& c = loop->cfg();
+      ch->logic_hb_due_ = ok ? loop->timers().Now() + RandomBetween(c.protocol.logicHeartbeatMin, c.protocol.logicHeartbeatMax)
+                             : loop->timers().Now();
+    });
+  });
+}
+
+}  // namespace goim::comet

@@ -1,0 +1,170 @@
+// Every bad input closes (or refuses) only its own connection, is counted, and leaves the other
+// connections working.
+#include "pkg/protocol/binary.h"
+#include "test/comet/comet_fixture.h"
+
+namespace goim::testing {
+namespace {
+
+class BadInputTest : public CometFixture {
+ protected:
+  std::string Raw(int32_t pack, int16_t header, int32_t op, const std::string& body) {
+    std::string s(16, '\0');
+    auto* p = reinterpret_cast<uint8_t*>(s.data());
+    protocol::StoreI32(p, pack);
+    protocol::StoreI16(p + 4, header);
+    protocol::StoreI16(p + 6, 1);
+    protocol::StoreI32(p + 8, op);
+    protocol::StoreI32(p + 12, 1);
+    return s + body;
+  }
+  // A healthy client, checked after each bad one.
+  void ExpectHealthy() {
+    ASSERT_TRUE(PushKeys({"healthy"}, 1000, "still here").ok());
+    auto f = healthy_->Read();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->body, "still here");
+  }
+  void SetUp() override {
+    CometFixture::SetUp();
+    healthy_ = Authed(Transport::kTcp, 100, "healthy", "live://bad");
+  }
+  std::unique_ptr<Client> healthy_;
+};
+
+TEST_F(BadInputTest, MalformedTcpFramesCloseTheConnection) {
+  double before = Metric("goim_comet_proto_errors_total");
+  struct Case {
+    const char* what;
+    std::string bytes;
+  } cases[] = {
+      {"headerLen != 16", Raw(20, 12, 7, "abcd")},
+      {"packLen > 4112", Raw(4113, 16, 7, "")},
+      {"packLen < 16", Raw(15, 16, 7, "")},
+      {"negative packLen", Raw(-1, 16, 7, "")},
+  };
+  for (auto& c : cases) {
+    auto bad = Dial(Transport::kTcp);
+    ASSERT_TRUE(bad->SendRaw(c.bytes));
+    EXPECT_TRUE(bad->WaitClosed()) << c.what;
+    ExpectHealthy();
+  }
+  // The same after auth.
+  auto authed = Authed(Transport::kTcp, 1, "", "");
+  ASSERT_TRUE(authed->SendRaw(Raw(20, 17, 2, "abcd")));
+  EXPECT_TRUE(authed->WaitClosed());
+  EXPECT_EQ(Metric("goim_comet_proto_errors_total"), before + 5);
+  ExpectHealthy();
+}
+
+TEST_F(BadInputTest, NonJsonAuthIsRefused) {
+  double before = Metric("goim_comet_auth_total{result=\"failed\"}");
+  for (Transport t : {Transport::kTcp, Transport::kWs}) {
+    auto bad = Dial(t);
+    ASSERT_TRUE(bad->Send(protocol::kOpAuth, 1, "this is not json"));
+    EXPECT_TRUE(bad->WaitClosed());
+  }
+  EXPECT_EQ(Metric("goim_comet_auth_total{result=\"failed\"}"), before + 2);
+  ExpectHealthy();
+}
+
+TEST_F(BadInputTest, FramesBeforeAuthAreIgnoredThenTooManyClose) {
+  double before = Metric("goim_comet_pre_auth_frames_total");
+  auto c = Dial(Transport::kTcp);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->Send(protocol::kOpHeartbeat, i, ""));
+  ASSERT_TRUE(c->Auth(Token(1, "", "", {})));  // still fine after a few
+  auto flood = Dial(Transport::kTcp);
+  for (int i = 0; i < 10; ++i) flood->Send(protocol::kOpHeartbeat, i, "");
+  EXPECT_TRUE(flood->WaitClosed());
+  EXPECT_GE(Metric("goim_comet_pre_auth_frames_total"), before + 8);
+  ExpectHealthy();
+}
+
+TEST_F(BadInputTest, MorePipelinedFramesThanTheRingHoldsClose) {
+  double before = Closed("ring_full");
+  auto c = Authed(Transport::kTcp, 1, "", "");
+  std::string burst;
+  for (int i = 0; i < 200; ++i) protocol::AppendFrame(&burst, 1, protocol::kOpHeartbeat, i, "");
+  ASSERT_TRUE(c->SendRaw(burst));
+  EXPECT_TRUE(c->WaitClosed());
+  EXPECT_EQ(Closed("ring_full"), before + 1);
+  // A burst the ring can hold is fine.
+  auto ok = Authed(Transport::kTcp, 2, "", "");
+  std::string small;
+  for (int i = 0; i < 8; ++i) protocol::AppendFrame(&small, 1, protocol::kOpHeartbeat, i, "");
+  ASSERT_TRUE(ok->SendRaw(small));
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ok->ReadOp(protocol::kOpHeartbeatReply)->seq, i);
+  ExpectHealthy();
+}
+
+TEST_F(BadInputTest, WebsocketViolations) {
+  double ws_errors = Metric("goim_comet_ws_errors_total");
+  double proto_errors = Metric("goim_comet_proto_errors_total");
+  {  // a message shorter than its packLen
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs(Raw(40, 16, 7, "abcd")));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  {  // shorter than a header
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs("short"));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  {  // a frame larger than websocket.maxMessageSize
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs(std::string(5000, 'x')));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  {  // an unmasked client frame
+    auto c = Dial(Transport::kWs);
+    std::string f;
+    protocol::AppendFrame(&f, 1, protocol::kOpAuth, 1, Token(1, "", "", {}));
+    ASSERT_TRUE(c->SendWs(f, 2, true, false));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  {  // reserved opcode
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs("x", 3));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  EXPECT_EQ(Metric("goim_comet_ws_errors_total"), ws_errors + 3);
+  EXPECT_EQ(Metric("goim_comet_proto_errors_total"), proto_errors + 2);
+  ExpectHealthy();
+}
+
+TEST_F(BadInputTest, WebsocketControlAndFragmentsWork) {
+  auto c = Dial(Transport::kWs);
+  std::string auth;
+  protocol::AppendFrame(&auth, 1, protocol::kOpAuth, 3, Token(1, "frag", "", {1000}));
+  // The auth frame in three fragments, with a ping in between.
+  ASSERT_TRUE(c->SendWs(auth.substr(0, 10), 2, false));
+  ASSERT_TRUE(c->SendWs("ping!", 9));
+  ASSERT_TRUE(c->SendWs(auth.substr(10, 10), 0, false));
+  ASSERT_TRUE(c->SendWs(auth.substr(20), 0, true));
+  auto reply = c->ReadOp(protocol::kOpAuthReply);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->seq, 3);
+  ASSERT_TRUE(c->SendWs("", 8));  // close frame: closed, as goim, without a close frame back
+  EXPECT_TRUE(c->WaitClosed());
+}
+
+TEST_F(BadInputTest, BadUpgradeRequests) {
+  double before = Metric("goim_comet_ws_rejected_total");
+  int status = 0;
+  std::string err;
+  EXPECT_FALSE(Client::Dial(Addr(Transport::kWs), Transport::kWs, &err, "/other", &status));
+  EXPECT_EQ(status, 404);
+  // A plain HTTP GET /sub without the upgrade headers.
+  auto plain = Client::Dial(Addr(Transport::kTcp).substr(0, 0) + Addr(Transport::kWs), Transport::kTcp, &err);
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(plain->SendRaw("GET /sub HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(plain->WaitClosed());
+  auto garbage = Client::Dial(Addr(Transport::kWs), Transport::kTcp, &err);
+  ASSERT_TRUE(garbage->SendRaw("\x01\x02 not http at all\r\n\r\n"));
+  EXPECT_TRUE(garbage->WaitClosed());
+  EXPECT_EQ(Metric("goim_comet_ws_rejected_total"), before + 3);
+  ExpectHealthy();
+}
+
+}  // namespace
+}  // namespace goim::testing

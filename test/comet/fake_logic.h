@@ -1,0 +1,124 @@
+// An in-process goim.logic.Logic for comet tests: Connect trusts goim's JSON token (and refuses
+// tokens containing "deny"), and every call is recorded.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "api/logic.grpc.pb.h"
+#include "pkg/json/json.h"
+
+namespace goim::testing {
+
+class FakeLogic final : public goim::logic::Logic::CallbackService {
+ public:
+  std::atomic<int64_t> heartbeat_ns{60LL * 1000000000};
+  std::mutex mu;
+  std::vector<std::string> connects, disconnects, heartbeats;
+  std::vector<std::pair<int64_t, int32_t>> receives;  // mid, op
+  std::vector<goim::logic::OnlineReq> reports;
+  std::map<std::string, int32_t> all_room_count;
+
+  void Start() {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(this);
+    server_ = b.BuildAndStart();
+  }
+  void Stop() {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+  std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+  size_t Count(std::vector<std::string>& v) {
+    std::lock_guard<std::mutex> lock(mu);
+    return v.size();
+  }
+
+  grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* ctx, const goim::logic::ConnectReq* req,
+                                    goim::logic::ConnectReply* reply) override {
+    json::Value v;
+    std::string err;
+    grpc::Status st;
+    if (req->token().find("deny") != std::string::npos) {
+      st = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "denied");
+    } else if (!json::Parse(req->token(), &v, &err) || !v.is_object()) {
+      st = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "token: not JSON");
+    } else {
+      if (auto* m = v.Find("mid")) reply->set_mid(m->AsInt());
+      if (auto* k = v.Find("key")) reply->set_key(k->AsString());
+      if (reply->key().empty()) reply->set_key("gen-" + std::to_string(++next_key_));
+      if (auto* r = v.Find("room_id")) reply->set_roomid(r->AsString());
+      if (auto* a = v.Find("accepts")) {
+        for (const auto& op : a->AsArray()) reply->add_accepts(static_cast<int32_t>(op.AsInt()));
+      }
+      reply->set_heartbeat(heartbeat_ns.load());
+      std::lock_guard<std::mutex> lock(mu);
+      connects.push_back(reply->key() + "|" + req->server() + "|" + req->cookie());
+    }
+    auto* r = ctx->DefaultReactor();
+    r->Finish(st);
+    return r;
+  }
+  grpc::ServerUnaryReactor* Disconnect(grpc::CallbackServerContext* ctx, const goim::logic::DisconnectReq* req,
+                                       goim::logic::DisconnectReply* reply) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      disconnects.push_back(req->key());
+    }
+    reply->set_has(true);
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx, const goim::logic::HeartbeatReq* req,
+                                      goim::logic::HeartbeatReply*) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      heartbeats.push_back(req->key());
+    }
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+  grpc::ServerUnaryReactor* RenewOnline(grpc::CallbackServerContext* ctx, const goim::logic::OnlineReq* req,
+                                        goim::logic::OnlineReply* reply) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      reports.push_back(*req);
+      for (const auto& [room, n] : all_room_count) (*reply->mutable_allroomcount())[room] = n;
+    }
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+  grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* ctx, const goim::logic::ReceiveReq* req,
+                                    goim::logic::ReceiveReply*) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      receives.emplace_back(req->mid(), req->proto().op());
+    }
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+  grpc::ServerUnaryReactor* Nodes(grpc::CallbackServerContext* ctx, const goim::logic::NodesReq*,
+                                  goim::logic::NodesReply*) override {
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+
+ private:
+  int port_ = 0;
+  std::atomic<int> next_key_{0};
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace goim::testing
