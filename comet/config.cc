@@ -7,8 +7,8 @@ namespace goim::comet {
 std::string Config::Validate() const {
   if (rpcClient.logic.empty()) return "rpcClient.logic: at least one logic address is needed";
   if (rpcClient.timeout <= conf::Duration::zero()) return "rpcClient.timeout: must be > 0";
-  if (tcp.readBufSize < 2 * protocol::kMaxPackSize)
-    return "tcp.readBufSize: must be >= " + std::to_string(2 * protocol::kMaxPackSize) + " (two client frames)";
+  if (tcp.readBufSize < protocol::kMaxPackSize)
+    return "tcp.readBufSize: must be >= " + std::to_string(protocol::kMaxPackSize) + " (one client frame)";
   if (websocket.maxMessageSize < protocol::kMaxPackSize)
     return "websocket.maxMessageSize: must be >= " + std::to_string(protocol::kMaxPackSize);
   // A whole WebSocket frame (header up to 14 bytes + payload) must fit the read buffer.

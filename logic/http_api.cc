@@ -261,7 +261,7 @@ void HttpApi::NodesWeighted(const net::HttpRequest& req, net::HttpReply reply) {
   w.EndArray();
   w.Key("backoff").BeginObject();
   w.Key("max_delay").Int(n.backoff().max_delay()).Key("base_delay").Int(n.backoff().base_delay());
-  w.Key("factor").Double(n.backoff().factor()).Key("jitter").Double(n.backoff().jitter());
+  w.Key("factor").Float(n.backoff().factor()).Key("jitter").Float(n.backoff().jitter());
   w.EndObject().EndObject();
   reply(Json(kOk, "", w.str()));
 }

@@ -321,6 +321,18 @@ Writer& Writer::Double(double v) {
   return *this;
 }
 
+Writer& Writer::Float(float v) {
+  Separate();
+  if (!std::isfinite(v)) {
+    out_ += "null";
+    return *this;
+  }
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out_.append(buf, p);
+  return *this;
+}
+
 Writer& Writer::Bool(bool v) {
   Separate();
   out_ += v ? "true" : "false";

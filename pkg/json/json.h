@@ -62,6 +62,8 @@ class Writer {
   Writer& String(std::string_view s);
   Writer& Int(int64_t v);
   Writer& Double(double v);
+  // A float32 in its shortest form (0.3, not 0.30000001192092896), as Go encodes float32.
+  Writer& Float(float v);
   Writer& Bool(bool v);
   Writer& Null();
   // Inserts an already encoded JSON value.

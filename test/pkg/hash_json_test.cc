@@ -126,6 +126,9 @@ TEST(Json, StringsAndEscapesRoundTrip) {
   EXPECT_EQ(v.Find("s")->AsString(), "a\"b\\c\n\x01é");
   ASSERT_TRUE(json::Parse(R"("\u00e9\ud83d\ude00")", &v, &err));
   EXPECT_EQ(v.AsString(), "é\xF0\x9F\x98\x80");
+  json::Writer f;
+  f.BeginArray().Float(0.3f).Float(1.8f).EndArray();
+  EXPECT_EQ(f.str(), "[0.3,1.8]");
   ASSERT_TRUE(json::Parse("9223372036854775807", &v, &err));
   EXPECT_EQ(v.AsInt(), INT64_MAX);
 }

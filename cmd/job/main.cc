@@ -1,0 +1,34 @@
+// goim-job -conf configs/job.yaml: consumes goim-push-topic and fans out to the comets.
+#include <glog/logging.h>
+
+#include "cmd/main_util.h"
+#include "job/job.h"
+#include "pkg/net/http_server.h"
+#include "pkg/queue/kafka.h"
+
+int main(int argc, char** argv) {
+  goim::job::Config cfg;
+  if (!goim::cmd::LoadConfig(argc, argv, "configs/job.yaml", &cfg)) return 0;
+  goim::log::Init(argv[0], cfg.env.debug ? 1 : 0);
+  goim::cmd::BlockStopSignals();
+  try {
+    goim::job::Job job(cfg, goim::queue::NewKafkaConsumer(cfg.KafkaOptions()));
+    job.Start();
+    goim::net::LoopPool loops(1, "job-http");
+    std::unique_ptr<goim::net::HttpServer> metrics;
+    if (!cfg.metrics.addr.empty()) {
+      metrics = std::make_unique<goim::net::HttpServer>(loops, goim::net::MetricsHandler(), goim::net::HttpServer::Options{});
+      metrics->Listen(cfg.metrics.addr);
+      loops.Start();
+    }
+    int sig = goim::cmd::WaitForSignal();
+    LOG(INFO) << "job: signal " << sig << ", shutting down";
+    if (metrics) metrics->Close();
+    loops.Stop();
+    job.Stop();
+  } catch (const std::exception& e) {
+    LOG(ERROR) << e.what();
+    return 1;
+  }
+  return 0;
+}

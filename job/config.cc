@@ -1,0 +1,36 @@
+#include "job/config.h"
+
+namespace goim::job {
+
+std::string Config::Validate() const {
+  if (kafka.topic.empty()) return "kafka.topic: must be set";
+  if (kafka.group.empty()) return "kafka.group: must be set";
+  if (consumer.maxInflight <= 0) return "consumer.maxInflight: must be > 0";
+  if (consumer.commitInterval <= conf::Duration::zero()) return "consumer.commitInterval: must be > 0";
+  if (room.batch <= 0) return "room.batch: must be > 0";
+  if (room.signal < conf::Duration::zero()) return "room.signal: must be >= 0";
+  if (room.writesPerSecond <= 0) return "room.writesPerSecond: must be > 0";
+  if (room.idle <= conf::Duration::zero()) return "room.idle: must be > 0";
+  if (comet.lanes <= 0 || comet.lanes > 1024) return "comet.lanes: must be in 1..1024";
+  if (comet.queue <= 0) return "comet.queue: must be > 0";
+  if (comet.timeout <= conf::Duration::zero()) return "comet.timeout: must be > 0";
+  if (comet.retryBackoff <= conf::Duration::zero()) return "comet.retryBackoff: must be > 0";
+  if (comet.failTimeout <= conf::Duration::zero()) return "comet.failTimeout: must be > 0";
+  if (comet.roomsInterval <= conf::Duration::zero()) return "comet.roomsInterval: must be > 0";
+  if (broadcast.noComets != "wait" && broadcast.noComets != "drop") return "broadcast.noComets: must be wait or drop";
+  for (size_t i = 0; i < comets.size(); ++i) {
+    if (comets[i].grpc.empty()) return "comets[" + std::to_string(i) + "].grpc: must be set";
+  }
+  return discovery::Validate(comets, "comets");
+}
+
+queue::KafkaOptions Config::KafkaOptions() const {
+  queue::KafkaOptions o;
+  o.brokers = kafka.brokers;
+  o.topic = kafka.topic;
+  o.group = kafka.group;
+  o.properties = kafka.properties;
+  return o;
+}
+
+}  // namespace goim::job

@@ -1,0 +1,92 @@
+// job::Job: consumes goim PushMsg messages (Kafka consumer group, or the embedded queue),
+// dispatches them as goim's job does (PUSH to the named comet, ROOM through the room's batcher to
+// the comets, BROADCAST to every comet with the speed split among them), and commits a
+// partition's offset only up to the oldest message whose every comet call has come back OK (or
+// whose comet left the membership). One loop thread owns all state; a second thread polls the
+// consumer and pauses it when too much work is unfinished.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "api/logic.pb.h"
+#include "job/batcher.h"
+#include "job/comet_client.h"
+#include "job/config.h"
+#include "job/tracker.h"
+#include "pkg/net/asio.h"
+#include "pkg/queue/queue.h"
+#include "pkg/time/timer.h"
+
+namespace goim::job {
+
+class Job {
+ public:
+  Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer);
+  ~Job();
+
+  void Start();
+  // Stops consuming, flushes every batch, waits for the comet calls, commits, returns.
+  void Stop();
+
+  // Observations for tests (posted to the loop and waited for).
+  size_t InflightMessages() const { return inflight_.load(); }
+  std::vector<std::string> UpComets();
+
+ private:
+  struct Work {  // one flush, push or broadcast: done when every target answered
+    int pending = 0;
+    std::vector<Token> tokens;
+  };
+  void PollLoop();
+  void Dispatch(const queue::Message& m);
+  void DispatchPush(const goim::logic::PushMsg& pm, Token t);
+  void DispatchBroadcast(const goim::logic::PushMsg& pm, Token t);
+  void FlushRoom(Batch&& b);
+  void Send(const std::vector<CometClient*>& targets, uint32_t lane, CometClient::Kind kind,
+            std::shared_ptr<const google::protobuf::Message> req, std::vector<Token> tokens);
+  void WorkDone(Work* w);
+  void Finish(const std::vector<Token>& tokens);
+  std::vector<CometClient*> Up() const;
+  time::Duration Window(const std::string& room) const;
+  void ArmTimers();
+  void CommitTick();
+  void RoomsTick();
+  void RetryWaiting();
+  void CheckDrain();
+  void OnRevoked(const std::vector<int32_t>& parts);
+
+  Config cfg_;
+  std::unique_ptr<queue::Consumer> consumer_;
+  asio::io_context io_{1};
+  std::thread loop_thread_;
+  std::thread poll_thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> inflight_{0};
+  std::atomic<bool> overloaded_{false};
+
+  time::Timer timer_;
+  asio::steady_timer wake_;
+  time::TimePoint armed_at_ = time::TimePoint::max();
+  asio::steady_timer commit_timer_;
+  asio::steady_timer rooms_timer_;
+  std::unique_ptr<RoomBatchers> batchers_;
+  OffsetTracker tracker_;
+  std::vector<std::unique_ptr<CometClient>> comets_;
+  std::unordered_map<std::string, CometClient*> by_name_;
+  std::unordered_map<std::string, std::unordered_map<std::string, int32_t>> hosted_;  // comet -> room -> online
+  std::vector<std::pair<goim::logic::PushMsg, Token>> waiting_;  // broadcasts waiting for a comet
+
+  struct Drain {
+    std::vector<int32_t> parts;
+    std::shared_ptr<std::promise<void>> done;
+  };
+  std::unique_ptr<Drain> drain_;
+};
+
+}  // namespace goim::job

@@ -1,0 +1,57 @@
+// configs/*.yaml document the defaults in code: loading each file must give exactly the defaults,
+// and standalone.yaml must load and wire up.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "cmd/standalone/config.h"
+
+namespace goim {
+namespace {
+
+template <class Config>
+void ExpectFileIsDefaults(const std::string& file) {
+  Config defaults, loaded;
+  conf::Options opts;
+  opts.conf_file = std::string(GOIM_SOURCE_DIR) + "/configs/" + file;
+  ASSERT_NO_THROW(conf::Load(opts, &loaded)) << file;
+  EXPECT_EQ(conf::Dump(loaded), conf::Dump(defaults)) << file << " no longer matches the defaults in code";
+  EXPECT_EQ(loaded.Validate(), "") << file;
+}
+
+TEST(ConfigFiles, ServiceFilesAreTheDefaults) {
+  ExpectFileIsDefaults<comet::Config>("comet.yaml");
+  ExpectFileIsDefaults<logic::Config>("logic.yaml");
+  ExpectFileIsDefaults<router::Config>("router.yaml");
+  ExpectFileIsDefaults<job::Config>("job.yaml");
+}
+
+TEST(ConfigFiles, StandaloneLoadsAndWires) {
+  standalone::Config cfg;
+  conf::Options opts;
+  opts.conf_file = std::string(GOIM_SOURCE_DIR) + "/configs/standalone.yaml";
+  ASSERT_NO_THROW(conf::Load(opts, &cfg));
+  ASSERT_EQ(cfg.Validate(), "");
+  EXPECT_EQ(cfg.comet.env.host, "standalone");
+  EXPECT_EQ(cfg.logic.router.nodes.at("router-1"), "127.0.0.1:3129");
+  EXPECT_EQ(cfg.comet.rpcClient.logic, std::vector<std::string>{"127.0.0.1:3119"});
+  ASSERT_EQ(cfg.job.comets.size(), 1u);
+  EXPECT_EQ(cfg.job.comets[0].hostname, "standalone");
+  EXPECT_EQ(cfg.job.comets[0].grpc, "127.0.0.1:3109");
+}
+
+TEST(ConfigFiles, BadValuesNameTheKey) {
+  comet::Config c;
+  conf::Options opts;
+  opts.sets.emplace_back("protocol.cliProto", "0");
+  conf::LoadText("", opts, &c);
+  EXPECT_EQ(c.Validate(), "protocol.cliProto: must be in 1..1024");
+  job::Config j;
+  conf::Options jo;
+  jo.sets.emplace_back("broadcast.noComets", "maybe");
+  conf::LoadText("", jo, &j);
+  EXPECT_EQ(j.Validate(), "broadcast.noComets: must be wait or drop");
+}
+
+}  // namespace
+}  // namespace goim
