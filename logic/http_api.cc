@@ -135,6 +135,18 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
     if (method_is("GET")) NodesWeighted(req, std::move(reply));
   } else if (path == "/goim/nodes/instances") {
     if (method_is("GET")) NodesInstances(std::move(reply));
+  } else if (path == "/goim/server/del") {
+    // goim-cpp addition (goim v1: POST /1/server/del): drop a dead comet's sessions.
+    if (!method_is("POST") || !Authorized(req, req.query, reply)) return;
+    Params p(req.query);
+    std::string server, err;
+    if (!p.String("server", &server, &err)) {
+      BadRequests()->Inc();
+      return reply(Json(kRequestErr, err));
+    }
+    core_.DelServer(server, [reply](Result r, int deleted) {
+      reply(Json(r.code, r.message, r.ok() ? "{\"deleted\":" + std::to_string(deleted) + "}" : ""));
+    });
   } else if (path == "/metrics") {
     net::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
@@ -151,18 +163,21 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
   }
 }
 
+bool HttpApi::Authorized(const net::HttpRequest& req, const std::string& query, const net::HttpReply& reply) {
+  const std::string& key = core_.config().httpServer.apiKey;
+  if (key.empty()) return true;
+  Params p(query);
+  const std::string* q = p.First("api_key");
+  if (req.Header("x-goim-key") == key || req.Header("authorization") == "Bearer " + key || (q && *q == key)) return true;
+  BadRequests()->Inc();
+  reply(Json(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", "", 401));
+  return false;
+}
+
 void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
   const auto& cfg = core_.config().httpServer;
   Params p(req.query);
-  if (!cfg.apiKey.empty()) {
-    const std::string& bearer = req.Header("authorization");
-    const std::string* q = p.First("api_key");
-    bool ok = req.Header("x-goim-key") == cfg.apiKey || bearer == "Bearer " + cfg.apiKey || (q && *q == cfg.apiKey);
-    if (!ok) {
-      BadRequests()->Inc();
-      return reply(Json(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", "", 401));
-    }
-  }
+  if (!Authorized(req, req.query, reply)) return;
   auto bad = [&](const std::string& msg) {
     BadRequests()->Inc();
     LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << req.path << " ip=" << req.remote_ip << " error(" << msg << ")";

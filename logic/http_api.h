@@ -1,6 +1,7 @@
 // logic::HttpApi: goim's HTTP API under /goim (push/keys, push/mids, push/room, push/all,
 // online/top, online/room, online/total, nodes/weighted, nodes/instances) with its
-// {code,message,data} envelope, plus /metrics and, when configured, static files at /.
+// {code,message,data} envelope, plus POST /goim/server/del?server= (drop a dead comet's sessions,
+// as goim v1's /1/server/del), /metrics and, when configured, static files at /.
 // Query parameters as goim: lists are repeated parameters (mids=1&mids=2), comma-separated lists
 // are accepted too; the POST body is the raw message.
 #pragma once
@@ -16,6 +17,8 @@ class HttpApi {
   void Handle(net::HttpRequest&& req, net::HttpReply reply);
 
  private:
+  // With httpServer.apiKey set, write endpoints need it; answers 401 itself when missing.
+  bool Authorized(const net::HttpRequest& req, const std::string& query, const net::HttpReply& reply);
   void Push(net::HttpRequest&& req, net::HttpReply reply);
   void Online(const net::HttpRequest& req, net::HttpReply reply);
   void NodesWeighted(const net::HttpRequest& req, net::HttpReply reply);

@@ -98,6 +98,7 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
       LOG_EVERY_T(WARNING, 10) << "logic: online refresh failed error(" << err << ")";
     } else {
       std::map<std::string, int64_t> conns;
+      std::vector<std::string> gone;
       {
         std::lock_guard<std::mutex> lock(mu_);
         // The routers' snapshot may predate a report this logic applied a moment ago (or miss
@@ -111,12 +112,21 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
           if (it == next.end() ? local.updated() >= keep_after : local.updated() > it->second.updated())
             next[server] = local;
         }
+        // A comet whose report went stale at the routers (it stopped reporting: dead, or cut off)
+        // loses its sessions, so pushes stop looking for it (goim v1: /1/server/del).
+        for (const auto& [server, local] : servers_) {
+          if (!next.count(server)) gone.push_back(server);
+        }
         servers_.clear();
         rooms_.clear();
         for (const auto& [server, s] : next) ApplyReport(s);
         for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
       }
       balancer_.Update(cfg_.comets, conns);
+      for (const auto& server : gone) {
+        LOG(WARNING) << "logic: comet stopped reporting, deleting its sessions server=" << server;
+        DelServer(server, nullptr);
+      }
     }
     if (done) done();
   });
@@ -226,6 +236,17 @@ void LogicCore::Receive(int64_t mid, const goim::protocol::Proto& p) {
   Counters::Get().receive->Inc();
   if (receiver_) return receiver_(mid, p);
   VLOG(1) << "logic: receive mid=" << mid << " op=" << p.op() << " bytes=" << p.body().size();
+}
+
+void LogicCore::DelServer(const std::string& server, std::function<void(Result, int)> done) {
+  router_->DelServer(server, [server, done = std::move(done)](const std::string& err, int deleted) {
+    if (!err.empty()) {
+      LOG_EVERY_T(WARNING, 1) << "logic: del server failed server=" << server << " error(" << err << ")";
+    } else {
+      LOG(INFO) << "logic: del server server=" << server << " sessions=" << deleted;
+    }
+    if (done) done(err.empty() ? Result{} : Result{kServerErr, err}, deleted);
+  });
 }
 
 goim::logic::NodesReply LogicCore::Nodes(const std::string& platform, const std::string& client_ip) {

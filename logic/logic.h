@@ -62,6 +62,8 @@ class LogicCore {
                    std::function<void(Result, std::map<std::string, int32_t>)> done);
   void Receive(int64_t mid, const goim::protocol::Proto& p);
   goim::logic::NodesReply Nodes(const std::string& platform, const std::string& client_ip);
+  // Deletes every session of a comet on every router (a dead comet); done may be null.
+  void DelServer(const std::string& server, std::function<void(Result, int deleted)> done);
 
   void PushKeys(int32_t op, std::vector<std::string> keys, std::string msg, ResultFn done);
   void PushMids(int32_t op, std::vector<int64_t> mids, std::string msg, ResultFn done);

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --build
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 if ! ninja -C build -t targets all 2>/dev/null | grep -q '^goim-standalone:'; then
   echo "run.sh: the standalone binary is not built yet (cmd/standalone); see README's status table" >&2

@@ -272,6 +272,62 @@ TEST_F(LogicTest, MetricsEndpoint) {
   EXPECT_NE(m.body.find("goim_logic_push_total{type=\"room\"}"), std::string::npos);
 }
 
+TEST_F(LogicTest, ServerDelRemovesACometsSessions) {
+  ConnectReply a, b;
+  ASSERT_TRUE(Connect("comet-1", R"({"mid":21,"key":"d1"})", &a).ok());
+  ASSERT_TRUE(Connect("comet-2", R"({"mid":22,"key":"d2"})", &b).ok());
+  auto r = http_->Post("/goim/server/del?server=comet-1", "");
+  EXPECT_EQ(r.body, R"({"code":0,"message":"","data":{"deleted":2}})");
+  EXPECT_EQ(Code(http_->Post("/goim/push/keys?keys=d1,d2", "x")), 0);
+  auto msgs = Drain();
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].server(), "comet-2");
+  EXPECT_EQ(Message(http_->Post("/goim/server/del", "")), "server: required");
+}
+
+class StaleLogicTest : public LogicTest {
+ protected:
+  void SetUp() override {}
+};
+
+TEST_F(StaleLogicTest, ACometThatStopsReportingLosesItsSessions) {
+  router::Config rc;
+  rc.rpcServer.addr = "127.0.0.1:0";
+  rc.online.stale = std::chrono::seconds(1);
+  router_ = std::make_unique<router::RouterServer>(rc);
+  router_->Start();
+  queue_ = queue::Embedded::Create(4, 10000);
+  producer_ = queue_->NewProducer();
+  consumer_ = queue_->NewConsumer();
+  Config cfg;
+  cfg.httpServer.addr = "127.0.0.1:0";
+  cfg.rpcServer.addr = "127.0.0.1:0";
+  cfg.router.nodes = {{"r1", "127.0.0.1:" + std::to_string(router_->port())}};
+  cfg.online.tick = std::chrono::milliseconds(100);
+  server_ = std::make_unique<LogicServer>(cfg, producer_.get());
+  server_->Start();
+  http_ = std::make_unique<net::HttpClient>("127.0.0.1:" + std::to_string(server_->http_port()));
+  stub_ = goim::logic::Logic::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                                          grpc::InsecureChannelCredentials()));
+  ConnectReply a;
+  ASSERT_TRUE(Connect("comet-dead", R"({"mid":31,"key":"gone-key"})", &a).ok());
+  grpc::ClientContext ctx;
+  OnlineReq req;
+  req.set_server("comet-dead");
+  req.set_conncount(1);
+  OnlineReply reply;
+  ASSERT_TRUE(stub_->RenewOnline(&ctx, req, &reply).ok());
+  // No further reports: after online.stale the router drops the report and logic the sessions.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < until) {
+    EXPECT_EQ(Code(http_->Post("/goim/push/keys?keys=gone-key", "x")), 0);
+    gone = Drain().empty();
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone);
+}
+
 class SignedLogicTest : public LogicTest {
  protected:
   void SetUp() override { Boot("topsecret", "push-key"); }
@@ -297,6 +353,7 @@ TEST_F(SignedLogicTest, PushNeedsTheApiKey) {
   EXPECT_EQ(Code(http_->Post("/goim/push/room?operation=1&type=live&room=1&api_key=push-key", "x")), 0);
   EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "", "X-Goim-Key: push-key")), 0);
   EXPECT_EQ(Drain().size(), 2u);
+  EXPECT_EQ(http_->Post("/goim/server/del?server=comet-1", "").status, 401);
   EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // reads stay open
 }
 
