@@ -24,11 +24,13 @@ uint64_t Buckets::Put(const std::string& key, uint64_t id) {
   return old == id ? 0 : old;
 }
 
-void Buckets::Del(const std::string& key, uint64_t id) {
+bool Buckets::Del(const std::string& key, uint64_t id) {
   Bucket& b = Of(key);
   std::lock_guard<std::mutex> lock(b.mu);
   auto it = b.chs.find(key);
-  if (it != b.chs.end() && it->second == id) b.chs.erase(it);
+  if (it == b.chs.end() || it->second != id) return false;
+  b.chs.erase(it);
+  return true;
 }
 
 uint64_t Buckets::Get(const std::string& key) const {

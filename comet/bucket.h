@@ -19,8 +19,9 @@ class Buckets {
 
   // Maps key to id; returns the id it replaced (0: none), which the caller kicks.
   uint64_t Put(const std::string& key, uint64_t id);
-  // Unmaps key only while it still maps to id (a kicked channel must not unmap its successor).
-  void Del(const std::string& key, uint64_t id);
+  // Unmaps key only while it still maps to id (a kicked channel must not unmap its successor);
+  // returns whether it did.
+  bool Del(const std::string& key, uint64_t id);
   uint64_t Get(const std::string& key) const;
 
   void AddIp(const std::string& ip);

@@ -64,10 +64,12 @@ void Channel::Close(CloseReason why) {
   loop_->timers().Del(slow_timer_);
   Context& ctx = loop_->ctx();
   if (authed) {
-    ctx.buckets.Del(key_, id_);
+    // A newer connection with the same key on this comet took the key over (and wrote its own
+    // session): disconnecting would delete that one's session, which has the same key and server.
+    bool owned = ctx.buckets.Del(key_, id_);
     ctx.buckets.DelIp(ip_);
     loop_->Leave(this);
-    ctx.logic->Disconnect(mid_, key_, ctx.server_id);
+    if (owned) ctx.logic->Disconnect(mid_, key_, ctx.server_id);
   }
   while (q_size_ > 0) {
     ReleaseItem(queue_[q_head_]);

@@ -26,7 +26,7 @@ struct Config {
   } rpcClient;
   struct Tcp {
     std::vector<std::string> bind{":3101"};
-    int32_t sndbuf = 4096;
+    int32_t sndbuf = 65536;  // goim: 4096 (see configs/comet.yaml)
     int32_t rcvbuf = 4096;
     bool keepalive = false;
     int32_t readBufSize = 8192;

@@ -39,6 +39,8 @@ void LogicClient::Call(Req req, Invoke invoke, std::function<void(const grpc::St
   s->req = std::move(req);
   s->done = std::move(done);
   s->ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+  // A logic that is (re)starting is waited for, up to the deadline, instead of failing at once.
+  s->ctx.set_wait_for_ready(true);
   inflight_.fetch_add(1, std::memory_order_relaxed);
   invoke(stub_->async(), &s->ctx, &s->req, &s->reply, [this, s](grpc::Status st) {
     if (!st.ok()) Stats::Get().logic_errors->Inc();

@@ -83,6 +83,7 @@ void CometClient::Issue(uint32_t lane) {
     case Kind::kPush: {
       auto* rpc = new Rpc<goim::comet::PushMsgReq, goim::comet::PushMsgReply>();
       rpc->ctx.set_deadline(deadline);
+      rpc->ctx.set_wait_for_ready(true);
       stub_->async()->PushMsg(&rpc->ctx, static_cast<const goim::comet::PushMsgReq*>(c.req.get()), &rpc->reply,
                               [rpc, finish, keep = c.req](grpc::Status st) {
                                 delete rpc;
@@ -93,6 +94,7 @@ void CometClient::Issue(uint32_t lane) {
     case Kind::kRoom: {
       auto* rpc = new Rpc<goim::comet::BroadcastRoomReq, goim::comet::BroadcastRoomReply>();
       rpc->ctx.set_deadline(deadline);
+      rpc->ctx.set_wait_for_ready(true);
       stub_->async()->BroadcastRoom(&rpc->ctx, static_cast<const goim::comet::BroadcastRoomReq*>(c.req.get()),
                                     &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
                                       delete rpc;
@@ -103,6 +105,7 @@ void CometClient::Issue(uint32_t lane) {
     case Kind::kBroadcast: {
       auto* rpc = new Rpc<goim::comet::BroadcastReq, goim::comet::BroadcastReply>();
       rpc->ctx.set_deadline(deadline);
+      rpc->ctx.set_wait_for_ready(true);
       stub_->async()->Broadcast(&rpc->ctx, static_cast<const goim::comet::BroadcastReq*>(c.req.get()), &rpc->reply,
                                 [rpc, finish, keep = c.req](grpc::Status st) {
                                   delete rpc;

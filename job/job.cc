@@ -53,7 +53,13 @@ Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer)
 Job::~Job() { Stop(); }
 
 void Job::Start() {
-  consumer_->SetListener({nullptr, [this](const std::vector<int32_t>& parts) { OnRevoked(parts); }});
+  static metrics::Gauge* assigned = metrics::Registry::Default().NewGauge(
+      "goim_job_assigned_partitions", "Queue partitions this job consumes");
+  consumer_->SetListener({[](const std::vector<int32_t>& parts) { assigned->Add(static_cast<int64_t>(parts.size())); },
+                          [this](const std::vector<int32_t>& parts) {
+                            OnRevoked(parts);
+                            assigned->Sub(static_cast<int64_t>(parts.size()));
+                          }});
   loop_thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();

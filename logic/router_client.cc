@@ -84,6 +84,7 @@ std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
 
 void RouterClient::Deadline(grpc::ClientContext* ctx) const {
   ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+  ctx->set_wait_for_ready(true);  // a restarting router is waited for, within the deadline
 }
 
 // Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;

@@ -47,7 +47,7 @@ TEST_F(DeliveryTest, PacedBroadcastReachesEveryoneAtTheGivenSpeed) {
   for (int i = 0; i < 100; ++i) clients.push_back(Authed(Transport::kTcp, i, "", "", {1000}));
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(Broadcast(1000, "slowly", 200).ok());  // 200 deliveries a second
-  for (auto& c : clients) ASSERT_EQ(c->Read(10s)->body, "slowly");
+  for (auto& c : clients) ASSERT_EQ(c->ReadBody(10s), "slowly");
   auto took = std::chrono::steady_clock::now() - start;
   // 100 deliveries at 200/s take about half a second (goim would sleep whole seconds).
   EXPECT_GT(took, 300ms);
@@ -86,7 +86,7 @@ TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
   EXPECT_GT(Metric("goim_comet_push_dropped_total"), dropped);
   // The readers keep going.
   ASSERT_TRUE(Room("live://st", Frames(1000, {"after"})).ok());
-  for (auto& r : readers) EXPECT_EQ(r->Read()->body, "after");
+  for (auto& r : readers) EXPECT_EQ(r->ReadBody(), "after");
 }
 
 }  // namespace

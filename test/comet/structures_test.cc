@@ -14,9 +14,9 @@ TEST(Buckets, PutReturnsTheChannelToKickAndDelKeepsTheSuccessor) {
   EXPECT_EQ(b.Put("k", 11), 0u);
   EXPECT_EQ(b.Put("k", 11), 0u);   // the same channel again: nothing to kick
   EXPECT_EQ(b.Put("k", 22), 11u);  // a new connection with the same key kicks the old one
-  b.Del("k", 11);                  // the kicked channel closing must not unmap its successor
+  EXPECT_FALSE(b.Del("k", 11));    // the kicked channel closing must not unmap its successor
   EXPECT_EQ(b.Get("k"), 22u);
-  b.Del("k", 22);
+  EXPECT_TRUE(b.Del("k", 22));
   EXPECT_EQ(b.Get("k"), 0u);
   for (int i = 0; i < 100; ++i) b.Put("key" + std::to_string(i), static_cast<uint64_t>(i + 1));
   EXPECT_EQ(b.ChannelCount(), 100u);

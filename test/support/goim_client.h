@@ -42,6 +42,16 @@ class Client {
   std::optional<Frame> Read(std::chrono::milliseconds timeout = 5s);
   // Reads until a frame with op arrives; other frames are kept for later Read calls.
   std::optional<Frame> ReadOp(int32_t op, std::chrono::milliseconds timeout = 5s);
+  // The body of the next frame (or of the next frame with op), "<nothing>" when none came: for
+  // assertions that must fail, not crash.
+  std::string ReadBody(std::chrono::milliseconds timeout = 5s) {
+    auto f = Read(timeout);
+    return f ? f->body : "<nothing>";
+  }
+  std::string ReadOpBody(int32_t op, std::chrono::milliseconds timeout = 5s) {
+    auto f = ReadOp(op, timeout);
+    return f ? f->body : "<nothing>";
+  }
   // Sends op 7 and waits for op 8.
   bool Auth(const std::string& token, std::chrono::milliseconds timeout = 5s, int32_t seq = 1);
   // Sends op 2 and returns the online count of the op 3 reply.

@@ -1,0 +1,46 @@
+// The two deployments the end-to-end suite runs against: one goim-standalone process, or router +
+// logic + two comets + two jobs as separate processes on the local Kafka broker.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test/e2e/harness.h"
+
+namespace goim::e2e {
+
+struct CometEndpoints {
+  std::string name;  // server id
+  std::string tcp, ws, grpc;
+};
+
+class Cluster {
+ public:
+  virtual ~Cluster() = default;
+  virtual void Start() = 0;
+  virtual const char* mode() const = 0;
+  std::string http;         // logic HTTP address
+  std::string router_grpc;  // the router
+  std::vector<CometEndpoints> comets;
+  std::vector<std::string> job_metrics;  // each job's /metrics address (Kafka clusters)
+  std::vector<std::unique_ptr<Process>> procs;
+};
+
+struct KafkaClusterOptions {
+  int comets = 2;
+  int jobs = 2;
+  std::string commit_interval = "100ms";
+};
+
+std::unique_ptr<Cluster> MakeStandalone();
+// Topic and group are unique to each cluster.
+std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts = {});
+// A counter or gauge read from a /metrics address (-1 when absent or unreachable).
+double MetricAt(const std::string& addr, const std::string& name);
+
+// The job processes of a Kafka cluster (for the kill/restart test).
+std::vector<Process*> Jobs(Cluster& c);
+Process* CometProcess(Cluster& c, const std::string& name);
+
+}  // namespace goim::e2e

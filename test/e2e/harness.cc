@@ -1,0 +1,133 @@
+#include "test/e2e/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace goim::e2e {
+
+namespace {
+// The running test's name, for file names.
+std::string CurrentTest() {
+  auto* ut = ::testing::UnitTest::GetInstance();
+  std::string n = "e2e";
+  if (auto* ti = ut->current_test_info()) n = std::string(ti->test_suite_name()) + "." + ti->name();
+  else if (auto* ts = ut->current_test_suite()) n = ts->name();
+  for (char& c : n) {
+    if (c == '/') c = '_';
+  }
+  return n;
+}
+}  // namespace
+
+std::string BinDir() { return GOIM_BIN_DIR; }
+std::string LogDir() {
+  std::string d = std::string(GOIM_BUILD_DIR) + "/e2e-logs";
+  mkdir(d.c_str(), 0755);
+  return d;
+}
+std::string KafkaBroker() {
+  std::ifstream in(std::string(GOIM_BUILD_DIR) + "/e2e-kafka/broker");
+  std::string b;
+  std::getline(in, b);
+  return b;
+}
+std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  socklen_t len = sizeof(sa);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+bool WaitPort(int port, std::chrono::milliseconds timeout) {
+  return Eventually(
+      [port] {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(static_cast<uint16_t>(port));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
+        ::close(fd);
+        return ok;
+      },
+      timeout);
+}
+
+bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+Process::Process(std::string name, std::string binary, std::string yaml, std::vector<std::string> extra_args)
+    : name_(std::move(name)), binary_(BinDir() + "/" + std::move(binary)), extra_(std::move(extra_args)) {
+  std::string test = CurrentTest();
+  conf_ = LogDir() + "/" + test + "-" + name_ + ".yaml";
+  log_ = LogDir() + "/" + test + "-" + name_ + ".log";
+  std::ofstream(conf_) << yaml;
+}
+
+Process::~Process() { Stop(SIGKILL); }
+
+void Process::Start() {
+  std::vector<std::string> args{binary_, "-conf", conf_};
+  args.insert(args.end(), extra_.begin(), extra_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);  // kept across restarts
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (posix_spawn(&pid_, binary_.c_str(), &fa, nullptr, argv.data(), environ) != 0) {
+    posix_spawn_file_actions_destroy(&fa);
+    throw std::runtime_error("cannot start " + binary_);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+}
+
+bool Process::running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+
+void Process::Stop(int sig) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, sig);
+  int status;
+  for (int i = 0; i < 1000; ++i) {  // up to 10 s, then force
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace goim::e2e

@@ -1,0 +1,57 @@
+// End-to-end harness: starts the real binaries as processes (stopped by PID), on free loopback
+// ports, each with a YAML file written for it; logs go to build/e2e-logs/. Waits are on events
+// (a port accepting, a condition becoming true), bounded by timeouts.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace goim::e2e {
+
+using namespace std::chrono_literals;
+
+// A free TCP port on 127.0.0.1 (bound and released; the kernel does not hand it out again soon).
+int FreePort();
+bool WaitPort(int port, std::chrono::milliseconds timeout = 20s);
+bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 20s);
+std::string Loopback(int port);
+
+class Process {
+ public:
+  // binary: a name under the build's cmd/ (goim-comet, ...); yaml: its config file content.
+  Process(std::string name, std::string binary, std::string yaml, std::vector<std::string> extra_args = {});
+  ~Process();
+  void Start();
+  // SIGTERM (graceful) or SIGKILL; waits for the exit.
+  void Stop(int sig = 15);
+  bool running() const;
+  const std::string& name() const { return name_; }
+  std::string log_path() const { return log_; }
+
+ private:
+  std::string name_, binary_, conf_, log_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = -1;
+};
+
+// Where things are: set by CMake.
+std::string BinDir();
+std::string LogDir();
+// The local Kafka broker started by the ctest fixture (scripts/kafka.sh), or "".
+std::string KafkaBroker();
+
+// librdkafka settings for the local Kafka 0.9 broker (the first two are what 0.9 needs; the rest
+// keep test latency low), as YAML flow maps: for logic's producer and job's consumer.
+inline const char* kKafkaProducerProps =
+    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", queue.buffering.max.ms: \"1\"}";
+inline const char* kKafkaConsumerProps =
+    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", session.timeout.ms: \"6000\", "
+    "heartbeat.interval.ms: \"500\", topic.metadata.refresh.interval.ms: \"1000\", fetch.wait.max.ms: \"10\"}";
+
+}  // namespace goim::e2e
