@@ -25,6 +25,12 @@ if [[ "${GOIM_SKIP_SANITIZERS:-0}" != 1 ]]; then
         -DGOIM_BUILD_BENCHMARKS=OFF >/dev/null
   ninja -C build-asan pkg_test
   ctest --test-dir build-asan --output-on-failure -R '^pkg_test$' || status=1
+
+  echo "== ThreadSanitizer: router session store (build-tsan/)"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGOIM_SANITIZE=thread \
+        -DGOIM_BUILD_BENCHMARKS=OFF >/dev/null
+  ninja -C build-tsan router_test
+  ctest --test-dir build-tsan --output-on-failure -R '^router_store_tsan$' || status=1
 fi
 
 echo "== test.sh finished in $(( $(date +%s) - start ))s, status $status"
