@@ -66,6 +66,12 @@ class Channel {
 
   // Arms the handshake deadline and starts reading (WebSocket: the HTTP upgrade first).
   void Start();
+  // An authenticated channel on an already connected socket, without the auth exchange and
+  // without logic: for benchmarks and tools that need many channels in a room. The caller has
+  // Add()ed it to the loop. null_sink: writes are counted as done without a syscall (in-memory
+  // channels, to measure the comet's own cost per delivery). [loop thread only]
+  void Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,
+             bool null_sink = false);
   // Idempotent. Leaves bucket and room, tells logic (when authenticated), frees the channel
   // once no I/O refers to it.
   void Close(CloseReason why);
@@ -188,6 +194,7 @@ class Channel {
   bool reading_ = false;  // an async read or readiness wait is outstanding
   bool writing_ = false;  // an async write or writability wait is outstanding
   bool freed_ = false;
+  bool null_sink_ = false;
 };
 
 }  // namespace goim::comet

@@ -55,7 +55,10 @@ void Channel::ReadNow() {
     if (ec) return OnReadError(ec);
     reader_.Commit(n);
     if (!Consume()) return;                      // closed
-    if (state_ == State::kAuthing) return;       // resumed by OnAuth
+    if (state_ == State::kAuthing) {             // resumed by OnAuth; an empty buffer goes back
+      ReleaseReadBuffer();                       //   to the pool meanwhile (a connect storm would
+      return;                                    //   otherwise hold one per connection)
+    }
     if (n < tail.size()) {                       // drained: wait for the next edge
       ReleaseReadBuffer();
       return WaitReadable();
@@ -299,7 +302,7 @@ void Channel::Flush() {
     iov.clear();
     size_t items = 0, bytes = 0;
     BuildWrite(&iov, &items, &bytes);
-    size_t n = sock_.write_some(iov, ec);
+    size_t n = null_sink_ ? bytes : sock_.write_some(iov, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       n = 0;
     } else if (ec) {

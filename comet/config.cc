@@ -7,6 +7,7 @@ namespace goim::comet {
 std::string Config::Validate() const {
   if (rpcClient.logic.empty()) return "rpcClient.logic: at least one logic address is needed";
   if (rpcClient.timeout <= conf::Duration::zero()) return "rpcClient.timeout: must be > 0";
+  if (rpcClient.maxInflight <= 0) return "rpcClient.maxInflight: must be > 0";
   if (tcp.readBufSize < protocol::kMaxPackSize)
     return "tcp.readBufSize: must be >= " + std::to_string(protocol::kMaxPackSize) + " (one client frame)";
   if (websocket.maxMessageSize < protocol::kMaxPackSize)

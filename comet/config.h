@@ -19,9 +19,11 @@ struct Config {
   struct RpcClient {  // to logic
     std::vector<std::string> logic{"127.0.0.1:3119"};
     conf::Duration timeout = std::chrono::seconds(3);
+    int32_t maxInflight = 256;
     void Bind(conf::Binder& b) {
       b.Field("logic", logic);
       b.Field("timeout", timeout);
+      b.Field("maxInflight", maxInflight);
     }
   } rpcClient;
   struct Tcp {

@@ -16,8 +16,8 @@ std::string LogicTarget(const std::vector<std::string>& addrs) {
   return t;
 }
 
-LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout)
-    : timeout_(timeout) {
+LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout, int max_inflight)
+    : timeout_(timeout), max_inflight_(max_inflight > 0 ? max_inflight : 1) {
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
@@ -25,6 +25,32 @@ LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::mil
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
   stub_ = goim::logic::Logic::NewStub(grpc::CreateCustomChannel(LogicTarget(addrs), grpc::InsecureChannelCredentials(), args));
+}
+
+void LogicClient::Admit(std::function<void()> start) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ >= max_inflight_) {
+      waiting_.push_back(std::move(start));
+      return;
+    }
+    ++running_;
+  }
+  start();
+}
+
+void LogicClient::Release() {
+  std::function<void()> next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiting_.empty()) {
+      --running_;
+      return;
+    }
+    next = std::move(waiting_.front());
+    waiting_.pop_front();
+  }
+  next();  // takes over the slot
 }
 
 template <class Req, class Reply, class Invoke>
@@ -38,15 +64,19 @@ void LogicClient::Call(Req req, Invoke invoke, std::function<void(const grpc::St
   auto* s = new State();
   s->req = std::move(req);
   s->done = std::move(done);
-  s->ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
-  // A logic that is (re)starting is waited for, up to the deadline, instead of failing at once.
-  s->ctx.set_wait_for_ready(true);
   inflight_.fetch_add(1, std::memory_order_relaxed);
-  invoke(stub_->async(), &s->ctx, &s->req, &s->reply, [this, s](grpc::Status st) {
-    if (!st.ok()) Stats::Get().logic_errors->Inc();
-    if (s->done) s->done(st, s->reply);
-    delete s;
-    inflight_.fetch_sub(1, std::memory_order_relaxed);
+  Admit([this, s, invoke] {
+    // The deadline starts when the call goes out; a logic that is (re)starting is waited for, up
+    // to the deadline, instead of failing at once.
+    s->ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+    s->ctx.set_wait_for_ready(true);
+    invoke(stub_->async(), &s->ctx, &s->req, &s->reply, [this, s](grpc::Status st) {
+      if (!st.ok()) Stats::Get().logic_errors->Inc();
+      if (s->done) s->done(st, s->reply);
+      delete s;
+      Release();
+      inflight_.fetch_sub(1, std::memory_order_relaxed);
+    });
   });
 }
 

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,7 +19,9 @@ namespace goim::comet {
 
 class LogicClient {
  public:
-  LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout);
+  // At most max_inflight calls are in flight; the rest wait in a queue (a storm of connects must
+  // not turn into thousands of concurrent RPCs, their memory and their deadlines).
+  LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout, int max_inflight = 256);
 
   void Connect(const std::string& server, const std::string& cookie, const std::string& token,
                std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done);
@@ -32,10 +36,17 @@ class LogicClient {
  private:
   template <class Req, class Reply, class Invoke>
   void Call(Req req, Invoke invoke, std::function<void(const grpc::Status&, Reply&)> done);
+  // Runs start now if a slot is free, else when one frees up.
+  void Admit(std::function<void()> start);
+  void Release();
 
   std::unique_ptr<goim::logic::Logic::Stub> stub_;
   std::chrono::milliseconds timeout_;
-  std::atomic<int> inflight_{0};
+  std::atomic<int> inflight_{0};  // calls admitted or queued, not yet answered
+  int max_inflight_;
+  std::mutex mu_;
+  int running_ = 0;
+  std::deque<std::function<void()>> waiting_;
 };
 
 // The gRPC target for a list of addresses: one address as is, several as "ipv4:a,b" (they must

@@ -161,6 +161,19 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   else ReadNow();
 }
 
+void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,
+                    bool null_sink) {
+  null_sink_ = null_sink;
+  mid_ = mid;
+  key_ = key;
+  std::sort(accepts.begin(), accepts.end());
+  watch_ops_ = std::move(accepts);
+  state_ = State::kReady;
+  heartbeat_ = std::chrono::hours(24);
+  loop_->ctx().buckets.Put(key_, id_);
+  loop_->Join(this, room);
+}
+
 void Channel::ChangeRoom(const std::string& room) { loop_->Join(this, room); }
 
 void Channel::Subscribe(const std::string& body, bool add) {

@@ -25,7 +25,7 @@ void RoomBatchers::Append(const std::string& room, int32_t op, const std::string
   timer_.Del(r->idle);
   if (r->batch.count == 0) {
     r->batch.first = timer_.Now();
-    time::Duration w = window_ ? window_(room) : time::Duration::zero();
+    time::Duration w = window_ ? window_(room, r->last_flush) : time::Duration::zero();
     if (w <= time::Duration::zero()) {
       r->immediate = true;
       immediate_.push_back(room);
@@ -52,6 +52,7 @@ void RoomBatchers::Flush(Room* r) {
   out.first = r->batch.first;
   buffered_ -= static_cast<size_t>(r->batch.count);
   r->batch.count = 0;
+  r->last_flush = timer_.Now();
   r->idle = timer_.Add(idle_, &RoomBatchers::OnIdle, r);
   flush_(std::move(out));
 }

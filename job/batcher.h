@@ -1,7 +1,7 @@
 // job::RoomBatchers: one ordered batcher per room key (goim's per-room aggregator). Each message
 // is appended as a complete goim frame (ver 1, seq 0) to the room's buffer; the buffer is flushed
-// as one OpRaw when it holds `batch` messages or when the room's window has passed since its
-// first unflushed message. A room whose window is 0 is flushed at the end of the current burst
+// as one OpRaw when it holds `batch` messages or when the room's window (given by WindowFn when
+// the batch starts) has passed since its first unflushed message. A room whose window is 0 is flushed at the end of the current burst
 // of messages (so messages that arrive together still share one flush). An emptied batcher is
 // released after `idle`; everything runs on the job's loop thread, so a message that arrives as
 // the batcher is released simply starts a new one (goim #383 cannot happen).
@@ -35,7 +35,9 @@ struct Batch {
 class RoomBatchers {
  public:
   using FlushFn = std::function<void(Batch&&)>;
-  using WindowFn = std::function<time::Duration(const std::string& room)>;
+  // How long the room's new batch may wait; last_flush is when the room last flushed (the
+  // epoch when it never did).
+  using WindowFn = std::function<time::Duration(const std::string& room, time::TimePoint last_flush)>;
 
   RoomBatchers(time::Timer& timer, int batch, time::Duration idle, WindowFn window, FlushFn flush);
   ~RoomBatchers();
@@ -55,6 +57,7 @@ class RoomBatchers {
     time::TimerId deadline;
     time::TimerId idle;
     bool immediate = false;
+    time::TimePoint last_flush{};
   };
   static void OnDeadline(void* r);
   static void OnIdle(void* r);

@@ -39,7 +39,8 @@ Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer)
     : cfg_(cfg), consumer_(std::move(consumer)), timer_(1024), wake_(io_), commit_timer_(io_), rooms_timer_(io_) {
   Counters::Get();
   batchers_ = std::make_unique<RoomBatchers>(
-      timer_, cfg_.room.batch, cfg_.room.idle, [this](const std::string& room) { return Window(room); },
+      timer_, cfg_.room.batch, cfg_.room.idle,
+      [this](const std::string& room, time::TimePoint last) { return Window(room, last); },
       [this](Batch&& b) { FlushRoom(std::move(b)); });
   for (const auto& in : discovery::InZone(cfg_.comets, cfg_.env.zone)) {
     comets_.push_back(std::make_unique<CometClient>(in, io_, cfg_));
@@ -306,10 +307,12 @@ std::vector<CometClient*> Job::Up() const {
   return out;
 }
 
-// The batching window of a room: flushing costs about one socket write per member, so a small
-// room is flushed at once and a big one waits until the writes a second it costs fall under
-// room.writesPerSecond (never longer than room.signal).
-time::Duration Job::Window(const std::string& room) const {
+// The batching window of a room. goim waits up to room.signal for every room. Adaptive: a flush
+// costs about one socket write per member, so each room may spend room.writesPerSecond writes a
+// second: a batch waits only until that budget allows another flush since the room's last one
+// (online / writesPerSecond after it), never longer than room.signal. A quiet or small room is
+// flushed at once; a busy big room gathers messages while its budget refills.
+time::Duration Job::Window(const std::string& room, time::TimePoint last_flush) const {
   auto signal = std::chrono::duration_cast<time::Duration>(cfg_.room.signal);
   if (!cfg_.room.adaptive) return signal;
   int64_t online = 0;
@@ -317,9 +320,11 @@ time::Duration Job::Window(const std::string& room) const {
     auto it = rooms.find(room);
     if (it != rooms.end()) online += it->second;
   }
-  auto w = std::chrono::duration_cast<time::Duration>(
+  auto cost = std::chrono::duration_cast<time::Duration>(
       std::chrono::duration<double>(static_cast<double>(online) / cfg_.room.writesPerSecond));
-  return std::min(w, signal);
+  auto wait = last_flush + cost - timer_.Now();
+  if (wait <= time::Duration::zero()) return time::Duration::zero();
+  return std::min(wait, signal);
 }
 
 // --- timers ----------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ class Job {
   void WorkDone(Work* w);
   void Finish(const std::vector<Token>& tokens);
   std::vector<CometClient*> Up() const;
-  time::Duration Window(const std::string& room) const;
+  time::Duration Window(const std::string& room, time::TimePoint last_flush) const;
   void ArmTimers();
   void CommitTick();
   void RoomsTick();

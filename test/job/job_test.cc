@@ -306,25 +306,34 @@ TEST_F(JobTest, BroadcastWaitsForAComet) {
   EXPECT_EQ(queue_->uncommitted(), 1u);
 }
 
-TEST_F(JobTest, AdaptiveWindowFlushesSmallRoomsAtOnce) {
+TEST_F(JobTest, AdaptiveWindowSpendsEachRoomsWriteBudget) {
   cfg_.room.adaptive = true;
   cfg_.room.signal = 2s;
   cfg_.room.writesPerSecond = 1000;
   {
     std::lock_guard<std::mutex> lock(a_.mu);
-    a_.online["live://big"] = 1000;  // a 1 s window, capped by signal
+    a_.online["live://big"] = 1000;  // one flush costs a second of budget
   }
   StartJob();
   ASSERT_TRUE(Eventually([&] { return job_->UpComets().size() == 2; }));
   std::this_thread::sleep_for(200ms);  // let a Rooms poll land
   auto start = std::chrono::steady_clock::now();
-  Produce(goim::logic::PushMsg::ROOM, 1000, "small", "", "live://small");
+  // A first message goes at once, whatever the room's size: nothing was spent yet.
+  Produce(goim::logic::PushMsg::ROOM, 1000, "big-1", "", "live://big");
   ASSERT_TRUE(Eventually([&] { return b_.Count() == 1; }, 3s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
-  Produce(goim::logic::PushMsg::ROOM, 1000, "big", "", "live://big");
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(b_.Count(), 1u);  // the big room is still batching
+  // The next ones wait for the budget (1 s after the first flush) and share one flush.
+  Produce(goim::logic::PushMsg::ROOM, 1000, "big-2", "", "live://big");
+  Produce(goim::logic::PushMsg::ROOM, 1000, "big-3", "", "live://big");
+  // A small room is not held back meanwhile.
+  Produce(goim::logic::PushMsg::ROOM, 1000, "small", "", "live://small");
   ASSERT_TRUE(Eventually([&] { return b_.Count() == 2; }, 3s));
+  EXPECT_EQ(b_.Calls()[1], "room:live://small:small");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(b_.Count(), 2u);
+  ASSERT_TRUE(Eventually([&] { return b_.Count() == 3; }, 3s));
+  EXPECT_EQ(b_.Calls()[2], "room:live://big:big-2|big-3");
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 900ms);
 }
 
 TEST_F(JobTest, StopFlushesAndCommits) {

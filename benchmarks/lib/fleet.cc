@@ -1,0 +1,253 @@
+#include "benchmarks/lib/fleet.h"
+
+#include <charconv>
+#include <cstring>
+#include <random>
+
+#include "pkg/net/asio.h"
+#include "pkg/net/listen.h"
+#include "pkg/protocol/binary.h"
+#include "pkg/protocol/frame.h"
+#include "pkg/websocket/frame.h"
+
+namespace goim::bench {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+}
+
+struct Fleet::Impl {
+  struct Conn {
+    Impl* fleet;
+    int index;
+    int64_t mid;
+    asio::io_context& io;
+    tcp::socket sock;
+    asio::steady_timer timer;
+    std::vector<uint8_t> in;
+    size_t used = 0;
+    bool upgraded = false;
+    bool authed = false;
+    int32_t seq = 0;
+    std::string out;
+    Conn(Impl* f, int i, int64_t m, asio::io_context& io_) : fleet(f), index(i), mid(m), io(io_), sock(io_), timer(io_) {}
+  };
+
+  FleetOptions opts;
+  OnFrame on_frame;
+  Fleet* owner;
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<Conn>> conns;
+  tcp::endpoint target;
+  std::atomic<bool> stopping{false};
+
+  std::string Frame(int32_t op, int32_t seq, std::string_view body) {
+    std::string f;
+    protocol::AppendFrame(&f, 1, op, seq, body);
+    if (!opts.websocket) return f;
+    uint8_t head[websocket::kMaxHeaderSize];
+    const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+    size_t hl = websocket::EncodeHeader(head, websocket::kBinary, f.size(), mask);
+    websocket::Unmask(reinterpret_cast<uint8_t*>(f.data()), f.size(), mask);
+    return std::string(reinterpret_cast<char*>(head), hl) + f;
+  }
+
+  void Schedule(Conn* c, std::chrono::milliseconds after) {
+    c->timer.expires_after(after);
+    c->timer.async_wait([this, c](boost::system::error_code ec) {
+      if (!ec && !stopping) Dial(c);
+    });
+  }
+
+  void Fail(Conn* c) {
+    if (c->authed) owner->alive_--;
+    owner->failures_++;
+    c->authed = false;
+    c->upgraded = false;
+    c->used = 0;
+    boost::system::error_code ignored;
+    c->sock.close(ignored);
+    c->timer.cancel();
+    if (stopping || !opts.reconnect) return;
+    thread_local std::mt19937 rng{std::random_device{}()};
+    Schedule(c, std::chrono::milliseconds(rng() % 10000));
+  }
+
+  void Dial(Conn* c) {
+    boost::system::error_code ec;
+    c->sock = tcp::socket(c->io);
+    c->sock.open(tcp::v4(), ec);
+    if (!opts.local_ip.empty()) c->sock.bind(tcp::endpoint(asio::ip::make_address(opts.local_ip), 0), ec);
+    c->sock.async_connect(target, [this, c](boost::system::error_code ec) {
+      if (ec) return Fail(c);
+      c->sock.set_option(tcp::no_delay(true), ec);
+      if (opts.websocket) {
+        c->out = "GET /sub HTTP/1.1\r\nHost: " + opts.addr +
+                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n";
+      } else {
+        c->out.clear();
+      }
+      const std::string room = opts.room_of ? opts.room_of(c->index) : opts.room;
+      std::string token = "{\"mid\":" + std::to_string(c->mid) + ",\"key\":\"\",\"room_id\":\"" + room +
+                          "\",\"platform\":\"" + opts.platform + "\",\"accepts\":" + opts.accepts + "}";
+      c->out += Frame(protocol::kOpAuth, c->seq++, token);
+      asio::async_write(c->sock, asio::buffer(c->out), [this, c](boost::system::error_code ec, size_t) {
+        if (ec) return Fail(c);
+      });
+      if (c->in.size() < kReadChunk) c->in.resize(kReadChunk);
+      Read(c);
+    });
+  }
+
+  void Heartbeat(Conn* c) {
+    c->timer.expires_after(opts.heartbeat);
+    c->timer.async_wait([this, c](boost::system::error_code ec) {
+      if (ec || stopping || !c->authed) return;
+      auto buf = std::make_shared<std::string>(Frame(protocol::kOpHeartbeat, c->seq++, ""));
+      asio::async_write(c->sock, asio::buffer(*buf), [this, c, buf](boost::system::error_code ec, size_t) {
+        if (ec) return Fail(c);
+      });
+      Heartbeat(c);
+    });
+  }
+
+  void Read(Conn* c) {
+    if (c->in.size() - c->used < 4096) c->in.resize(c->in.size() * 2);
+    c->sock.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
+                            [this, c](boost::system::error_code ec, size_t n) {
+                              if (ec) return Fail(c);
+                              c->used += n;
+                              size_t consumed = Parse(c);
+                              if (consumed == SIZE_MAX) return Fail(c);
+                              if (consumed) {
+                                std::memmove(c->in.data(), c->in.data() + consumed, c->used - consumed);
+                                c->used -= consumed;
+                              }
+                              Read(c);
+                            });
+  }
+
+  void Deliver(Conn* c, const uint8_t* p, size_t n) {
+    size_t at = 0;
+    while (at + protocol::kRawHeaderSize <= n) {
+      protocol::Header h = protocol::DecodeHeader(p + at);
+      if (h.pack_len < protocol::kRawHeaderSize || at + static_cast<size_t>(h.pack_len) > n) return;
+      std::string_view body(reinterpret_cast<const char*>(p + at + protocol::kRawHeaderSize),
+                            static_cast<size_t>(h.pack_len - protocol::kRawHeaderSize));
+      if (h.op == protocol::kOpRaw) {
+        Deliver(c, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+      } else if (h.op == protocol::kOpAuthReply) {
+        if (!c->authed) {
+          c->authed = true;
+          owner->alive_++;
+          Heartbeat(c);
+        }
+      } else if (h.op != protocol::kOpHeartbeatReply) {
+        owner->received_.fetch_add(1, std::memory_order_relaxed);
+        if (on_frame) on_frame(c->index, h.op, body);
+      }
+      at += static_cast<size_t>(h.pack_len);
+    }
+  }
+
+  // Consumes whole frames from c->in; returns the bytes consumed, SIZE_MAX on a protocol error.
+  size_t Parse(Conn* c) {
+    const uint8_t* p = c->in.data();
+    size_t n = c->used, at = 0;
+    if (opts.websocket && !c->upgraded) {
+      std::string_view s(reinterpret_cast<const char*>(p), n);
+      size_t end = s.find("\r\n\r\n");
+      if (end == std::string_view::npos) return 0;
+      if (s.substr(0, 12) != "HTTP/1.1 101") return SIZE_MAX;
+      c->upgraded = true;
+      at = end + 4;
+    }
+    if (!opts.websocket) {
+      size_t start = at;
+      while (at + protocol::kRawHeaderSize <= n) {
+        int32_t len = protocol::LoadI32(p + at);
+        if (len < protocol::kRawHeaderSize) return SIZE_MAX;
+        if (at + static_cast<size_t>(len) > n) break;
+        at += static_cast<size_t>(len);
+      }
+      Deliver(c, p + start, at - start);
+      return at;
+    }
+    for (;;) {
+      websocket::FrameHeader h;
+      auto fe = websocket::ParseHeader({p + at, n - at}, false, 1ull << 30, &h);
+      if (fe == websocket::FrameError::kNeedMore) break;
+      if (fe != websocket::FrameError::kOk) return SIZE_MAX;
+      size_t total = h.header_len + static_cast<size_t>(h.payload_len);
+      if (n - at < total) break;
+      if (h.opcode == websocket::kBinary || h.opcode == websocket::kText) {
+        Deliver(c, p + at + h.header_len, static_cast<size_t>(h.payload_len));
+      } else if (h.opcode == websocket::kClose) {
+        return SIZE_MAX;
+      }
+      at += total;
+    }
+    return at;
+  }
+};
+
+Fleet::Fleet(FleetOptions opts, OnFrame on_frame) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = std::move(opts);
+  impl_->on_frame = std::move(on_frame);
+  impl_->owner = this;
+}
+
+Fleet::~Fleet() { Stop(); }
+
+void Fleet::Start() {
+  Impl& f = *impl_;
+  f.target = net::ParseEndpoint(f.opts.addr.rfind("localhost:", 0) == 0 ? "127.0.0.1" + f.opts.addr.substr(9) : f.opts.addr);
+  int nt = std::max(1, f.opts.threads);
+  for (int i = 0; i < nt; ++i) f.ios.push_back(std::make_unique<asio::io_context>(1));
+  std::mt19937 rng{std::random_device{}()};
+  for (int i = 0; i < f.opts.count; ++i) {
+    auto& io = *f.ios[static_cast<size_t>(i % nt)];
+    f.conns.push_back(std::make_unique<Impl::Conn>(&f, i, f.opts.mid_begin + i, io));
+    Impl::Conn* c = f.conns.back().get();
+    auto delay = f.opts.ramp.count() > 0 ? std::chrono::milliseconds(rng() % f.opts.ramp.count()) : std::chrono::milliseconds(0);
+    asio::post(io, [&f, c, delay] {
+      if (delay.count() == 0) f.Dial(c);
+      else f.Schedule(c, delay);
+    });
+  }
+  for (auto& io : f.ios) {
+    f.threads.emplace_back([io = io.get()] {
+      auto guard = asio::make_work_guard(*io);
+      io->run();
+    });
+  }
+}
+
+void Fleet::Stop() {
+  Impl& f = *impl_;
+  if (f.stopping.exchange(true)) return;
+  for (auto& io : f.ios) {
+    asio::post(*io, [&f, io = io.get()] {
+      for (auto& c : f.conns) {
+        if (&c->io != io) continue;
+        boost::system::error_code ec;
+        c->timer.cancel();
+        c->sock.close(ec);
+      }
+      io->stop();
+    });
+  }
+  for (auto& t : f.threads) t.join();
+}
+
+bool ParseStamp(std::string_view body, int64_t* seq, int64_t* ns) {
+  size_t sp = body.find(' ');
+  if (sp == std::string_view::npos) return false;
+  auto a = std::from_chars(body.data(), body.data() + sp, *seq);
+  auto b = std::from_chars(body.data() + sp + 1, body.data() + body.size(), *ns);
+  return a.ec == std::errc() && b.ec == std::errc();
+}
+
+}  // namespace goim::bench
