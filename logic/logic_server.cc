@@ -28,7 +28,7 @@ LogicServer::~LogicServer() { Stop(); }
 void LogicServer::Start() {
   loops_ = std::make_unique<net::LoopPool>(cfg_.httpServer.threads, "logic-http");
   net::HttpServer::Options ho;
-  ho.max_body = static_cast<size_t>(cfg_.httpServer.maxBodySize) + 1;  // the API reports the limit itself
+  ho.max_body = static_cast<size_t>(cfg_.httpServer.maxBodySize);  // larger bodies: 413, code -400
   HttpApi* api = http_api_.get();
   http_ = std::make_unique<net::HttpServer>(
       *loops_, [api](net::HttpRequest&& req, net::HttpReply reply) { api->Handle(std::move(req), std::move(reply)); },

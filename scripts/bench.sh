@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks. Each subcommand builds what it needs, raises the open-file limit to the hard limit
-# (20,000 here: one comet holds < 20k connections), starts goim-standalone on its usual ports,
-# runs goim-bench against it, and stops it.
+# (20,000 here: one comet holds < 20k connections), starts the servers on their usual ports
+# (goim-standalone; for idle, router + logic + comet), runs goim-bench against them, stops them.
 #   scripts/bench.sh fanout [goim-bench fanout options]   e.g. --clients 10000 --rate 40 --duration 30
-#   scripts/bench.sh idle   [--clients 19000] [--transport ws]
+#   scripts/bench.sh idle   [--clients 19000] [--transport ws]   (router, logic, comet as processes)
 #   scripts/bench.sh micro                                 Google Benchmark micro benchmarks
 #   scripts/bench.sh sweep                                 the series behind docs/benchmarks.md's plots
 # GOIM_BENCH_SET="job.room.writesPerSecond=100000 comet.protocol.loops=1" passes -set overrides
@@ -51,14 +51,36 @@ fanout() {
   stop_standalone
 }
 
+# Idle memory is the comet's own: router, logic and comet run as separate processes (their
+# default configs and ports; logic's Kafka producer is never used), and goim-bench reads the
+# comet's RSS.
+split_pids=()
+start_split() {
+  for p in 3101 3102 3108 3109 3111 3119 3128 3129; do
+    port_open $p && { echo "bench.sh: port $p is in use (is a goim server running?)" >&2; exit 1; }
+  done
+  build/cmd/goim-router -conf configs/router.yaml >"$out/router.log" 2>&1 & split_pids+=($!)
+  build/cmd/goim-logic -conf configs/logic.yaml >"$out/logic.log" 2>&1 & split_pids+=($!)
+  for _ in $(seq 1 100); do port_open 3119 && break; sleep 0.1; done
+  build/cmd/goim-comet -conf configs/comet.yaml -host bench-comet >"$out/comet.log" 2>&1 & split_pids+=($!)
+  for _ in $(seq 1 100); do port_open 3101 && port_open 3102 && return; sleep 0.1; done
+  echo "bench.sh: goim-comet did not start; see $out/comet.log" >&2; exit 1
+}
+stop_split() {
+  for p in "${split_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${split_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  split_pids=()
+}
+
 idle() {
-  build goim-standalone goim-bench
-  start_standalone
+  build goim-router goim-logic goim-comet goim-bench
+  trap 'stop_split; stop_standalone' EXIT
+  start_split
   local args=("$@")
   # WebSocket clients dial the WebSocket port.
   for a in "$@"; do [[ "$a" == ws ]] && args+=(--comet 127.0.0.1:3102); done
-  build/benchmarks/goim-bench idle --pid "$sa_pid" --settle 12 "${args[@]}"
-  stop_standalone
+  build/benchmarks/goim-bench idle --pid "${split_pids[2]}" --logic 127.0.0.1:3111 --settle 12 "${args[@]}"
+  stop_split
 }
 
 micro() {
@@ -66,31 +88,36 @@ micro() {
   for b in pkg_bench comet_bench job_bench; do build/benchmarks/$b --benchmark_min_time=0.5; done
 }
 
-# One fan-out run per line of the sweep: "<label> <GOIM_BENCH_SET> <goim-bench args>"; the JSON
-# summaries go to build/bench/sweep.jsonl, then the plots are drawn (scripts/plot.sh).
+# The series behind docs/benchmarks.md: one fan-out run per point, each against a fresh
+# goim-standalone. Each JSON summary goes to build/bench/sweep.jsonl tagged with its series and x
+# value; then scripts/plot.sh draws build/bench/*.svg. About 12 minutes on 2 cores.
 sweep() {
   build goim-standalone goim-bench
+  scripts/setup.sh --bench >/dev/null
   : >"$out/sweep.jsonl"
-  run() {
-    local label=$1 set=$2; shift 2
-    echo "== $label: $*" >&2
+  point() {
+    local series=$1 x=$2 set=$3; shift 3
+    echo "== $series $x: ${set:+$set }$*" >&2
     GOIM_BENCH_SET="$set" start_standalone
-    build/benchmarks/goim-bench fanout --pid "$sa_pid" --metrics 127.0.0.1:3111 --json "$@" \
-      | tee "$out/last.txt" | tail -1 | sed "s/^{/{\"label\":\"$label\",/" >>"$out/sweep.jsonl"
-    sed '$d' "$out/last.txt" >&2
+    build/benchmarks/goim-bench fanout --pid "$sa_pid" --metrics 127.0.0.1:3111 --json "$@" >"$out/last.txt"
+    sed '$d' "$out/last.txt" | grep -E 'deliveries|latency|comet CPU|writes ' >&2
+    tail -1 "$out/last.txt" | sed "s/^{/{\"series\":\"$series\",\"x\":$x,/" >>"$out/sweep.jsonl"
     stop_standalone
   }
-  # Latency and CPU against the push rate, 10,000 clients in one room, default (adaptive) window.
-  for r in 10 20 40 80; do run rate "" --clients 10000 --rate $r --duration 20; done
+  # Latency and CPU against the push rate: 10,000 clients in one room, default (adaptive) window.
+  for r in 10 20 40 80; do point rate $r "" --clients 10000 --rate $r --duration 15; done
   # Deliveries/s against clients at 40 msg/s.
-  for n in 1000 2000 5000 10000 19000; do run clients "" --clients $n --rate 40 --duration 20; done
-  # CPU per delivery against the batching window (fixed windows, adaptive off), 10,000 clients.
-  for w in 0ms 25ms 50ms 100ms 200ms 500ms 1s; do
-    run window "job.room.adaptive=false job.room.signal=$w" --clients 10000 --rate 40 --duration 20
+  for n in 1000 2000 5000 10000 19000; do point clients $n "" --clients $n --rate 40 --duration 15; done
+  # CPU per delivery against a fixed batching window (adaptive off, batch size never the limit).
+  for w in 10 25 50 100 200 500 1000; do
+    point window $w "job.room.adaptive=false job.room.batch=100000 job.room.signal=${w}ms" \
+      --clients 10000 --rate 40 --duration 15
   done
-  # Frames per write straight to the comet (the comparison with goim's comet).
-  for b in 1 4 20; do run grpc "" --clients 5000 --rate 40 --duration 20 --grpc 127.0.0.1:3109 --batch $b; done
-  scripts/plot.sh "$out/sweep.jsonl"
+  # Frames per write, straight to the comet's BroadcastRoom (the comparison with goim's comet).
+  point grpc 20 "" --clients 2000 --rate 400 --duration 15 --grpc 127.0.0.1:3109 --batch 20
+  point grpc 4 "" --clients 5000 --rate 40 --duration 15 --grpc 127.0.0.1:3109 --batch 4
+  point grpc 1 "" --clients 5000 --rate 10 --duration 15 --grpc 127.0.0.1:3109 --batch 1
+  scripts/plot.sh "$out/sweep.jsonl" "$out"
 }
 
 case "${1:-}" in

@@ -52,7 +52,7 @@ if [[ "$mode" != --build ]]; then
   if [[ ! -f "$cache/playwright/node_modules/playwright-core/package.json" ]]; then
     echo "setup: installing playwright-core (npm) into $cache/playwright"
     mkdir -p "$cache/playwright"
-    (cd "$cache/playwright" && npm install --silent --no-audit --no-fund --prefix . playwright-core >/dev/null)
+    (cd "$cache/playwright" && npm install --silent --no-audit --no-fund --prefix . playwright-core@1.65.1 >/dev/null)
   fi
 fi
 echo "setup: ok"

@@ -17,6 +17,7 @@
 // goim-standalone) whose CPU (threads "comet-*" and the whole process) and RSS are measured.
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -222,6 +224,8 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
   const int64_t start = NowNs();
   std::atomic<int64_t> next{0}, refused{0};
   std::vector<std::thread> threads;
+  // Outlives the threads below, which hold it by reference.
+  std::unique_ptr<goim::comet::Comet::Stub> stub;
   if (o.grpc.empty()) {
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&] {
@@ -240,7 +244,7 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
     }
   } else {
     // Straight to the comet: one BroadcastRoom per `batch` frames of one room, as job would send.
-    auto stub = goim::comet::Comet::NewStub(grpc::CreateChannel(o.grpc, grpc::InsecureChannelCredentials()));
+    stub = goim::comet::Comet::NewStub(grpc::CreateChannel(o.grpc, grpc::InsecureChannelCredentials()));
     const int64_t per_room = seqs / o.rooms, calls_per_room = (per_room + o.batch - 1) / o.batch;
     const int64_t calls = calls_per_room * o.rooms;
     for (int t = 0; t < 2; ++t) {
@@ -308,6 +312,9 @@ int main(int argc, char** argv) {
     int end = static_cast<int>(static_cast<int64_t>(o.clients) * (w + 1) / o.procs);
     pid_t pid = fork();
     if (pid == 0) {
+      // A worker never outlives the harness (a crash or kill would leave it holding connections).
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() == 1) _exit(1);
       ::close(fds[0]);
       RunWorker(o, w, begin, end, sh, accepted, seqs, fds[1]);
       _exit(0);

@@ -48,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       HttpResponse r;
       r.status = 413;
-      r.body = R"({"code":-400,"message":"body too large"})";
+      r.body = R"({"code":-400,"message":"body: over the limit of )" + std::to_string(opts_.max_body) + R"( bytes"})";
       keep_alive_ = false;
       Write(std::move(r));
       return;

@@ -32,6 +32,7 @@ class Process {
   void Stop(int sig = 15);
   bool running() const;
   const std::string& name() const { return name_; }
+  pid_t pid() const { return pid_; }
   std::string log_path() const { return log_; }
 
  private:

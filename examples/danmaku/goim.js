@@ -1,0 +1,192 @@
+// goim.js: a browser client for goim's WebSocket protocol (goim v2 framing), one file, no build.
+//
+//   const c = new GoimClient({room: 'live://1000', mid: 42});
+//   c.onmessage = (op, body) => ...;   // body: Uint8Array of one pushed frame (OpRaw unpacked)
+//   c.onstatus = (state, detail) => ...;  // 'connecting' | 'open' | 'waiting' | 'closed'
+//   c.ononline = (n) => ...;           // the room's online count, from heartbeat replies
+//   c.start(); c.changeRoom('live://2000'); c.stop();
+//
+// Frames are binary WebSocket messages: packLen int32, headerLen int16 (16), ver int16, op int32,
+// seq int32, body; all big-endian. One frame per message, except OpRaw (op 9), whose body holds
+// many frames. Where to connect comes from logic's GET /goim/nodes/weighted?platform=web (ports,
+// node domains, heartbeat and reconnect backoff); a node name without a dot (a cluster without a
+// host domain, as the standalone process) and a failed lookup both mean the page's own host.
+(function (global) {
+  'use strict';
+
+  const OP = {
+    HEARTBEAT: 2, HEARTBEAT_REPLY: 3, SEND_MSG: 4, AUTH: 7, AUTH_REPLY: 8, RAW: 9,
+    CHANGE_ROOM: 12, CHANGE_ROOM_REPLY: 13, SUB: 14, SUB_REPLY: 15, UNSUB: 16, UNSUB_REPLY: 17,
+  };
+  const HEADER = 16;
+  const REPLIES = new Set([OP.HEARTBEAT_REPLY, OP.AUTH_REPLY, OP.CHANGE_ROOM_REPLY, OP.SUB_REPLY, OP.UNSUB_REPLY]);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  function encodeFrame(op, seq, body) {
+    const bytes = typeof body === 'string' ? encoder.encode(body) : (body || new Uint8Array(0));
+    const buf = new ArrayBuffer(HEADER + bytes.length);
+    const v = new DataView(buf);
+    v.setInt32(0, HEADER + bytes.length);
+    v.setInt16(4, HEADER);
+    v.setInt16(6, 1);
+    v.setInt32(8, op);
+    v.setInt32(12, seq);
+    new Uint8Array(buf, HEADER).set(bytes);
+    return buf;
+  }
+
+  // Calls fn(op, seq, body) for each whole frame in bytes; returns false on a malformed frame.
+  function decodeFrames(bytes, fn) {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = 0;
+    while (at + HEADER <= bytes.length) {
+      const packLen = v.getInt32(at), headerLen = v.getInt16(at + 4);
+      if (headerLen !== HEADER || packLen < HEADER || at + packLen > bytes.length) return false;
+      fn(v.getInt32(at + 8), v.getInt32(at + 12), bytes.subarray(at + HEADER, at + packLen));
+      at += packLen;
+    }
+    return at === bytes.length;
+  }
+
+  class GoimClient {
+    // options: room ('live://1000'), mid (number), key (''), accepts ([1000, 1001, 1002]),
+    // heartbeatMs (30000), logic (base URL of logic's HTTP API, default the page's origin),
+    // wsPath ('/sub'), secure (default: page served over https).
+    constructor(options) {
+      this.opt = Object.assign({
+        room: '', mid: 0, key: '', accepts: [1000, 1001, 1002], heartbeatMs: 30000,
+        logic: '', wsPath: '/sub', secure: global.location && global.location.protocol === 'https:',
+      }, options || {});
+      this.room = this.opt.room;
+      this.onmessage = () => {};
+      this.onstatus = () => {};
+      this.ononline = () => {};
+      this.ws = null;
+      this.seq = 0;
+      this.retries = 0;
+      this.stopped = true;
+      this.heartbeatTimer = null;
+      this.retryTimer = null;
+      this.lastGood = null;  // the node that last accepted us
+    }
+
+    start() {
+      this.stopped = false;
+      this._connect();
+    }
+
+    stop() {
+      this.stopped = true;
+      clearTimeout(this.retryTimer);
+      clearInterval(this.heartbeatTimer);
+      if (this.ws) this.ws.close();
+      this.ws = null;
+      this.onstatus('closed', 'stopped');
+    }
+
+    // Moves this connection to another room (op 12; '' leaves every room). Kept across reconnects.
+    changeRoom(room) {
+      this.room = room;
+      if (this._open()) {
+        this._send(OP.CHANGE_ROOM, room);
+        this._send(OP.HEARTBEAT);  // the reply carries the new room's online count
+      }
+    }
+
+    // Adds (sub) or removes (unsub) push operations this connection accepts (op 14 / 16).
+    sub(ops) { if (this._open()) this._send(OP.SUB, ops.join(',')); }
+    unsub(ops) { if (this._open()) this._send(OP.UNSUB, ops.join(',')); }
+
+    _open() { return this.ws && this.ws.readyState === 1 && this.authed; }
+
+    _send(op, body) { this.ws.send(encodeFrame(op, ++this.seq, body)); }
+
+    async _nodes() {
+      try {
+        const r = await fetch(this.opt.logic + '/goim/nodes/weighted?platform=web', {cache: 'no-store'});
+        const j = await r.json();
+        if (j.code === 0 && j.data) return j.data;
+      } catch (e) { /* logic unreachable: fall back to the page's host */ }
+      return null;
+    }
+
+    async _connect() {
+      if (this.stopped) return;
+      this.onstatus('connecting', '');
+      const n = await this._nodes();
+      this.backoff = (n && n.backoff) || {base_delay: 1, max_delay: 30, factor: 1.8, jitter: 0.3};
+      const here = global.location ? global.location.hostname : '127.0.0.1';
+      const port = this.opt.secure ? (n && n.wss_port) || 3103 : (n && n.ws_port) || 3102;
+      const hosts = [];
+      if (this.lastGood) hosts.push(this.lastGood);
+      for (const node of (n && n.nodes) || []) hosts.push(node.includes('.') ? node : here);
+      hosts.push(here);
+      this._try([...new Set(hosts)], port);
+    }
+
+    // Tries each host in turn; when all fail, waits (backoff) and asks logic again.
+    _try(hosts, port) {
+      if (this.stopped) return;
+      if (hosts.length === 0) return this._retry();
+      const host = hosts[0];
+      const url = (this.opt.secure ? 'wss://' : 'ws://') + (host.includes(':') ? '[' + host + ']' : host) + ':' + port + this.opt.wsPath;
+      const ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      this.ws = ws;
+      this.authed = false;
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        const token = {mid: this.opt.mid, room_id: this.room, platform: 'web', accepts: this.opt.accepts};
+        if (this.opt.key) token.key = this.opt.key;
+        this._send(OP.AUTH, JSON.stringify(token));
+      };
+      ws.onmessage = (ev) => this._receive(host, new Uint8Array(ev.data));
+      ws.onclose = () => {
+        if (this.ws !== ws) return;
+        clearInterval(this.heartbeatTimer);
+        this.ws = null;
+        if (!opened) return this._try(hosts.slice(1), port);
+        this._retry();
+      };
+    }
+
+    _retry() {
+      if (this.stopped) return;
+      const b = this.backoff;
+      let delay = Math.min(b.base_delay * Math.pow(b.factor, this.retries), b.max_delay);
+      delay *= 1 + b.jitter * (Math.random() * 2 - 1);
+      this.retries++;
+      this.onstatus('waiting', Math.round(delay) + ' s');
+      this.retryTimer = setTimeout(() => this._connect(), delay * 1000);
+    }
+
+    _receive(host, bytes) {
+      const ok = decodeFrames(bytes, (op, seq, body) => {
+        if (op === OP.AUTH_REPLY) {
+          this.authed = true;
+          this.retries = 0;
+          this.lastGood = host;
+          this.onstatus('open', host);
+          this._send(OP.HEARTBEAT);
+          clearInterval(this.heartbeatTimer);
+          this.heartbeatTimer = setInterval(() => { if (this._open()) this._send(OP.HEARTBEAT); }, this.opt.heartbeatMs);
+        } else if (op === OP.HEARTBEAT_REPLY) {
+          if (body.length >= 4) this.ononline(new DataView(body.buffer, body.byteOffset, 4).getInt32(0));
+        } else if (op === OP.RAW) {
+          decodeFrames(body, (innerOp, innerSeq, innerBody) => this.onmessage(innerOp, innerBody));
+        } else if (!REPLIES.has(op)) {
+          this.onmessage(op, body);
+        }
+      });
+      if (!ok && this.ws) this.ws.close();  // not goim framing: reconnect rather than misread
+    }
+  }
+
+  GoimClient.OP = OP;
+  GoimClient.encodeFrame = encodeFrame;
+  GoimClient.decodeFrames = decodeFrames;
+  GoimClient.text = (body) => decoder.decode(body);
+  global.GoimClient = GoimClient;
+})(typeof window !== 'undefined' ? window : globalThis);

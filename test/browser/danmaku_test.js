@@ -1,0 +1,170 @@
+// Browser test of the danmaku page (examples/danmaku) against a real goim-standalone, driven by
+// playwright-core and Debian's headless chromium. Registered in ctest as `browser_danmaku`.
+//
+//   node test/browser/danmaku_test.js <goim-standalone> <examples/danmaku> <screenshot.png>
+//
+// Exit 0 = passed, 1 = failed, 77 = skipped (the reason is printed): ctest reports 77 as skipped.
+// playwright-core comes from $GOIM_CACHE_DIR/playwright (scripts/setup.sh installs it there).
+'use strict';
+const {spawn} = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const SKIP = 77;
+const [standaloneBin, staticDir, screenshot] = process.argv.slice(2);
+if (!standaloneBin || !staticDir || !screenshot) {
+  console.error('usage: danmaku_test.js <goim-standalone> <static dir> <screenshot.png>');
+  process.exit(2);
+}
+
+function skip(reason) {
+  console.log('SKIPPED: ' + reason);
+  process.exit(SKIP);
+}
+
+const cache = process.env.GOIM_CACHE_DIR || path.join(os.homedir(), '.cache', 'goim-cpp');
+let chromium;
+try {
+  ({chromium} = require(path.join(cache, 'playwright', 'node_modules', 'playwright-core')));
+} catch (e) {
+  skip('playwright-core is not installed in ' + cache + '/playwright (run scripts/setup.sh): ' + e.message);
+}
+const chromiumPath = process.env.GOIM_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromiumPath)) skip(chromiumPath + ' is missing (apt-get install chromium)');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHttp(url, deadlineMs) {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch (e) { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no answer from ' + url + ' within ' + deadlineMs + ' ms');
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok - ' + what);
+}
+
+async function main() {
+  const [http, ws, tcp, cometGrpc, logicGrpc, routerGrpc] = await Promise.all(Array.from({length: 6}, freePort));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'goim-browser-'));
+  const conf = path.join(dir, 'standalone.yaml');
+  const a = (p) => `"127.0.0.1:${p}"`;
+  fs.writeFileSync(conf, [
+    'env: {host: "standalone", addrs: ["127.0.0.1"]}',
+    'router:', `  rpcServer: {addr: ${a(routerGrpc)}}`, '  metrics: {addr: ""}',
+    'logic:', `  rpcServer: {addr: ${a(logicGrpc)}}`,
+    `  httpServer: {addr: ${a(http)}, staticDir: ${JSON.stringify(path.resolve(staticDir))}}`,
+    `  node: {hostDomain: "", wsPort: ${ws}, tcpPort: ${tcp}}`, '  online: {tick: 200ms}',
+    'comet:', `  rpcServer: {addr: ${a(cometGrpc)}}`, `  tcp: {bind: [${a(tcp)}]}`, `  websocket: {bind: [${a(ws)}]}`,
+    '  online: {interval: 200ms}', '  metrics: {addr: ""}',
+    'job:', '  metrics: {addr: ""}', '',
+  ].join('\n'));
+  const log = fs.openSync(path.join(dir, 'standalone.log'), 'w');
+  const server = spawn(standaloneBin, ['-conf', conf], {stdio: ['ignore', log, log]});
+  let browser;
+  try {
+    const base = `http://127.0.0.1:${http}`;
+    await waitHttp(base + '/', 15000);
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+             '--disable-extensions', '--no-first-run', '--disable-component-update'],
+    });
+    const ctx = await browser.newContext({viewport: {width: 1000, height: 620}});
+    const open = async (room) => {
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => console.log('page error: ' + e.message));
+      await page.goto(`${base}/?room=${encodeURIComponent(room)}`);
+      await page.waitForSelector('#status[data-state="open"]', {timeout: 10000});
+      await page.waitForFunction(() => /^\d+$/.test(document.getElementById('online').textContent), null, {timeout: 10000});
+      return page;
+    };
+    const [p1, p2, p3] = [await open('live://1000'), await open('live://1000'), await open('live://2000')];
+    check(true, 'three pages connected over WebSocket and showed an online count');
+
+    const comments = (page) => page.$$eval('#stage .comment', (els) => els.map((e) => e.textContent));
+    const send = async (page, text) => {
+      await page.fill('#text', text);
+      await page.press('#text', 'Enter');
+    };
+    const shows = (page, text, timeout = 5000) =>
+      page.waitForFunction((t) => [...document.querySelectorAll('#stage .comment')].some((e) => e.textContent === t),
+                           text, {timeout});
+
+    // Markup in a comment must come out as text.
+    const hello = `hello <b>bold</b> & <img src=x onerror=alert(1)> ${Date.now()}`;
+    await send(p1, hello);
+    await shows(p2, hello);
+    check(true, 'page 2 shows page 1\'s comment (same room)');
+    await shows(p1, hello);
+    check(await p2.$$eval('#stage .comment b, #stage .comment img', (els) => els.length) === 0,
+          'the comment is rendered as text, not HTML');
+
+    // Page 3 proves it is live by seeing its own comment; it must never have seen page 1's.
+    const other = `other room ${Date.now()}`;
+    await send(p3, other);
+    await shows(p3, other);
+    check(!(await comments(p3)).includes(hello), 'page 3 (live://2000) did not get the live://1000 comment');
+    check(!(await comments(p2)).includes(other), 'page 2 did not get the live://2000 comment');
+
+    // Room change (op 12): page 3 joins live://1000 and sees the next comment there.
+    await p3.fill('#room', 'live://1000');
+    await p3.click('#join');
+    const moved = `after room change ${Date.now()}`;
+    await p3.waitForTimeout(300);  // op 12 is fire-and-forget in goim's protocol: give it one round trip
+    await send(p2, moved);
+    await shows(p3, moved);
+    check(true, 'page 3 joined live://1000 with op 12 and got its comments');
+
+    // The online count comes from heartbeat replies; joining sends one. Three pages are in
+    // live://1000 now (the comet reports counts every 200 ms here).
+    await p2.waitForTimeout(600);
+    await p2.click('#join');
+    await p2.waitForFunction(() => document.getElementById('online').textContent === '3', null, {timeout: 5000})
+      .catch(async () => { throw new Error('online count: want 3, page 2 shows ' + await p2.textContent('#online')); });
+    check(true, 'the online count of live://1000 reads 3 on page 2');
+
+    // The page's own rate limit, then the server's limit on oversized text.
+    for (let i = 0; i < 5; i++) await send(p1, `burst ${i}`);
+    check(/slow down/.test(await p1.textContent('#note')), 'a burst of comments hits the page\'s rate limit');
+    const big = await p1.evaluate(async () => {
+      const r = await fetch('/goim/push/room?operation=1000&type=live&room=1000', {method: 'POST', body: 'x'.repeat(70000)});
+      return r.json();
+    });
+    check(big.code === -400 && /over the limit/.test(big.message), `oversized text is refused: ${JSON.stringify(big)}`);
+
+    fs.mkdirSync(path.dirname(screenshot), {recursive: true});
+    await send(p2, 'danmaku from goim-cpp: ünïcode ✓');
+    await shows(p1, 'danmaku from goim-cpp: ünïcode ✓');
+    await p1.waitForTimeout(2500);  // comments mid-flight
+    await (await p1.$('main')).screenshot({path: screenshot});
+    check(fs.statSync(screenshot).size > 0, 'screenshot written to ' + screenshot);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    server.kill('SIGINT');
+    await new Promise((r) => { if (server.exitCode !== null) r(); else server.on('exit', r); });
+  }
+  fs.rmSync(dir, {recursive: true, force: true});
+}
+
+main().then(() => { console.log('PASSED'); process.exit(0); },
+            (e) => { console.log('FAILED: ' + e.message); process.exit(1); });
