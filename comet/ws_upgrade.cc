@@ -129,7 +129,8 @@ void Channel::OnUpgradeRequest(const std::string& method, const std::string& tar
   }
   Flush();
   if (state_ == State::kClosed) return;
-  if (!Consume() || state_ == State::kAuthing) return;
+  if (!Consume()) return;
+  if (state_ == State::kAuthing) return ReleaseReadBuffer();  // as in ReadNow: none held during auth
   ReadNow();
 }
 
