@@ -24,7 +24,7 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
 
 Channel::~Channel() {
   FreeUpgrade();
-  if (rbuf_) loop_->read_pool().Put(rbuf_);
+  if (rbuf_) loop_->PutReadBuffer(rbuf_);
 }
 
 tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }

@@ -19,7 +19,7 @@ namespace goim::comet {
 
 void Channel::ReleaseReadBuffer() {
   if (rbuf_ && reader_.Buffered() == 0) {
-    loop_->read_pool().Put(rbuf_);
+    loop_->PutReadBuffer(rbuf_);
     rbuf_ = nullptr;
     reader_.Reset({});
   }
@@ -38,8 +38,8 @@ void Channel::ReadNow() {
   if (tls_) return TlsRead();
   for (int round = 0; round < 16; ++round) {
     if (!rbuf_) {
-      rbuf_ = loop_->read_pool().Get();
-      reader_.Reset(rbuf_->span(loop_->read_pool().buffer_size()));
+      rbuf_ = loop_->GetReadBuffer();
+      reader_.Reset(rbuf_->span(loop_->read_buffer_size()));
     }
     std::span<uint8_t> tail = reader_.WritableTail();
     if (tail.empty()) {  // a frame larger than the buffer: refused by config limits, but never spin
@@ -85,8 +85,8 @@ void Channel::WaitReadable() {
 
 void Channel::TlsRead() {
   if (!rbuf_) {
-    rbuf_ = loop_->read_pool().Get();
-    reader_.Reset(rbuf_->span(loop_->read_pool().buffer_size()));
+    rbuf_ = loop_->GetReadBuffer();
+    reader_.Reset(rbuf_->span(loop_->read_buffer_size()));
   }
   std::span<uint8_t> tail = reader_.WritableTail();
   reading_ = true;

@@ -316,4 +316,14 @@ void Loop::PostCloseAll(std::function<void()> done) {
   });
 }
 
+bytes::Buffer* Loop::GetReadBuffer() {
+  Stats::Get().read_buffers->Add(1);
+  return read_pool_.Get();
+}
+
+void Loop::PutReadBuffer(bytes::Buffer* b) {
+  Stats::Get().read_buffers->Sub(1);
+  read_pool_.Put(b);
+}
+
 }  // namespace goim::comet

@@ -47,7 +47,10 @@ class Loop {
   time::Timer& timers() { return timer_; }
   void TimersChanged();
 
-  bytes::Pool& read_pool() { return read_pool_; }
+  // Read buffers come from a per-loop pool; goim_comet_read_buffers counts the ones held.
+  bytes::Buffer* GetReadBuffer();
+  void PutReadBuffer(bytes::Buffer* b);
+  size_t read_buffer_size() const { return read_pool_.buffer_size(); }
   std::vector<asio::const_buffer>& iov() { return iov_; }
   uint8_t* scratch(size_t n);
 

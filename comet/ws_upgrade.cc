@@ -107,8 +107,8 @@ void Channel::OnUpgradeRequest(const std::string& method, const std::string& tar
              websocket::AcceptKey(ws_key) + "\r\n\r\n";
   pending_off_ = 0;
   if (!leftover.empty()) {
-    rbuf_ = loop_->read_pool().Get();
-    reader_.Reset(rbuf_->span(loop_->read_pool().buffer_size()));
+    rbuf_ = loop_->GetReadBuffer();
+    reader_.Reset(rbuf_->span(loop_->read_buffer_size()));
     std::span<uint8_t> tail = reader_.WritableTail();
     size_t n = std::min(tail.size(), leftover.size());
     std::memcpy(tail.data(), leftover.data(), n);

@@ -1,5 +1,7 @@
 // The comet over loopback, as goim clients and goim's job see it.
 #include "test/comet/comet_fixture.h"
+#include "comet/stats.h"
+#include "pkg/websocket/frame.h"
 
 namespace goim::testing {
 namespace {
@@ -52,6 +54,35 @@ TEST_F(CometTest, WebsocketPassesTheCookieAndTcpAnEmptyOne) {
   std::lock_guard<std::mutex> lock(logic_.mu);
   EXPECT_NE(std::find(logic_.connects.begin(), logic_.connects.end(), "cookie-key|comet-test|sid=abc"), logic_.connects.end());
   EXPECT_NE(std::find(logic_.connects.begin(), logic_.connects.end(), "tcp-key|comet-test|"), logic_.connects.end());
+}
+
+// A WebSocket client may send its auth frame in the same packet as the upgrade request; while
+// logic answers, the connection must not hold a pooled read buffer (a connect storm would keep
+// one per connection).
+TEST_F(CometTest, NoReadBufferIsHeldWhileAuthIsPendingOnAPipelinedWebsocketAuth) {
+  auto* held = comet::Stats::Get().read_buffers;
+  ASSERT_EQ(held->Value(), 0);
+  logic_.hold_connects = true;
+  std::string err;
+  auto c = Client::Dial(Addr(Transport::kWs), Transport::kTcp, &err);  // a plain socket to the WS port
+  ASSERT_TRUE(c) << err;
+  std::string auth;
+  protocol::AppendFrame(&auth, 1, protocol::kOpAuth, 1, Token(5, "pipelined", "live://1", {}));
+  uint8_t header[websocket::kMaxHeaderSize];
+  const uint8_t mask[4] = {0, 0, 0, 0};  // a zero key leaves the payload as it is
+  size_t n = websocket::EncodeHeader(header, 2, auth.size(), mask);
+  std::string bytes = "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+                      std::string(reinterpret_cast<char*>(header), n) + auth;
+  ASSERT_TRUE(c->SendRaw(bytes));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(logic_.mu);
+    return logic_.held.size() == 1;
+  }));
+  EXPECT_EQ(held->Value(), 0) << "a read buffer is held through auth";
+  logic_.ReleaseConnects();
+  EXPECT_TRUE(Eventually([&] { return logic_.Count(logic_.connects) == 1; }));
+  EXPECT_EQ(held->Value(), 0);
 }
 
 TEST_F(CometTest, UnknownOpIsEchoedWithAnEmptyBodyAndForwardedToLogic) {

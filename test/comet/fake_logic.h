@@ -25,6 +25,15 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
   std::vector<std::pair<int64_t, int32_t>> receives;  // mid, op
   std::vector<goim::logic::OnlineReq> reports;
   std::map<std::string, int32_t> all_room_count;
+  // While set, Connect replies wait until ReleaseConnects() (a slow logic during auth).
+  std::atomic<bool> hold_connects{false};
+  std::vector<std::pair<grpc::ServerUnaryReactor*, grpc::Status>> held;  // under mu
+
+  void ReleaseConnects() {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [r, st] : held) r->Finish(st);
+    held.clear();
+  }
 
   void Start() {
     grpc::ServerBuilder b;
@@ -63,6 +72,11 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       connects.push_back(reply->key() + "|" + req->server() + "|" + req->cookie());
     }
     auto* r = ctx->DefaultReactor();
+    if (hold_connects) {
+      std::lock_guard<std::mutex> lock(mu);
+      held.emplace_back(r, st);
+      return r;
+    }
     r->Finish(st);
     return r;
   }
