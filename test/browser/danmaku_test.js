@@ -77,8 +77,13 @@ async function main() {
     '  online: {interval: 200ms}', '  metrics: {addr: ""}',
     'job:', '  metrics: {addr: ""}', '',
   ].join('\n'));
-  const log = fs.openSync(path.join(dir, 'standalone.log'), 'w');
-  const server = spawn(standaloneBin, ['-conf', conf], {stdio: ['ignore', log, log]});
+  const log = fs.openSync(path.join(dir, 'standalone.log'), 'a');
+  const start = () => spawn(standaloneBin, ['-conf', conf], {stdio: ['ignore', log, log]});
+  const stop = async (proc) => {
+    if (proc.exitCode === null) proc.kill('SIGINT');
+    await new Promise((r) => { if (proc.exitCode !== null) r(); else proc.on('exit', r); });
+  };
+  let server = start();
   let browser;
   try {
     const base = `http://127.0.0.1:${http}`;
@@ -152,6 +157,21 @@ async function main() {
     });
     check(big.code === -400 && /over the limit/.test(big.message), `oversized text is refused: ${JSON.stringify(big)}`);
 
+    // Reconnect: the server goes away and comes back on the same ports; both pages find it again
+    // (backoff from /goim/nodes/weighted, or 1 s while logic is down) and re-join their room.
+    await stop(server);
+    await p1.waitForSelector('#status:not([data-state="open"])', {timeout: 5000});
+    check(true, 'page 1 shows the connection lost');
+    server = start();
+    await waitHttp(base + '/', 15000);
+    await p1.waitForSelector('#status[data-state="open"]', {timeout: 20000});
+    await p2.waitForSelector('#status[data-state="open"]', {timeout: 20000});
+    const again = `after reconnect ${Date.now()}`;
+    await p2.waitForTimeout(1200);  // the page's rate limit: p2 sent just before
+    await send(p2, again);
+    await shows(p1, again);
+    check(true, 'both pages reconnected to the restarted server and page 1 got page 2\'s comment');
+
     fs.mkdirSync(path.dirname(screenshot), {recursive: true});
     await send(p2, 'danmaku from goim-cpp: ünïcode ✓');
     await shows(p1, 'danmaku from goim-cpp: ünïcode ✓');
@@ -160,8 +180,7 @@ async function main() {
     check(fs.statSync(screenshot).size > 0, 'screenshot written to ' + screenshot);
   } finally {
     if (browser) await browser.close().catch(() => {});
-    server.kill('SIGINT');
-    await new Promise((r) => { if (server.exitCode !== null) r(); else server.on('exit', r); });
+    await stop(server);
   }
   fs.rmSync(dir, {recursive: true, force: true});
 }
