@@ -14,10 +14,12 @@ scripts/setup.sh
 echo "== build (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build
+echo "== build finished at $(( $(date +%s) - start ))s"
 
 status=0
 echo "== ctest (build/)"
 ctest --test-dir build --output-on-failure -j 2 || status=1
+echo "== ctest finished at $(( $(date +%s) - start ))s"
 
 if [[ "${GOIM_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== AddressSanitizer + UBSan: pkg (build-asan/)"
