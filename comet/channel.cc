@@ -23,7 +23,6 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
 }
 
 Channel::~Channel() {
-  FreeUpgrade();
   if (rbuf_) loop_->PutReadBuffer(rbuf_);
 }
 

@@ -121,14 +121,13 @@ class Channel {
   void WaitWritable();
   void TlsWrite();
   // --- the WebSocket upgrade (ws_upgrade.cc)
-  struct UpgradeState;
   void StartUpgrade();
-  void ReadUpgrade();
+  // Parses the request once its header is buffered; false when the channel closed.
+  bool ConsumeUpgrade();
   void RejectUpgrade(const char* status, const std::string& why);
-  void FreeUpgrade();
   void OnUpgradeRequest(const std::string& method, const std::string& target, const std::string& upgrade,
                         const std::string& connection, const std::string& version, const std::string& ws_key,
-                        const std::string& cookie, std::string leftover);
+                        const std::string& cookie);
   // --- goim operations (operation.cc)
   bool HandleFrame(protocol::Frame& f);
   void StartAuth(protocol::Frame& f, Reply* slot);
@@ -189,7 +188,6 @@ class Channel {
   size_t pending_off_ = 0;
   std::unique_ptr<std::string> tls_out_;  // a TLS write in flight
 
-  UpgradeState* upgrade_ = nullptr;  // the HTTP upgrade request being read (WebSocket)
 
   bool reading_ = false;  // an async read or readiness wait is outstanding
   bool writing_ = false;  // an async write or writability wait is outstanding

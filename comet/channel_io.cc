@@ -102,8 +102,11 @@ void Channel::TlsRead() {
 
 bool Channel::Consume() {
   if (!rbuf_) return state_ != State::kClosed;
-  bool open = transport_ == Transport::kTcp ? ConsumeTcp() : ConsumeWs();
-  return open;
+  if (state_ == State::kUpgrade) {
+    if (!ConsumeUpgrade()) return false;
+    if (state_ == State::kUpgrade) return true;  // the request's header is not complete yet
+  }
+  return transport_ == Transport::kTcp ? ConsumeTcp() : ConsumeWs();
 }
 
 bool Channel::ConsumeTcp() {

@@ -1,11 +1,11 @@
-// The WebSocket upgrade: Boost.Beast reads and parses the HTTP request; the checks and the 101
-// response are goim's (path exactly /sub, GET, Upgrade: websocket, Connection: upgrade,
-// Sec-WebSocket-Version: 13, a key). A wrong path gets 404, other bad requests 400, then the
-// connection is closed. For WSS the TLS handshake comes first.
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
+// The WebSocket upgrade: the request is read into the connection's pooled read buffer like any
+// other input and parsed by a Boost.Beast basic_parser that keeps only the fields goim checks, so
+// an upgrade allocates nothing that outlives it (a connect storm leaves no heap holes behind).
+// The checks and the 101 response are goim's (path exactly /sub, GET, Upgrade: websocket,
+// Connection: upgrade, Sec-WebSocket-Version: 13, a key). A wrong path gets 404, other bad
+// requests 400, then the connection is closed. For WSS the TLS handshake comes first. Bytes after
+// the request (a client's first frames) stay in the buffer for the frame reader.
+#include <boost/beast/http/basic_parser.hpp>
 #include <cstring>
 
 #include <glog/logging.h>
@@ -19,21 +19,48 @@ namespace goim::comet {
 
 namespace http = boost::beast::http;
 
-struct Channel::UpgradeState {
-  boost::beast::flat_buffer buf{8192};
-  http::request_parser<http::empty_body> parser;
+namespace {
+
+// The request line and the fields the upgrade needs; every other field is skipped.
+class UpgradeParser final : public http::basic_parser<true> {
+ public:
+  std::string method, target, upgrade, connection, version, key, cookie;
+
+ private:
+  void on_request_impl(http::verb, boost::beast::string_view m, boost::beast::string_view t, int,
+                       boost::beast::error_code&) override {
+    method.assign(m.data(), m.size());
+    target.assign(t.data(), t.size());
+  }
+  void on_response_impl(int, boost::beast::string_view, int, boost::beast::error_code&) override {}
+  void on_field_impl(http::field f, boost::beast::string_view, boost::beast::string_view v,
+                     boost::beast::error_code&) override {
+    std::string* out = nullptr;
+    switch (f) {
+      case http::field::upgrade: out = &upgrade; break;
+      case http::field::connection: out = &connection; break;
+      case http::field::sec_websocket_version: out = &version; break;
+      case http::field::sec_websocket_key: out = &key; break;
+      case http::field::cookie: out = &cookie; break;
+      default: return;
+    }
+    if (!out->empty()) out->append(", ");
+    out->append(v.data(), v.size());
+  }
+  void on_header_impl(boost::beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
+  std::size_t on_body_impl(boost::beast::string_view b, boost::beast::error_code&) override { return b.size(); }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b, boost::beast::error_code&) override {
+    return b.size();
+  }
+  void on_finish_impl(boost::beast::error_code&) override {}
 };
 
-void Channel::FreeUpgrade() {
-  delete upgrade_;
-  upgrade_ = nullptr;
-}
+}  // namespace
 
 void Channel::StartUpgrade() {
-  upgrade_ = new UpgradeState();
-  upgrade_->parser.header_limit(8192);
-  upgrade_->parser.body_limit(0);
-  if (!tls_) return ReadUpgrade();
+  if (!tls_) return ReadNow();
   reading_ = true;
   tls_->async_handshake(asio::ssl::stream_base::server, [this](boost::system::error_code ec) {
     reading_ = false;
@@ -42,30 +69,36 @@ void Channel::StartUpgrade() {
       LOG_EVERY_T(WARNING, 1) << "comet: tls handshake failed ip=" << ip_ << " error(" << ec.message() << ")";
       return Close(CloseReason::kProtocol);
     }
-    ReadUpgrade();
+    TlsRead();
   });
 }
 
-void Channel::ReadUpgrade() {
-  auto done = [this](boost::system::error_code ec, size_t) {
-    reading_ = false;
-    if (state_ == State::kClosed) return MaybeFree();
-    if (ec) {
-      if (ec == asio::error::eof || ec == http::error::end_of_stream) return Close(CloseReason::kPeerClosed);
-      Stats::Get().ws_rejected->Inc();
-      return RejectUpgrade("400 Bad Request", "malformed request: " + ec.message());
-    }
-    const auto& req = upgrade_->parser.get();
-    auto field = [&](http::field f) { return std::string(req[f]); };
-    // Bytes the client sent after the request (its first frames) belong to the frame reader.
-    std::string leftover(static_cast<const char*>(upgrade_->buf.data().data()), upgrade_->buf.size());
-    OnUpgradeRequest(std::string(req.method_string()), std::string(req.target()), field(http::field::upgrade),
-                     field(http::field::connection), field(http::field::sec_websocket_version),
-                     field(http::field::sec_websocket_key), field(http::field::cookie), std::move(leftover));
-  };
-  reading_ = true;
-  if (tls_) http::async_read(*tls_, upgrade_->buf, upgrade_->parser, done);
-  else http::async_read(sock_, upgrade_->buf, upgrade_->parser, done);
+bool Channel::ConsumeUpgrade() {
+  const uint8_t* data;
+  size_t n = reader_.Buffered();
+  reader_.Peek(n, &data);
+  std::string_view in(reinterpret_cast<const char*>(data), n);
+  size_t end = in.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (n < reader_.Capacity()) return true;  // more to come
+    Stats::Get().ws_rejected->Inc();
+    RejectUpgrade("400 Bad Request", "request header over " + std::to_string(reader_.Capacity()) + " bytes");
+    return false;
+  }
+  UpgradeParser p;
+  p.header_limit(static_cast<std::uint32_t>(reader_.Capacity()));
+  p.eager(false);
+  boost::beast::error_code ec;
+  p.put(asio::buffer(data, end + 4), ec);
+  if (!ec && !p.is_header_done()) ec = http::error::need_more;
+  if (ec) {
+    Stats::Get().ws_rejected->Inc();
+    RejectUpgrade("400 Bad Request", "malformed request: " + ec.message());
+    return false;
+  }
+  reader_.Discard(end + 4);  // what follows is the client's first frames
+  OnUpgradeRequest(p.method, p.target, p.upgrade, p.connection, p.version, p.key, p.cookie);
+  return state_ != State::kClosed;
 }
 
 namespace {
@@ -85,8 +118,7 @@ void Channel::RejectUpgrade(const char* status, const std::string& why) {
 
 void Channel::OnUpgradeRequest(const std::string& method, const std::string& target, const std::string& upgrade,
                                const std::string& connection, const std::string& version,
-                               const std::string& ws_key, const std::string& cookie, std::string leftover) {
-  FreeUpgrade();
+                               const std::string& ws_key, const std::string& cookie) {
   if (target != "/sub") {
     Stats::Get().ws_rejected->Inc();
     return RejectUpgrade("404 Not Found", "path " + target);
@@ -106,32 +138,16 @@ void Channel::OnUpgradeRequest(const std::string& method, const std::string& tar
   pending_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
              websocket::AcceptKey(ws_key) + "\r\n\r\n";
   pending_off_ = 0;
-  if (!leftover.empty()) {
-    rbuf_ = loop_->GetReadBuffer();
-    reader_.Reset(rbuf_->span(loop_->read_buffer_size()));
-    std::span<uint8_t> tail = reader_.WritableTail();
-    size_t n = std::min(tail.size(), leftover.size());
-    std::memcpy(tail.data(), leftover.data(), n);
-    reader_.Commit(n);
-  }
-  if (tls_) {
-    // The 101 goes out through the TLS write path as a raw reply-less write.
-    writing_ = true;
-    asio::async_write(*tls_, asio::buffer(pending_), [this](boost::system::error_code ec, size_t) {
-      writing_ = false;
-      pending_.clear();
-      if (state_ == State::kClosed) return MaybeFree();
-      if (ec) return Close(CloseReason::kIoError);
-      if (!Consume() || state_ == State::kAuthing) return;
-      TlsRead();
-    });
-    return;
-  }
-  Flush();
-  if (state_ == State::kClosed) return;
-  if (!Consume()) return;
-  if (state_ == State::kAuthing) return ReleaseReadBuffer();  // as in ReadNow: none held during auth
-  ReadNow();
+  if (!tls_) return Flush();
+  // The 101 goes out through TLS on its own; replies queued meanwhile follow it.
+  writing_ = true;
+  asio::async_write(*tls_, asio::buffer(pending_), [this](boost::system::error_code ec, size_t) {
+    writing_ = false;
+    pending_.clear();
+    if (state_ == State::kClosed) return MaybeFree();
+    if (ec) return Close(CloseReason::kIoError);
+    Flush();
+  });
 }
 
 }  // namespace goim::comet
