@@ -109,7 +109,6 @@ class Channel {
   void ReadNow();
   void WaitReadable();
   void OnReadError(const boost::system::error_code& ec);
-  void TlsRead();
   // Consumes whole frames from the reader; false when the channel closed.
   bool Consume();
   bool ConsumeTcp();

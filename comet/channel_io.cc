@@ -34,8 +34,10 @@ void Channel::OnReadError(const boost::system::error_code& ec) {
   }
 }
 
+// Reads what the socket has, without blocking, then waits for readability with no buffer held.
+// TLS reads go through the ssl stream the same way; a TLS record may leave more plaintext behind
+// a short read, so TLS keeps reading until the stream would block.
 void Channel::ReadNow() {
-  if (tls_) return TlsRead();
   for (int round = 0; round < 16; ++round) {
     if (!rbuf_) {
       rbuf_ = loop_->GetReadBuffer();
@@ -47,7 +49,8 @@ void Channel::ReadNow() {
       return Close(CloseReason::kProtocol);
     }
     boost::system::error_code ec;
-    size_t n = sock_.read_some(asio::buffer(tail.data(), tail.size()), ec);
+    size_t n = tls_ ? tls_->read_some(asio::buffer(tail.data(), tail.size()), ec)
+                    : sock_.read_some(asio::buffer(tail.data(), tail.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       ReleaseReadBuffer();
       return WaitReadable();
@@ -59,7 +62,7 @@ void Channel::ReadNow() {
       ReleaseReadBuffer();                       //   to the pool meanwhile (a connect storm would
       return;                                    //   otherwise hold one per connection)
     }
-    if (n < tail.size()) {                       // drained: wait for the next edge
+    if (!tls_ && n < tail.size()) {              // drained: wait for the next edge
       ReleaseReadBuffer();
       return WaitReadable();
     }
@@ -75,28 +78,11 @@ void Channel::ReadNow() {
 
 void Channel::WaitReadable() {
   reading_ = true;
-  sock_.async_wait(tcp::socket::wait_read, [this](boost::system::error_code ec) {
+  raw().async_wait(tcp::socket::wait_read, [this](boost::system::error_code ec) {
     reading_ = false;
     if (state_ == State::kClosed) return MaybeFree();
     if (ec) return OnReadError(ec);
     ReadNow();
-  });
-}
-
-void Channel::TlsRead() {
-  if (!rbuf_) {
-    rbuf_ = loop_->GetReadBuffer();
-    reader_.Reset(rbuf_->span(loop_->read_buffer_size()));
-  }
-  std::span<uint8_t> tail = reader_.WritableTail();
-  reading_ = true;
-  tls_->async_read_some(asio::buffer(tail.data(), tail.size()), [this](boost::system::error_code ec, size_t n) {
-    reading_ = false;
-    if (state_ == State::kClosed) return MaybeFree();
-    if (ec) return OnReadError(ec);
-    reader_.Commit(n);
-    if (!Consume() || state_ == State::kAuthing) return;
-    TlsRead();
   });
 }
 

@@ -157,8 +157,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   VLOG(1) << "comet: authed key=" << key_ << " mid=" << mid_ << " room=" << room << " ip=" << ip_;
   // Frames that arrived behind the auth frame, then the socket.
   if (!Consume()) return;
-  if (tls_) TlsRead();
-  else ReadNow();
+  ReadNow();
 }
 
 void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,

@@ -69,7 +69,7 @@ void Channel::StartUpgrade() {
       LOG_EVERY_T(WARNING, 1) << "comet: tls handshake failed ip=" << ip_ << " error(" << ec.message() << ")";
       return Close(CloseReason::kProtocol);
     }
-    TlsRead();
+    ReadNow();  // the client's first bytes may have come with its handshake
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include "comet/stats.h"
 #include "pkg/websocket/frame.h"
 #include "test/comet/comet_fixture.h"
 
@@ -116,6 +117,12 @@ TEST_F(WssTest, UpgradeAuthHeartbeatAndRoomPushOverTls) {
   std::string raw = ReadMessage(s, in);
   EXPECT_EQ(OpOf(raw), protocol::kOpRaw);
   EXPECT_NE(raw.find("over tls"), std::string::npos);
+  // Idle, the connection holds no read buffer (it waits on the socket, not in a posted TLS read).
+  EXPECT_TRUE(Eventually([] { return comet::Stats::Get().read_buffers->Value() == 0; }));
+  // And it still reads after the wait: six heartbeats, each its own TLS record, sent at once so
+  // several records arrive in one socket read (none may be left undecrypted behind a short read).
+  for (int i = 0; i < 6; ++i) asio::write(s, asio::buffer(WsFrame(GoimFrame(protocol::kOpHeartbeat, 10 + i, ""))));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(OpOf(ReadMessage(s, in)), protocol::kOpHeartbeatReply) << i;
 }
 
 }  // namespace
