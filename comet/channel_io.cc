@@ -1,10 +1,11 @@
 // Channel I/O: reading frames off the socket and the write path.
 //
-// Plain sockets (TCP, WS) wait for readiness and then read without blocking into a pooled buffer
+// Every connection waits for readiness and then reads without blocking into a pooled buffer
 // taken only while bytes are buffered; asio's reactor is edge-triggered, so a read stops only at
-// a short read (the socket is drained) and every resume starts with a read attempt. Writes try
-// the socket at once (no reactor round trip when it has room); what it does not take is copied
-// into `pending_` and sent when it is writable. TLS (WSS) goes through the ssl stream.
+// a short read (the socket is drained; TLS: when the stream would block) and every resume starts
+// with a read attempt. Plain writes try the socket at once (no reactor round trip when it has
+// room); what it does not take is copied into `pending_` and sent when it is writable. TLS (WSS)
+// writes go through the ssl stream asynchronously.
 #include <glog/logging.h>
 
 #include "comet/channel.h"
