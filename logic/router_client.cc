@@ -62,7 +62,10 @@ RouterClient::RouterClient(const std::map<std::string, std::string>& nodes, std:
   }
 }
 
-RouterClient::~RouterClient() = default;
+RouterClient::~RouterClient() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return outstanding_ == 0; });
+}
 
 RouterClient::Node& RouterClient::NodeNamed(const std::string& name) {
   for (auto& n : nodes_) {
@@ -94,14 +97,25 @@ void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect c
                        std::function<void(const std::string&, Result)> done) {
   if (reqs.empty()) return done("", Result{});
   auto join = std::make_shared<Join<Result>>(static_cast<int>(reqs.size()), std::move(done));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    outstanding_ += static_cast<int>(reqs.size());
+  }
   for (auto& [name, req] : reqs) {
     Node& n = NodeNamed(name);
     auto* c = new Call<Req, Reply>();
     c->req = std::move(req);
     Deadline(&c->ctx);
     invoke(n.stub->async(), &c->ctx, &c->req, &c->reply, [this, &n, c, join, collect](grpc::Status st) {
-      Join<Result>::One(join, Error(n, st), [c, &collect](Result& r) { collect(c->reply, r); });
+      // The call's state is gone before done runs: done may destroy this client.
+      std::string err = Error(n, st);
+      Reply reply = std::move(c->reply);
       delete c;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (--outstanding_ == 0) idle_.notify_all();
+      }
+      Join<Result>::One(join, err, [&reply, &collect](Result& r) { collect(reply, r); });
     });
   }
 }

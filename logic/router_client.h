@@ -5,9 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,10 @@ class RouterClient {
   std::vector<std::unique_ptr<Node>> nodes_;
   hash::Ketama ring_;
   std::chrono::milliseconds timeout_;
+  // Calls whose callbacks have not finished: the destructor waits for them (they use the nodes).
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int outstanding_ = 0;
 };
 
 }  // namespace goim::logic

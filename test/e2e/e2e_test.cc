@@ -182,6 +182,12 @@ class KafkaCluster : public ::testing::Test {
     cluster_ = MakeKafka(Options());
     cluster_->Start();
     http_ = std::make_unique<net::HttpClient>(cluster_->http);
+    // Every job holds partitions of its own before anything is pushed: otherwise the group's
+    // first rebalance may come after the work, and one job would have done it all.
+    for (const auto& addr : cluster_->job_metrics) {
+      ASSERT_TRUE(Eventually([&] { return MetricAt(addr, "goim_job_assigned_partitions") > 0; }, 45s))
+          << "job at " << addr << " got no partitions";
+    }
   }
   std::unique_ptr<Client> Connect(size_t comet, Transport t, int64_t mid, const std::string& room) {
     std::string err;
