@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "pkg/conf/conf.h"
 #include "pkg/log/log.h"
+#include "pkg/net/http_server.h"
 
 namespace goim::cmd {
 
@@ -51,5 +53,24 @@ bool LoadConfig(int argc, char** argv, const char* default_conf, Config* cfg) {
   }
   return true;
 }
+
+// GET /metrics on addr, on a thread of its own (nothing when addr is empty); closed when destroyed.
+class MetricsEndpoint {
+ public:
+  MetricsEndpoint(const std::string& addr, const char* thread) : loops_(1, thread) {
+    if (addr.empty()) return;
+    server_ = std::make_unique<net::HttpServer>(loops_, net::MetricsHandler(), net::HttpServer::Options{});
+    server_->Listen(addr);
+    loops_.Start();
+  }
+  ~MetricsEndpoint() {
+    if (server_) server_->Close();
+    loops_.Stop();
+  }
+
+ private:
+  net::LoopPool loops_;
+  std::unique_ptr<net::HttpServer> server_;
+};
 
 }  // namespace goim::cmd

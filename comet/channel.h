@@ -124,9 +124,8 @@ class Channel {
   // Parses the request once its header is buffered; false when the channel closed.
   bool ConsumeUpgrade();
   void RejectUpgrade(const char* status, const std::string& why);
-  void OnUpgradeRequest(const std::string& method, const std::string& target, const std::string& upgrade,
-                        const std::string& connection, const std::string& version, const std::string& ws_key,
-                        const std::string& cookie);
+  // The 101 (goim's bytes); the connection then reads frames.
+  void AcceptUpgrade(const std::string& ws_key);
   // --- goim operations (operation.cc)
   bool HandleFrame(protocol::Frame& f);
   void StartAuth(protocol::Frame& f, Reply* slot);

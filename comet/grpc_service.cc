@@ -5,16 +5,11 @@
 #include "comet/loop.h"
 #include "comet/stats.h"
 #include "pkg/protocol/binary.h"
+#include "pkg/net/grpc_reply.h"
 
 namespace goim::comet {
 
 namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* c, grpc::Status st = grpc::Status::OK) {
-  auto* r = c->DefaultReactor();
-  r->Finish(st);
-  return r;
-}
 
 int32_t CountFrames(const std::string& frames) {
   int32_t n = 0;
@@ -44,7 +39,7 @@ std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p) {
 
 grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c, const PushMsgReq* req, PushMsgReply*) {
   if (req->keys_size() == 0 || !req->has_proto())
-    return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "push msg: keys and proto are required"});
+    return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "push msg: keys and proto are required"});
   Stats::Get().push_msgs->Inc();
   auto data = MakePushData(req->proto());
   std::vector<std::vector<uint64_t>> per_loop(ctx_.loops.size());
@@ -61,33 +56,33 @@ grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c, c
   for (size_t i = 0; i < per_loop.size(); ++i) {
     if (!per_loop[i].empty()) ctx_.loops[i]->PostPush(data, req->protoop(), std::move(per_loop[i]));
   }
-  return Finish(c);
+  return net::FinishNow(c);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Broadcast(grpc::CallbackServerContext* c, const BroadcastReq* req,
                                                  BroadcastReply*) {
-  if (!req->has_proto()) return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast: proto is required"});
+  if (!req->has_proto()) return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast: proto is required"});
   Stats::Get().broadcasts->Inc();
   auto data = MakePushData(req->proto());
   for (Loop* l : ctx_.loops) l->PostBroadcast(data, req->protoop(), req->speed());
-  return Finish(c);
+  return net::FinishNow(c);
 }
 
 grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext* c, const BroadcastRoomReq* req,
                                                      BroadcastRoomReply*) {
   if (!req->has_proto() || req->roomid().empty())
-    return Finish(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast room: roomID and proto are required"});
+    return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast room: roomID and proto are required"});
   Stats::Get().room_broadcasts->Inc();
   uint64_t loops = ctx_.rooms.Loops(req->roomid());
   if (loops == 0) {
     Stats::Get().room_misses->Inc();
-    return Finish(c);
+    return net::FinishNow(c);
   }
   auto data = MakePushData(req->proto());
   for (size_t i = 0; i < ctx_.loops.size(); ++i) {
     if (loops & (uint64_t(1) << i)) ctx_.loops[i]->PostRoom(data, req->roomid());
   }
-  return Finish(c);
+  return net::FinishNow(c);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, const RoomsReq*, RoomsReply* reply) {
@@ -95,7 +90,7 @@ grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, con
     (*reply->mutable_rooms())[room] = true;
     (*reply->mutable_online())[room] = n;
   }
-  return Finish(c);
+  return net::FinishNow(c);
 }
 
 }  // namespace goim::comet

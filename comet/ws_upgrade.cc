@@ -21,10 +21,25 @@ namespace http = boost::beast::http;
 
 namespace {
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // The request line and the fields the upgrade needs; every other field is skipped.
 class UpgradeParser final : public http::basic_parser<true> {
  public:
   std::string method, target, upgrade, connection, version, key, cookie;
+
+  // goim's checks of an upgrade request to /sub: "" when it is one, else what is wrong.
+  std::string Problem() const {
+    if (method != "GET") return "method " + method;
+    if (Lower(upgrade) != "websocket") return "no Upgrade: websocket";
+    if (Lower(connection).find("upgrade") == std::string::npos) return "no Connection: upgrade";
+    if (version != "13") return "Sec-WebSocket-Version '" + version + "'";
+    if (key.empty()) return "no Sec-WebSocket-Key";
+    return "";
+  }
 
  private:
   void on_request_impl(http::verb, boost::beast::string_view m, boost::beast::string_view t, int,
@@ -81,7 +96,6 @@ bool Channel::ConsumeUpgrade() {
   size_t end = in.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     if (n < reader_.Capacity()) return true;  // more to come
-    Stats::Get().ws_rejected->Inc();
     RejectUpgrade("400 Bad Request", "request header over " + std::to_string(reader_.Capacity()) + " bytes");
     return false;
   }
@@ -92,23 +106,25 @@ bool Channel::ConsumeUpgrade() {
   p.put(asio::buffer(data, end + 4), ec);
   if (!ec && !p.is_header_done()) ec = http::error::need_more;
   if (ec) {
-    Stats::Get().ws_rejected->Inc();
     RejectUpgrade("400 Bad Request", "malformed request: " + ec.message());
     return false;
   }
   reader_.Discard(end + 4);  // what follows is the client's first frames
-  OnUpgradeRequest(p.method, p.target, p.upgrade, p.connection, p.version, p.key, p.cookie);
+  if (p.target != "/sub") {
+    RejectUpgrade("404 Not Found", "path " + p.target);
+    return false;
+  }
+  if (std::string why = p.Problem(); !why.empty()) {
+    RejectUpgrade("400 Bad Request", why);
+    return false;
+  }
+  cookie_ = std::move(p.cookie);
+  AcceptUpgrade(p.key);
   return state_ != State::kClosed;
 }
 
-namespace {
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
-
 void Channel::RejectUpgrade(const char* status, const std::string& why) {
+  Stats::Get().ws_rejected->Inc();
   LOG_EVERY_T(INFO, 1) << "comet: websocket upgrade refused ip=" << ip_ << " status=" << status << " error(" << why << ")";
   std::string res = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   boost::system::error_code ec;
@@ -116,24 +132,7 @@ void Channel::RejectUpgrade(const char* status, const std::string& why) {
   Close(CloseReason::kProtocol);
 }
 
-void Channel::OnUpgradeRequest(const std::string& method, const std::string& target, const std::string& upgrade,
-                               const std::string& connection, const std::string& version,
-                               const std::string& ws_key, const std::string& cookie) {
-  if (target != "/sub") {
-    Stats::Get().ws_rejected->Inc();
-    return RejectUpgrade("404 Not Found", "path " + target);
-  }
-  std::string why;
-  if (method != "GET") why = "method " + method;
-  else if (Lower(upgrade) != "websocket") why = "no Upgrade: websocket";
-  else if (Lower(connection).find("upgrade") == std::string::npos) why = "no Connection: upgrade";
-  else if (version != "13") why = "Sec-WebSocket-Version '" + version + "'";
-  else if (ws_key.empty()) why = "no Sec-WebSocket-Key";
-  if (!why.empty()) {
-    Stats::Get().ws_rejected->Inc();
-    return RejectUpgrade("400 Bad Request", why);
-  }
-  cookie_ = cookie;
+void Channel::AcceptUpgrade(const std::string& ws_key) {
   state_ = State::kHandshake;
   pending_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
              websocket::AcceptKey(ws_key) + "\r\n\r\n";

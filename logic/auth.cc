@@ -1,6 +1,7 @@
 #include "logic/auth.h"
 
 #include <random>
+#include <utility>
 
 #include "pkg/hash/base64.h"
 #include "pkg/hash/digest.h"
@@ -18,17 +19,13 @@ std::string ParseToken(std::string_view text, AuthToken* out) {
     if (!m->is_int()) return "token: mid must be an integer";
     out->mid = m->AsInt();
   }
-  if (const auto* k = v.Find("key"); k && !k->is_null()) {
-    if (!k->is_string()) return "token: key must be a string";
-    out->key = k->AsString();
-  }
-  if (const auto* r = v.Find("room_id"); r && !r->is_null()) {
-    if (!r->is_string()) return "token: room_id must be a string";
-    out->room_id = r->AsString();
-  }
-  if (const auto* p = v.Find("platform"); p && !p->is_null()) {
-    if (!p->is_string()) return "token: platform must be a string";
-    out->platform = p->AsString();
+  using StringField = std::pair<const char*, std::string*>;
+  for (auto [name, field] : {StringField{"key", &out->key}, StringField{"room_id", &out->room_id},
+                             StringField{"platform", &out->platform}}) {
+    if (const auto* m = v.Find(name); m && !m->is_null()) {
+      if (!m->is_string()) return std::string("token: ") + name + " must be a string";
+      *field = m->AsString();
+    }
   }
   if (const auto* a = v.Find("accepts"); a && !a->is_null()) {
     if (!a->is_array()) return "token: accepts must be an array of integers";

@@ -1,5 +1,7 @@
 #include "logic/grpc_service.h"
 
+#include "pkg/net/grpc_reply.h"
+
 namespace goim::logic {
 
 namespace {
@@ -49,16 +51,12 @@ grpc::ServerUnaryReactor* GrpcService::RenewOnline(grpc::CallbackServerContext* 
 
 grpc::ServerUnaryReactor* GrpcService::Receive(grpc::CallbackServerContext* ctx, const ReceiveReq* req, ReceiveReply*) {
   core_.Receive(req->mid(), req->proto());
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return net::FinishNow(ctx);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Nodes(grpc::CallbackServerContext* ctx, const NodesReq* req, NodesReply* reply) {
   *reply = core_.Nodes(req->platform(), req->clientip());
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return net::FinishNow(ctx);
 }
 
 }  // namespace goim::logic

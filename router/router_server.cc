@@ -5,16 +5,11 @@
 
 #include "api/router.grpc.pb.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/grpc_reply.h"
 
 namespace goim::router {
 
 namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, grpc::Status st = grpc::Status::OK) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(st);
-  return r;
-}
 
 struct Counters {
   metrics::Registry& reg = metrics::Registry::Default();
@@ -38,7 +33,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     for (const auto& s : req->by_mid()) existed += sessions_.PutMid(s.mid(), s.key(), s.server());
     c_.puts->Inc(static_cast<uint64_t>(req->by_key_size() + req->by_mid_size()));
     reply->set_existed(existed);
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* Del(grpc::CallbackServerContext* ctx, const DelReq* req, DelReply* reply) override {
@@ -47,7 +42,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     for (const auto& s : req->by_mid()) deleted += sessions_.DelMid(s.mid(), s.key(), s.server());
     c_.dels->Inc(static_cast<uint64_t>(deleted));
     reply->set_deleted(deleted);
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* GetKeys(grpc::CallbackServerContext* ctx, const GetKeysReq* req,
@@ -63,7 +58,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
       }
     }
     c_.lookups->Inc(static_cast<uint64_t>(req->keys_size()));
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* GetMids(grpc::CallbackServerContext* ctx, const GetMidsReq* req,
@@ -81,7 +76,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
       }
     }
     c_.lookups->Inc(static_cast<uint64_t>(req->mids_size()));
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* DelServer(grpc::CallbackServerContext* ctx, const DelServerReq* req,
@@ -91,20 +86,20 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     c_.del_server->Inc(n);
     LOG(INFO) << "router: del server server=" << req->server() << " sessions=" << n;
     reply->set_deleted(static_cast<int32_t>(n));
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* PutOnline(grpc::CallbackServerContext* ctx, const PutOnlineReq* req,
                                       PutOnlineReply*) override {
     const ServerOnline& in = req->online();
-    if (in.server().empty()) return Finish(ctx, {grpc::StatusCode::INVALID_ARGUMENT, "online.server is empty"});
+    if (in.server().empty()) return net::FinishNow(ctx, {grpc::StatusCode::INVALID_ARGUMENT, "online.server is empty"});
     ServerReport r;
     r.server = in.server();
     for (const auto& [room, n] : in.room_count()) r.room_count[room] = n;
     r.conn_count = in.conn_count();
     r.ip_count = in.ip_count();
     online_.Put(std::move(r));
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* Online(grpc::CallbackServerContext* ctx, const OnlineReq*, OnlineReply* reply) override {
@@ -116,7 +111,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
       out->set_updated(r.updated);
       for (const auto& [room, n] : r.room_count) (*out->mutable_room_count())[room] = n;
     }
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const StatsReq*, StatsReply* reply) override {
@@ -125,7 +120,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     reply->set_mids(st.mid_entries);
     reply->set_expired(st.expired);
     for (const auto& [server, n] : st.server_keys) (*reply->mutable_server_keys())[server] = n;
-    return Finish(ctx);
+    return net::FinishNow(ctx);
   }
 
   Counters c_;

@@ -3,7 +3,6 @@
 
 #include "cmd/main_util.h"
 #include "job/job.h"
-#include "pkg/net/http_server.h"
 #include "pkg/queue/kafka.h"
 
 int main(int argc, char** argv) {
@@ -14,17 +13,10 @@ int main(int argc, char** argv) {
   try {
     goim::job::Job job(cfg, goim::queue::NewKafkaConsumer(cfg.KafkaOptions()));
     job.Start();
-    goim::net::LoopPool loops(1, "job-http");
-    std::unique_ptr<goim::net::HttpServer> metrics;
-    if (!cfg.metrics.addr.empty()) {
-      metrics = std::make_unique<goim::net::HttpServer>(loops, goim::net::MetricsHandler(), goim::net::HttpServer::Options{});
-      metrics->Listen(cfg.metrics.addr);
-      loops.Start();
-    }
+    auto metrics = std::make_unique<goim::cmd::MetricsEndpoint>(cfg.metrics.addr, "job-http");
     int sig = goim::cmd::WaitForSignal();
     LOG(INFO) << "job: signal " << sig << ", shutting down";
-    if (metrics) metrics->Close();
-    loops.Stop();
+    metrics.reset();
     job.Stop();
   } catch (const std::exception& e) {
     LOG(ERROR) << e.what();

@@ -2,8 +2,6 @@
 #include <glog/logging.h>
 
 #include "cmd/main_util.h"
-#include "pkg/metrics/metrics.h"
-#include "pkg/net/http_server.h"
 #include "router/router_server.h"
 
 int main(int argc, char** argv) {
@@ -14,17 +12,10 @@ int main(int argc, char** argv) {
   try {
     goim::router::RouterServer server(cfg);
     server.Start();
-    goim::net::LoopPool loops(1, "router-http");
-    std::unique_ptr<goim::net::HttpServer> metrics;
-    if (!cfg.metrics.addr.empty()) {
-      metrics = std::make_unique<goim::net::HttpServer>(loops, goim::net::MetricsHandler(), goim::net::HttpServer::Options{});
-      metrics->Listen(cfg.metrics.addr);
-      loops.Start();
-    }
+    auto metrics = std::make_unique<goim::cmd::MetricsEndpoint>(cfg.metrics.addr, "router-http");
     int sig = goim::cmd::WaitForSignal();
     LOG(INFO) << "router: signal " << sig << ", shutting down";
-    if (metrics) metrics->Close();
-    loops.Stop();
+    metrics.reset();
     server.Stop();
   } catch (const std::exception& e) {
     LOG(ERROR) << e.what();

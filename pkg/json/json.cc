@@ -309,27 +309,29 @@ Writer& Writer::Int(int64_t v) {
   return *this;
 }
 
-Writer& Writer::Double(double v) {
-  Separate();
+namespace {
+// The shortest text that reads back as v in its own type (a float 1.8 is "1.8"); null if not finite.
+template <class T>
+void AppendNumber(std::string* out, T v) {
   if (!std::isfinite(v)) {
-    out_ += "null";
-    return *this;
+    *out += "null";
+    return;
   }
   char buf[32];
   auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out_.append(buf, p);
+  out->append(buf, p);
+}
+}  // namespace
+
+Writer& Writer::Double(double v) {
+  Separate();
+  AppendNumber(&out_, v);
   return *this;
 }
 
 Writer& Writer::Float(float v) {
   Separate();
-  if (!std::isfinite(v)) {
-    out_ += "null";
-    return *this;
-  }
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out_.append(buf, p);
+  AppendNumber(&out_, v);
   return *this;
 }
 

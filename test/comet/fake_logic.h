@@ -14,6 +14,7 @@
 
 #include "api/logic.grpc.pb.h"
 #include "pkg/json/json.h"
+#include "pkg/net/grpc_reply.h"
 
 namespace goim::testing {
 
@@ -87,9 +88,7 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       disconnects.push_back(req->key());
     }
     reply->set_has(true);
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status::OK);
-    return r;
+    return net::FinishNow(ctx);
   }
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx, const goim::logic::HeartbeatReq* req,
                                       goim::logic::HeartbeatReply*) override {
@@ -97,9 +96,7 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       std::lock_guard<std::mutex> lock(mu);
       heartbeats.push_back(req->key());
     }
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status::OK);
-    return r;
+    return net::FinishNow(ctx);
   }
   grpc::ServerUnaryReactor* RenewOnline(grpc::CallbackServerContext* ctx, const goim::logic::OnlineReq* req,
                                         goim::logic::OnlineReply* reply) override {
@@ -108,9 +105,7 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       reports.push_back(*req);
       for (const auto& [room, n] : all_room_count) (*reply->mutable_allroomcount())[room] = n;
     }
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status::OK);
-    return r;
+    return net::FinishNow(ctx);
   }
   grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* ctx, const goim::logic::ReceiveReq* req,
                                     goim::logic::ReceiveReply*) override {
@@ -118,15 +113,11 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       std::lock_guard<std::mutex> lock(mu);
       receives.emplace_back(req->mid(), req->proto().op());
     }
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status::OK);
-    return r;
+    return net::FinishNow(ctx);
   }
   grpc::ServerUnaryReactor* Nodes(grpc::CallbackServerContext* ctx, const goim::logic::NodesReq*,
                                   goim::logic::NodesReply*) override {
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status::OK);
-    return r;
+    return net::FinishNow(ctx);
   }
 
  private:

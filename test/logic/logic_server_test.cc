@@ -1,3 +1,5 @@
+#include <functional>
+
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
@@ -14,23 +16,16 @@ namespace {
 
 class LogicTest : public ::testing::Test {
  protected:
-  void SetUp() override { Boot(""); }
+  void SetUp() override { Boot(); }
 
-  void Boot(const std::string& secret, const std::string& api_key = "") {
+  // A router and a logic on free ports; tweak adjusts their configs before they start.
+  void Boot(const std::function<void(router::Config&, Config&)>& tweak = {}) {
     router::Config rc;
     rc.rpcServer.addr = "127.0.0.1:0";
-    router_ = std::make_unique<router::RouterServer>(rc);
-    router_->Start();
-    queue_ = queue::Embedded::Create(4, 10000);
-    producer_ = queue_->NewProducer();
-    consumer_ = queue_->NewConsumer();
     Config cfg;
     cfg.httpServer.addr = "127.0.0.1:0";
     cfg.httpServer.maxBodySize = 1024;
-    cfg.httpServer.apiKey = api_key;
     cfg.rpcServer.addr = "127.0.0.1:0";
-    cfg.router.nodes = {{"r1", "127.0.0.1:" + std::to_string(router_->port())}};
-    cfg.auth.secret = secret;
     cfg.online.tick = std::chrono::hours(1);  // refreshed by hand
     discovery::Instance c1, c2;
     c1.hostname = "comet-1";
@@ -38,6 +33,13 @@ class LogicTest : public ::testing::Test {
     c2.hostname = "comet-2";
     c2.addrs = {"10.0.0.2"};
     cfg.comets = {c1, c2};
+    if (tweak) tweak(rc, cfg);
+    router_ = std::make_unique<router::RouterServer>(rc);
+    router_->Start();
+    queue_ = queue::Embedded::Create(4, 10000);
+    producer_ = queue_->NewProducer();
+    consumer_ = queue_->NewConsumer();
+    cfg.router.nodes = {{"r1", "127.0.0.1:" + std::to_string(router_->port())}};
     server_ = std::make_unique<LogicServer>(cfg, producer_.get());
     server_->Start();
     http_ = std::make_unique<net::HttpClient>("127.0.0.1:" + std::to_string(server_->http_port()));
@@ -287,28 +289,17 @@ TEST_F(LogicTest, ServerDelRemovesACometsSessions) {
 
 class StaleLogicTest : public LogicTest {
  protected:
-  void SetUp() override {}
+  void SetUp() override {
+    Boot([](router::Config& rc, Config& cfg) {
+      rc.online.stale = std::chrono::seconds(1);
+      cfg.httpServer.maxBodySize = Config().httpServer.maxBodySize;
+      cfg.online.tick = std::chrono::milliseconds(100);
+      cfg.comets.clear();
+    });
+  }
 };
 
 TEST_F(StaleLogicTest, ACometThatStopsReportingLosesItsSessions) {
-  router::Config rc;
-  rc.rpcServer.addr = "127.0.0.1:0";
-  rc.online.stale = std::chrono::seconds(1);
-  router_ = std::make_unique<router::RouterServer>(rc);
-  router_->Start();
-  queue_ = queue::Embedded::Create(4, 10000);
-  producer_ = queue_->NewProducer();
-  consumer_ = queue_->NewConsumer();
-  Config cfg;
-  cfg.httpServer.addr = "127.0.0.1:0";
-  cfg.rpcServer.addr = "127.0.0.1:0";
-  cfg.router.nodes = {{"r1", "127.0.0.1:" + std::to_string(router_->port())}};
-  cfg.online.tick = std::chrono::milliseconds(100);
-  server_ = std::make_unique<LogicServer>(cfg, producer_.get());
-  server_->Start();
-  http_ = std::make_unique<net::HttpClient>("127.0.0.1:" + std::to_string(server_->http_port()));
-  stub_ = goim::logic::Logic::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
-                                                          grpc::InsecureChannelCredentials()));
   ConnectReply a;
   ASSERT_TRUE(Connect("comet-dead", R"({"mid":31,"key":"gone-key"})", &a).ok());
   grpc::ClientContext ctx;
@@ -330,7 +321,12 @@ TEST_F(StaleLogicTest, ACometThatStopsReportingLosesItsSessions) {
 
 class SignedLogicTest : public LogicTest {
  protected:
-  void SetUp() override { Boot("topsecret", "push-key"); }
+  void SetUp() override {
+    Boot([](router::Config&, Config& cfg) {
+      cfg.auth.secret = "topsecret";
+      cfg.httpServer.apiKey = "push-key";
+    });
+  }
 };
 
 TEST_F(SignedLogicTest, SignedTokensAcceptedForgedRefused) {
