@@ -4,6 +4,7 @@
 //   c.onmessage = (op, body) => ...;   // body: Uint8Array of one pushed frame (OpRaw unpacked)
 //   c.onstatus = (state, detail) => ...;  // 'connecting' | 'open' | 'waiting' | 'closed'
 //   c.ononline = (n) => ...;           // the room's online count, from heartbeat replies
+//   c.onroom = (room) => ...;          // the server moved this connection to room (op 13)
 //   c.start(); c.changeRoom('live://2000'); c.stop();
 //
 // Frames are binary WebSocket messages: packLen int32, headerLen int16 (16), ver int16, op int32,
@@ -62,6 +63,7 @@
       this.onmessage = () => {};
       this.onstatus = () => {};
       this.ononline = () => {};
+      this.onroom = () => {};
       this.ws = null;
       this.seq = 0;
       this.retries = 0;
@@ -172,6 +174,8 @@
           this._send(OP.HEARTBEAT);
           clearInterval(this.heartbeatTimer);
           this.heartbeatTimer = setInterval(() => { if (this._open()) this._send(OP.HEARTBEAT); }, this.opt.heartbeatMs);
+        } else if (op === OP.CHANGE_ROOM_REPLY) {
+          this.onroom(decoder.decode(body));
         } else if (op === OP.HEARTBEAT_REPLY) {
           if (body.length >= 4) this.ononline(new DataView(body.buffer, body.byteOffset, 4).getInt32(0));
         } else if (op === OP.RAW) {
