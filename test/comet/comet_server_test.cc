@@ -1,7 +1,6 @@
 // The comet over loopback, as goim clients and goim's job see it.
 #include "test/comet/comet_fixture.h"
 #include "comet/stats.h"
-#include "pkg/websocket/frame.h"
 
 namespace goim::testing {
 namespace {
@@ -68,12 +67,9 @@ TEST_F(CometTest, NoReadBufferIsHeldWhileAuthIsPendingOnAPipelinedWebsocketAuth)
   ASSERT_TRUE(c) << err;
   std::string auth;
   protocol::AppendFrame(&auth, 1, protocol::kOpAuth, 1, Token(5, "pipelined", "live://1", {}));
-  uint8_t header[websocket::kMaxHeaderSize];
-  const uint8_t mask[4] = {0, 0, 0, 0};  // a zero key leaves the payload as it is
-  size_t n = websocket::EncodeHeader(header, 2, auth.size(), mask);
   std::string bytes = "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
-                      std::string(reinterpret_cast<char*>(header), n) + auth;
+                      WsFrame(auth);
   ASSERT_TRUE(c->SendRaw(bytes));
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(logic_.mu);

@@ -7,7 +7,6 @@
 #include <boost/asio/ssl.hpp>
 
 #include "comet/stats.h"
-#include "pkg/websocket/frame.h"
 #include "test/comet/comet_fixture.h"
 
 namespace goim::testing {
@@ -40,13 +39,6 @@ class WssTest : public CometFixture {
     cfg.websocket.privateFile = (*dir_ / "key.pem").string();
   }
 
-  // One client-side WebSocket frame (masked with a zero key, so the payload reads as it is).
-  static std::string WsFrame(const std::string& payload) {
-    uint8_t header[websocket::kMaxHeaderSize];
-    const uint8_t mask[4] = {0, 0, 0, 0};
-    size_t n = websocket::EncodeHeader(header, 2, payload.size(), mask);
-    return std::string(reinterpret_cast<char*>(header), n) + payload;
-  }
   static std::string GoimFrame(int32_t op, int32_t seq, const std::string& body) {
     std::string f;
     protocol::AppendFrame(&f, 1, op, seq, body);

@@ -93,7 +93,7 @@ bool Client::WriteAll(std::string_view bytes) {
   return true;
 }
 
-bool Client::SendWs(std::string_view payload, uint8_t opcode, bool fin, bool masked) {
+std::string WsFrame(std::string_view payload, uint8_t opcode, bool fin, bool masked) {
   uint8_t head[websocket::kMaxHeaderSize];
   static thread_local std::mt19937 rng{std::random_device{}()};
   uint8_t mask[4];
@@ -103,7 +103,11 @@ bool Client::SendWs(std::string_view payload, uint8_t opcode, bool fin, bool mas
   std::string out(reinterpret_cast<char*>(head), hl);
   out.append(payload);
   if (masked) websocket::Unmask(reinterpret_cast<uint8_t*>(out.data()) + hl, payload.size(), mask);
-  return WriteAll(out);
+  return out;
+}
+
+bool Client::SendWs(std::string_view payload, uint8_t opcode, bool fin, bool masked) {
+  return WriteAll(WsFrame(payload, opcode, fin, masked));
 }
 
 bool Client::SendRaw(std::string_view bytes) {

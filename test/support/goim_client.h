@@ -83,6 +83,9 @@ class Client {
   int32_t last_ws_op_ = -1;
 };
 
+// One WebSocket frame as a client sends it (masked with a random key unless masked is false).
+std::string WsFrame(std::string_view payload, uint8_t opcode = 2, bool fin = true, bool masked = true);
+
 // goim's auth token JSON.
 std::string Token(int64_t mid, const std::string& key, const std::string& room, const std::vector<int32_t>& accepts,
                   const std::string& platform = "web");
