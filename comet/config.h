@@ -12,10 +12,7 @@ namespace goim::comet {
 
 struct Config {
   conf::Env env;
-  struct RpcServer {
-    std::string addr = ":3109";
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } rpcServer;
+  conf::AddrSection rpcServer{":3109"};
   struct RpcClient {  // to logic
     std::vector<std::string> logic{"127.0.0.1:3119"};
     conf::Duration timeout = std::chrono::seconds(3);
@@ -92,10 +89,7 @@ struct Config {
     conf::Duration interval = std::chrono::seconds(10);
     void Bind(conf::Binder& b) { b.Field("interval", interval); }
   } online;
-  struct Metrics {
-    std::string addr = ":3108";
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } metrics;
+  conf::AddrSection metrics{":3108"};
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);

@@ -75,10 +75,7 @@ struct Config {
     void Bind(conf::Binder& b) { b.Field("noComets", noComets); }
   } broadcast;
   std::vector<discovery::Instance> comets;  // membership (static discovery)
-  struct Metrics {
-    std::string addr = ":3138";
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } metrics;
+  conf::AddrSection metrics{":3138"};
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);

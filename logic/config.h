@@ -46,10 +46,7 @@ struct Config {
       b.Field("jitter", jitter);
     }
   } backoff;
-  struct RpcServer {
-    std::string addr = ":3119";
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } rpcServer;
+  conf::AddrSection rpcServer{":3119"};
   struct HttpServer {
     std::string addr = ":3111";
     int32_t threads = 1;

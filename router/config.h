@@ -10,10 +10,7 @@ namespace goim::router {
 
 struct Config {
   conf::Env env;
-  struct RpcServer {
-    std::string addr = ":3129";
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } rpcServer;
+  conf::AddrSection rpcServer{":3129"};
   struct Session {
     conf::Duration expire = std::chrono::minutes(30);  // goim redis.expire
     int32_t shards = 64;
@@ -28,10 +25,7 @@ struct Config {
     conf::Duration stale = std::chrono::minutes(5);  // goim _onlineDeadline
     void Bind(conf::Binder& b) { b.Field("stale", stale); }
   } online;
-  struct Metrics {
-    std::string addr = ":3128";  // GET /metrics; "" disables
-    void Bind(conf::Binder& b) { b.Field("addr", addr); }
-  } metrics;
+  conf::AddrSection metrics{":3128"};  // GET /metrics; "" disables
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);

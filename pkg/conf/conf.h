@@ -98,6 +98,12 @@ class Binder {
   YAML::Node found_;
 };
 
+// A section that is one address, {addr: ":3109"}: every service's rpcServer and metrics.
+struct AddrSection {
+  std::string addr;
+  void Bind(Binder& b) { b.Field("addr", addr); }
+};
+
 // What the command line and the environment asked for.
 struct Options {
   std::string conf_file;                                  // -conf
