@@ -1,6 +1,7 @@
 #include "comet/config.h"
 
 #include "pkg/protocol/frame.h"
+#include "pkg/websocket/origin.h"
 
 namespace goim::comet {
 
@@ -17,6 +18,9 @@ std::string Config::Validate() const {
     return "websocket.maxMessageSize: must be <= tcp.readBufSize - 14 (" + std::to_string(tcp.readBufSize - 14) + ")";
   if (websocket.tlsOpen && (websocket.certFile.empty() || websocket.privateFile.empty()))
     return "websocket.certFile: tlsOpen needs certFile and privateFile";
+  for (const auto& o : websocket.allowedOrigins) {
+    if (std::string why = websocket::CheckOriginPattern(o); !why.empty()) return "websocket.allowedOrigins: " + why;
+  }
   if (protocol.loops < 0 || protocol.loops > 64) return "protocol.loops: must be in 0..64";
   if (protocol.handshakeTimeout <= conf::Duration::zero()) return "protocol.handshakeTimeout: must be > 0";
   if (protocol.svrProto <= 0) return "protocol.svrProto: must be > 0";

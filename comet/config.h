@@ -44,6 +44,9 @@ struct Config {
     std::string certFile;
     std::string privateFile;
     int32_t maxMessageSize = 4112;  // one goim frame
+    // Browser origins allowed to open a WebSocket ("https://example.com", "https://*.example.com");
+    // empty = any, as goim. A request without Origin (not a browser) is always let through.
+    std::vector<std::string> allowedOrigins;
     void Bind(conf::Binder& b) {
       b.Field("bind", bind);
       b.Field("tlsOpen", tlsOpen);
@@ -51,6 +54,7 @@ struct Config {
       b.Field("certFile", certFile);
       b.Field("privateFile", privateFile);
       b.Field("maxMessageSize", maxMessageSize);
+      b.Field("allowedOrigins", allowedOrigins);
     }
   } websocket;
   struct Protocol {

@@ -41,6 +41,8 @@ Stats& Stats::Get() {
     s->proto_errors = r.NewCounter("goim_comet_proto_errors_total", "Malformed goim frames (connection closed)");
     s->ws_errors = r.NewCounter("goim_comet_ws_errors_total", "WebSocket framing violations (connection closed)");
     s->ws_rejected = r.NewCounter("goim_comet_ws_rejected_total", "WebSocket upgrade requests refused");
+    s->ws_origin_rejected = r.NewCounter("goim_comet_ws_origin_rejected_total",
+                                         "WebSocket upgrades refused for an Origin not in websocket.allowedOrigins");
     s->heartbeats = r.NewCounter("goim_comet_heartbeats_total", "Client heartbeats");
     s->pushes_dropped = r.NewCounter("goim_comet_push_dropped_total", "Pushes dropped on a full connection queue");
     s->pushes_queued = r.NewCounter("goim_comet_push_queued_total", "Pushes queued on connections");

@@ -19,7 +19,8 @@ struct Stats {
   metrics::Counter* pre_auth_frames;
   metrics::Counter* proto_errors;      // malformed goim frames
   metrics::Counter* ws_errors;         // WebSocket framing violations
-  metrics::Counter* ws_rejected;       // bad upgrade requests (wrong path, missing headers)
+  metrics::Counter* ws_rejected;       // bad upgrade requests (wrong path, missing headers, origin)
+  metrics::Counter* ws_origin_rejected;  // of which: a browser origin not in websocket.allowedOrigins
   metrics::Counter* heartbeats;
   metrics::Counter* pushes_dropped;    // full per-connection queue
   metrics::Counter* pushes_queued;     // push references queued on connections

@@ -2,8 +2,9 @@
 // other input and parsed by a Boost.Beast basic_parser that keeps only the fields goim checks, so
 // an upgrade allocates nothing that outlives it (a connect storm leaves no heap holes behind).
 // The checks and the 101 response are goim's (path exactly /sub, GET, Upgrade: websocket,
-// Connection: upgrade, Sec-WebSocket-Version: 13, a key). A wrong path gets 404, other bad
-// requests 400, then the connection is closed. For WSS the TLS handshake comes first. Bytes after
+// Connection: upgrade, Sec-WebSocket-Version: 13, a key), plus one goim lacks: when
+// websocket.allowedOrigins is set, a browser's Origin must be in it. A wrong path gets 404, a
+// refused origin 403, other bad requests 400, then the connection is closed. For WSS the TLS handshake comes first. Bytes after
 // the request (a client's first frames) stay in the buffer for the frame reader.
 #include <boost/beast/http/basic_parser.hpp>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "comet/loop.h"
 #include "comet/stats.h"
 #include "pkg/websocket/frame.h"
+#include "pkg/websocket/origin.h"
 
 namespace goim::comet {
 
@@ -29,7 +31,7 @@ std::string Lower(std::string s) {
 // The request line and the fields the upgrade needs; every other field is skipped.
 class UpgradeParser final : public http::basic_parser<true> {
  public:
-  std::string method, target, upgrade, connection, version, key, cookie;
+  std::string method, target, upgrade, connection, version, key, cookie, origin;
 
   // goim's checks of an upgrade request to /sub: "" when it is one, else what is wrong.
   std::string Problem() const {
@@ -57,6 +59,7 @@ class UpgradeParser final : public http::basic_parser<true> {
       case http::field::sec_websocket_version: out = &version; break;
       case http::field::sec_websocket_key: out = &key; break;
       case http::field::cookie: out = &cookie; break;
+      case http::field::origin: out = &origin; break;
       default: return;
     }
     if (!out->empty()) out->append(", ");
@@ -116,6 +119,12 @@ bool Channel::ConsumeUpgrade() {
   }
   if (std::string why = p.Problem(); !why.empty()) {
     RejectUpgrade("400 Bad Request", why);
+    return false;
+  }
+  // No Origin: not a browser (goim's clients and tools send none), so nothing to hijack.
+  if (!p.origin.empty() && !websocket::OriginAllowed(p.origin, loop_->cfg().websocket.allowedOrigins)) {
+    Stats::Get().ws_origin_rejected->Inc();
+    RejectUpgrade("403 Forbidden", "origin " + p.origin + " not in websocket.allowedOrigins");
     return false;
   }
   cookie_ = std::move(p.cookie);

@@ -166,5 +166,27 @@ TEST_F(BadInputTest, BadUpgradeRequests) {
   ExpectHealthy();
 }
 
+class OriginTest : public CometFixture {
+  void Customize(comet::Config& c) override { c.websocket.allowedOrigins = {"https://live.example.com"}; }
+};
+
+TEST_F(OriginTest, OnlyListedBrowserOriginsMayUpgrade) {
+  double rejected = Metric("goim_comet_ws_origin_rejected_total");
+  int status = 0;
+  std::string err;
+  EXPECT_FALSE(Client::Dial(Addr(Transport::kWs), Transport::kWs, &err, "/sub", &status,
+                            "Origin: https://evil.example.net\r\n"));
+  EXPECT_EQ(status, 403) << err;
+  EXPECT_EQ(Metric("goim_comet_ws_origin_rejected_total"), rejected + 1);
+  // A listed origin, and a client without Origin (goim's tools), go through and authenticate.
+  auto listed = Client::Dial(Addr(Transport::kWs), Transport::kWs, &err, "/sub", &status,
+                             "Origin: https://live.example.com\r\n");
+  ASSERT_TRUE(listed) << err;
+  EXPECT_TRUE(listed->Auth(Token(1, "", "live://o", {1000})));
+  auto plain = Authed(Transport::kWs, 2, "", "live://o");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(Metric("goim_comet_ws_origin_rejected_total"), rejected + 1);
+}
+
 }  // namespace
 }  // namespace goim::testing

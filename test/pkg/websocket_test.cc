@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "pkg/websocket/frame.h"
+#include "pkg/websocket/origin.h"
 
 namespace goim::websocket {
 namespace {
@@ -67,6 +68,37 @@ TEST(WebsocketFrame, ServerHeaderIsUnmasked) {
   FrameHeader h;
   ASSERT_EQ(ParseHeader({buf, hl}, false, 100, &h), FrameError::kOk);
   EXPECT_FALSE(h.masked);
+}
+
+TEST(WebsocketOrigin, ExactAndSubdomainEntries) {
+  std::vector<std::string> allowed{"https://live.example.com", "https://*.cdn.example.com", "http://127.0.0.1:3111"};
+  EXPECT_TRUE(OriginAllowed("https://live.example.com", allowed));
+  EXPECT_TRUE(OriginAllowed("HTTPS://Live.Example.COM", allowed));  // scheme and host are case-insensitive
+  EXPECT_TRUE(OriginAllowed("https://a.cdn.example.com", allowed));
+  EXPECT_TRUE(OriginAllowed("https://a.b.cdn.example.com", allowed));
+  EXPECT_TRUE(OriginAllowed("http://127.0.0.1:3111", allowed));
+  EXPECT_FALSE(OriginAllowed("https://cdn.example.com", allowed));        // "*." needs a label
+  EXPECT_FALSE(OriginAllowed("http://live.example.com", allowed));        // other scheme
+  EXPECT_FALSE(OriginAllowed("https://live.example.com:8443", allowed));  // other port
+  EXPECT_FALSE(OriginAllowed("https://evil-live.example.com", allowed));
+  EXPECT_FALSE(OriginAllowed("https://live.example.com.evil.net", allowed));
+  EXPECT_FALSE(OriginAllowed("https://evil.net/a.cdn.example.com", allowed));
+  EXPECT_FALSE(OriginAllowed("https://evil.net:1.cdn.example.com", allowed));
+  EXPECT_FALSE(OriginAllowed("http://127.0.0.1:31110", allowed));
+  EXPECT_FALSE(OriginAllowed("null", allowed));
+  EXPECT_TRUE(OriginAllowed("https://anything", {}));  // no list: any origin, as goim
+  EXPECT_TRUE(OriginAllowed("https://anything", {"*"}));
+}
+
+TEST(WebsocketOrigin, BadEntriesSayWhy) {
+  EXPECT_EQ(CheckOriginPattern("https://example.com"), "");
+  EXPECT_EQ(CheckOriginPattern("https://*.example.com:8443"), "");
+  EXPECT_EQ(CheckOriginPattern("*"), "");
+  EXPECT_EQ(CheckOriginPattern("example.com"), "'example.com' is not scheme://host[:port]");
+  EXPECT_EQ(CheckOriginPattern("ftp://example.com"), "'ftp://example.com': scheme must be http or https");
+  EXPECT_NE(CheckOriginPattern("https://example.com/app"), "");
+  EXPECT_NE(CheckOriginPattern("https://a.*.example.com"), "");
+  EXPECT_NE(CheckOriginPattern("https://"), "");
 }
 
 }  // namespace
