@@ -36,11 +36,15 @@ inline int WaitForSignal() {
 }
 
 // Loads Config from the command line; exits with status 2 and a message on any error. Returns
-// false when the process should exit 0 (-dump-config).
+// false when the process should exit 0 (-h, -dump-config).
 template <class Config>
 bool LoadConfig(int argc, char** argv, const char* default_conf, Config* cfg) {
   try {
     conf::Options opts = conf::ParseCommandLine(argc, argv, default_conf);
+    if (opts.help) {
+      std::cout << conf::Usage(argv[0], default_conf);
+      return false;
+    }
     conf::Load(opts, cfg);
     if (std::string err = cfg->Validate(); !err.empty()) throw conf::Error(opts.conf_file + ": " + err);
     if (opts.dump) {

@@ -358,6 +358,8 @@ Options ParseCommandLine(int argc, char** argv, const char* default_conf) {
       opts.sets.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else if (name == "dump-config") {
       opts.dump = true;
+    } else if (name == "h" || name == "help") {
+      opts.help = true;
     } else {
       const GoimFlag* found = nullptr;
       for (const GoimFlag& f : kGoimFlags) found = (name == f.flag) ? &f : found;
@@ -368,6 +370,21 @@ Options ParseCommandLine(int argc, char** argv, const char* default_conf) {
     }
   }
   return opts;
+}
+
+std::string Usage(const std::string& prog, const char* default_conf) {
+  std::string u = "usage: " + prog + " [-conf FILE] [-set key.path=value]... [-dump-config] [goim flags]\n";
+  u += "  -conf FILE            the YAML configuration";
+  u += default_conf && *default_conf ? std::string(" (default ") + default_conf + ")\n" : std::string("\n");
+  u += "  -set key.path=value   overrides one key of it, e.g. -set protocol.loops=4 (repeatable)\n";
+  u += "  -dump-config          prints the effective configuration (every key) and exits\n";
+  u += "  goim's flags, each also read from the environment variable named (the flag wins):\n";
+  for (const GoimFlag& f : kGoimFlags) {
+    std::string flag = std::string("-") + f.flag + (f.boolean ? "" : " VALUE");
+    u += "  " + flag + std::string(flag.size() < 20 ? 20 - flag.size() : 1, ' ') + "  " + f.env + ", sets " + f.key + "\n";
+  }
+  u += "Every key, its default and what it does: the commented files in configs/.\n";
+  return u;
 }
 
 }  // namespace goim::conf

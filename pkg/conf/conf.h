@@ -109,10 +109,14 @@ struct Options {
   std::string conf_file;                                  // -conf
   std::vector<std::pair<std::string, std::string>> sets;  // key path -> YAML scalar text
   bool dump = false;                                      // -dump-config
+  bool help = false;                                      // -h, -help
 };
 
 // Parses argv (and the environment) into Options; throws Error on an unknown flag.
 Options ParseCommandLine(int argc, char** argv, const char* default_conf);
+
+// What -h prints: every flag, the environment variables behind goim's, where the keys are.
+std::string Usage(const std::string& prog, const char* default_conf);
 
 // Reads the file (when named), applies the overrides and binds it all into cfg.
 // Throws Error with a message naming the key or the file.

@@ -135,6 +135,21 @@ TEST(Conf, BadFlagsAreRefused) {
   EXPECT_EQ(LoadErr("", opts), "tcp.nothere: unknown key");
 }
 
+TEST(Conf, HelpListsEveryFlag) {
+  for (const char* h : {"-h", "-help", "--help"}) {
+    const char* argv[] = {"prog", h};
+    EXPECT_TRUE(ParseCommandLine(2, const_cast<char**>(argv), "").help) << h;
+  }
+  std::string u = Usage("goim-comet", "configs/comet.yaml");
+  EXPECT_EQ(u.rfind("usage: goim-comet ", 0), 0u) << u;
+  EXPECT_NE(u.find("(default configs/comet.yaml)"), std::string::npos) << u;
+  for (const char* f : {"-conf FILE", "-set key.path=value", "-dump-config", "-region VALUE", "-zone VALUE",
+                        "-deploy.env VALUE", "-host VALUE", "-weight VALUE", "-addrs VALUE", "-offline ", "-debug ",
+                        "DEPLOY_ENV, sets env.deployEnv"}) {
+    EXPECT_NE(u.find(f), std::string::npos) << f << " missing from:\n" << u;
+  }
+}
+
 TEST(Conf, DumpReloadsToTheSameValues) {
   Config c = LoadOk("tcp: {sndbuf: 1}\nhandshake: 1m30s\nprops: {a: b}\n");
   std::string dumped = Dump(c);
