@@ -4,6 +4,7 @@
 
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 
 namespace goim::comet {
 
@@ -39,14 +40,14 @@ void Channel::OnDeadline(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->deadline_ = time::TimerId{};
   bool ready = ch->state_ == State::kReady;
-  VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake") << " timeout key=" << ch->key_ << " ip=" << ch->ip_;
+  VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake") << " timeout key=" << log::Printable(ch->key_) << " ip=" << ch->ip_;
   ch->Close(ready ? CloseReason::kHeartbeatTimeout : CloseReason::kHandshakeTimeout);
 }
 
 void Channel::OnSlow(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->slow_timer_ = time::TimerId{};
-  LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << ch->key_ << " ip=" << ch->ip_ << " unsent="
+  LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << log::Printable(ch->key_) << " ip=" << ch->ip_ << " unsent="
                           << ch->queued_bytes_ + ch->pending_.size() - ch->pending_off_;
   ch->Close(CloseReason::kSlow);
 }
@@ -138,7 +139,7 @@ bool Channel::Push(LoopMsg* m) {
   if (state_ != State::kReady) return false;
   if (queued_pushes_ >= limit) {
     Stats::Get().pushes_dropped->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: push dropped, connection queue full key=" << key_ << " ip=" << ip_
+    LOG_EVERY_T(WARNING, 1) << "comet: push dropped, connection queue full key=" << log::Printable(key_) << " ip=" << ip_
                             << " queued=" << queued_pushes_;
     return false;
   }

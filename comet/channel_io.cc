@@ -11,6 +11,7 @@
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 #include "pkg/protocol/binary.h"
 #include "pkg/websocket/frame.h"
 
@@ -30,7 +31,7 @@ void Channel::OnReadError(const boost::system::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset) {
     Close(CloseReason::kPeerClosed);
   } else {
-    VLOG(1) << "comet: read error key=" << key_ << " ip=" << ip_ << " error(" << ec.message() << ")";
+    VLOG(1) << "comet: read error key=" << log::Printable(key_) << " ip=" << ip_ << " error(" << ec.message() << ")";
     Close(CloseReason::kIoError);
   }
 }
@@ -103,7 +104,7 @@ bool Channel::ConsumeTcp() {
     if (e == protocol::Error::kNeedMore) break;
     if (e != protocol::Error::kOk) {
       Stats::Get().proto_errors->Inc();
-      LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << key_ << " ip=" << ip_ << " error("
+      LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_) << " ip=" << ip_ << " error("
                               << protocol::ErrorName(e) << ")";
       Close(CloseReason::kProtocol);
       return false;
@@ -117,7 +118,7 @@ bool Channel::ConsumeWs() {
   const uint64_t max = static_cast<uint64_t>(loop_->cfg().websocket.maxMessageSize);
   auto fail = [this](const char* what) {
     Stats::Get().ws_errors->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: bad websocket frame key=" << key_ << " ip=" << ip_ << " error(" << what << ")";
+    LOG_EVERY_T(WARNING, 1) << "comet: bad websocket frame key=" << log::Printable(key_) << " ip=" << ip_ << " error(" << what << ")";
     Close(CloseReason::kProtocol);
     return false;
   };
@@ -186,7 +187,7 @@ bool Channel::ConsumeWs() {
         }
         if (protocol::Error e = protocol::ReadWebsocket(body, &f); e != protocol::Error::kOk) {
           Stats::Get().proto_errors->Inc();
-          LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << key_ << " ip=" << ip_ << " error("
+          LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_) << " ip=" << ip_ << " error("
                                   << protocol::ErrorName(e) << ")";
           Close(CloseReason::kProtocol);
           return false;

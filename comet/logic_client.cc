@@ -6,6 +6,7 @@
 #include <glog/logging.h>
 
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 
 namespace goim::comet {
 
@@ -100,7 +101,7 @@ void LogicClient::Disconnect(int64_t mid, const std::string& key, const std::str
       std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Disconnect(c, q, r, std::move(cb)); },
       [key](const grpc::Status& st, goim::logic::DisconnectReply&) {
         if (!st.ok()) {
-          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << key << " error(" << st.error_message() << ")";
+          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << log::Printable(key) << " error(" << st.error_message() << ")";
         }
       });
 }

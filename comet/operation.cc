@@ -9,6 +9,7 @@
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 #include "pkg/protocol/binary.h"
 
 namespace goim::comet {
@@ -68,7 +69,7 @@ bool Channel::HandleFrame(protocol::Frame& f) {
 bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
   Reply* r;
   if (replies_.Set(&r) != ring::Error::kOk) {
-    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << key_ << " ip=" << ip_;
+    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
     Close(CloseReason::kRingFull);
     return false;
   }
@@ -83,7 +84,7 @@ bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string
 bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
   Reply* r;
   if (replies_.Set(&r) != ring::Error::kOk) {
-    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << key_ << " ip=" << ip_;
+    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
     Close(CloseReason::kRingFull);
     return false;
   }
@@ -128,7 +129,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   Context& ctx = loop_->ctx();
   if (!ok) {
     Stats::Get().auth_failed->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error(" << err << ")";
+    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error(" << log::Printable(err, 256) << ")";
     return Close(CloseReason::kAuthFailed);
   }
   Stats::Get().auth_ok->Inc();
@@ -154,7 +155,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   r->body.clear();
   replies_.SetAdv();
   if (!Enqueue({nullptr, r}, r->head_len)) return;
-  VLOG(1) << "comet: authed key=" << key_ << " mid=" << mid_ << " room=" << room << " ip=" << ip_;
+  VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_ << " room=" << log::Printable(room) << " ip=" << ip_;
   // Frames that arrived behind the auth frame, then the socket.
   if (!Consume()) return;
   ReadNow();
@@ -185,7 +186,7 @@ void Channel::Subscribe(const std::string& body, bool add) {
     auto [p, ec] = std::from_chars(body.data() + start, body.data() + comma, op);
     if (ec != std::errc() || p != body.data() + comma) {
       // goim ignores the whole body when one op does not parse.
-      LOG_EVERY_T(INFO, 1) << "comet: bad sub/unsub body key=" << key_ << " body=" << body.substr(0, 64);
+      LOG_EVERY_T(INFO, 1) << "comet: bad sub/unsub body key=" << log::Printable(key_) << " body=" << log::Printable(body, 64);
       return;
     }
     ops.push_back(op);

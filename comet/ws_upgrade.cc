@@ -14,6 +14,7 @@
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 #include "pkg/websocket/frame.h"
 #include "pkg/websocket/origin.h"
 
@@ -134,7 +135,7 @@ bool Channel::ConsumeUpgrade() {
 
 void Channel::RejectUpgrade(const char* status, const std::string& why) {
   Stats::Get().ws_rejected->Inc();
-  LOG_EVERY_T(INFO, 1) << "comet: websocket upgrade refused ip=" << ip_ << " status=" << status << " error(" << why << ")";
+  LOG_EVERY_T(INFO, 1) << "comet: websocket upgrade refused ip=" << ip_ << " status=" << status << " error(" << log::Printable(why, 256) << ")";
   std::string res = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   boost::system::error_code ec;
   if (!tls_) asio::write(sock_, asio::buffer(res), ec);  // best effort, a few bytes on a fresh socket

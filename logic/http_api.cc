@@ -8,6 +8,7 @@
 #include <glog/logging.h>
 
 #include "pkg/json/json.h"
+#include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/url.h"
 
@@ -180,7 +181,7 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
   if (!Authorized(req, req.query, reply)) return;
   auto bad = [&](const std::string& msg) {
     BadRequests()->Inc();
-    LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << req.path << " ip=" << req.remote_ip << " error(" << msg << ")";
+    LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << log::Printable(req.path, 256) << " ip=" << req.remote_ip << " error(" << log::Printable(msg, 256) << ")";
     reply(Json(kRequestErr, msg));
   };
   if (!p.bad().empty()) return bad("malformed query parameter '" + p.bad() + "'");

@@ -6,6 +6,7 @@
 #include <glog/logging.h>
 
 #include "logic/auth.h"
+#include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
 
 namespace goim::logic {
@@ -153,7 +154,7 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie, co
   AuthToken t;
   if (std::string err = VerifyToken(token, cfg_.auth.secret, UnixNow(), &t); !err.empty()) {
     Counters::Get().connect_auth->Inc();
-    LOG_EVERY_T(WARNING, 1) << "logic: auth failed server=" << server << " error(" << err << ")";
+    LOG_EVERY_T(WARNING, 1) << "logic: auth failed server=" << server << " error(" << log::Printable(err, 256) << ")";
     return done({kRequestErr, err}, {});
   }
   if (t.key.empty()) t.key = NewUuid();
@@ -173,12 +174,12 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie, co
   router_->Put(s, [done = std::move(done), reply = std::move(reply), server](const std::string& err, int) {
     if (!err.empty()) {
       Counters::Get().connect_router->Inc();
-      LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << reply.key() << " server=" << server
+      LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key()) << " server=" << server
                               << " error(" << err << ")";
       return done({kServerErr, err}, {});
     }
     Counters::Get().connect_ok->Inc();
-    VLOG(1) << "logic: conn connected key=" << reply.key() << " server=" << server << " mid=" << reply.mid();
+    VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key()) << " server=" << server << " mid=" << reply.mid();
     done({}, reply);
   });
 }

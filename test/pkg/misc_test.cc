@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/listen.h"
 #include "pkg/net/url.h"
@@ -34,6 +35,13 @@ TEST(Metrics, CountersSumAcrossThreadsAndRender) {
   EXPECT_EQ(parsed[1].first, "test_total{kind=\"b\"}");
   EXPECT_EQ(parsed[1].second, 2);
   EXPECT_EQ(reg.Get("test_gauge"), -3);
+}
+
+TEST(Log, PrintableEscapesAndCutsClientValues) {
+  EXPECT_EQ(log::Printable("live://1000"), "live://1000");
+  EXPECT_EQ(log::Printable("a\nW1124 forged line"), "a\\x0aW1124 forged line");
+  EXPECT_EQ(log::Printable(std::string("\x00\xff\\", 3)), "\\x00\\xff\\x5c");
+  EXPECT_EQ(log::Printable(std::string(200, 'k'), 4), "kkkk...(200 bytes)");
 }
 
 TEST(Url, QueryRepeatedAndEscaped) {
