@@ -1,5 +1,7 @@
 // Every bad input closes (or refuses) only its own connection, is counted, and leaves the other
 // connections working.
+#include <random>
+
 #include "pkg/protocol/binary.h"
 #include "test/comet/comet_fixture.h"
 
@@ -164,6 +166,57 @@ TEST_F(BadInputTest, BadUpgradeRequests) {
   EXPECT_TRUE(garbage->WaitClosed());
   EXPECT_EQ(Metric("goim_comet_ws_rejected_total"), before + 3);
   ExpectHealthy();
+}
+
+// Valid client sessions (TCP frames, or a WebSocket upgrade and frames), most of them with random
+// bytes changed, cut out or repeated, sent in random pieces: the comet must survive each, keep
+// the healthy client served, and be left holding no connection and no read buffer. Seeded, so a
+// failure reproduces.
+TEST_F(BadInputTest, MutatedSessionsLeaveNothingBehind) {
+  std::mt19937 rng(20261124);
+  auto uniform = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
+  auto frame = [&](int32_t op, const std::string& body) { return Raw(static_cast<int32_t>(16 + body.size()), 16, op, body); };
+  auto mutate = [&](std::string b) {
+    for (size_t k = uniform(1, 6); k > 0 && !b.empty(); --k) {
+      size_t i = uniform(0, b.size() - 1);
+      switch (uniform(0, 3)) {
+        case 0: b[i] = static_cast<char>(uniform(0, 255)); break;
+        case 1: b.erase(i, uniform(1, 8)); break;
+        case 2: b.insert(i, uniform(1, 16), static_cast<char>(uniform(0, 255))); break;
+        default: {
+          std::string piece = b.substr(i, uniform(1, 64));
+          for (size_t r = uniform(1, 4); r > 0; --r) b.insert(i, piece);
+        }
+      }
+    }
+    return b;
+  };
+  const std::string upgrade =
+      "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const std::vector<std::string> session = {
+      frame(7, Token(1, "", "live://fuzz", {1000})), frame(2, ""), frame(12, "live://fuzz2"), frame(14, "1000,1001"),
+      frame(16, "1001"), frame(99, "echo"), frame(2, "")};
+  double proto_errors = Metric("goim_comet_proto_errors_total");
+  for (int n = 0; n < 400; ++n) {
+    bool ws = n % 2 == 1;
+    std::string bytes = ws ? upgrade : "";
+    for (const auto& f : session) bytes += ws ? WsFrame(f) : f;
+    if (n % 10 != 0) bytes = mutate(bytes);
+    std::string err;
+    auto c = Client::Dial(Addr(ws ? Transport::kWs : Transport::kTcp), Transport::kTcp, &err);
+    ASSERT_TRUE(c) << "connection " << n << ": " << err;
+    for (size_t off = 0; off < bytes.size();) {
+      size_t len = uniform(1, 256);
+      if (!c->SendRaw(std::string_view(bytes).substr(off, len))) break;  // closed by the comet: fine
+      off += len;
+    }
+  }  // each client closes its end here
+  EXPECT_GT(Metric("goim_comet_proto_errors_total"), proto_errors);  // the mutations did reach the decoder
+  ExpectHealthy();
+  EXPECT_TRUE(Eventually([&] { return Metric("goim_comet_connections") == 1; }, 10s))
+      << Metric("goim_comet_connections") << " connections left, only the healthy one should be";
+  EXPECT_EQ(Metric("goim_comet_read_buffers"), 0);
 }
 
 class OriginTest : public CometFixture {
