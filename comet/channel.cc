@@ -25,6 +25,11 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
 
 Channel::~Channel() {
   if (rbuf_) loop_->PutReadBuffer(rbuf_);
+  if (state_ != State::kClosed) {  // freed without Close (a loop torn down with channels in it)
+    Stats& st = Stats::Get();
+    st.connections->Sub(1);
+    (transport_ == Transport::kTcp ? st.tcp_connections : st.ws_connections)->Sub(1);
+  }
 }
 
 tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }
