@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/ssl/stream.hpp>
@@ -25,6 +26,14 @@
 namespace goim::comet {
 
 class Loop;
+
+// When a session is next renewed at logic, as a range for a random draw: goim draws 10-30 min but
+// renews only on the client heartbeat after that, which may come up to `heartbeat` (the server's
+// heartbeat deadline) later, so a session could outlive router's 30 min TTL unrenewed and pushes
+// to it would find nobody. The range ends `heartbeat` before max, so the renewal is never later
+// than max (never earlier than min).
+std::pair<time::Duration, time::Duration> LogicRenewalRange(time::Duration min, time::Duration max,
+                                                            time::Duration heartbeat);
 
 // A push as every receiver gets it: one or more complete goim frames back to back (an OpRaw
 // body, or one frame). Built once per push, shared by all loops, never copied per receiver.
@@ -136,6 +145,7 @@ class Channel {
   void ChangeRoom(const std::string& room);
   void Subscribe(const std::string& body, bool add);
   void MaybeLogicHeartbeat();
+  time::TimePoint NextLogicRenewal() const;
   static void OnDeadline(void* self);
   static void OnSlow(void* self);
   // --- queue

@@ -15,13 +15,25 @@
 namespace goim::comet {
 
 namespace {
-time::Duration RandomBetween(conf::Duration lo, conf::Duration hi) {
+time::Duration RandomBetween(time::Duration lo, time::Duration hi) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  if (hi <= lo) return std::chrono::duration_cast<time::Duration>(lo);
+  if (hi <= lo) return lo;
   std::uniform_int_distribution<int64_t> d(lo.count(), hi.count() - 1);
-  return std::chrono::duration_cast<time::Duration>(conf::Duration(d(rng)));
+  return time::Duration(d(rng));
 }
 }  // namespace
+
+std::pair<time::Duration, time::Duration> LogicRenewalRange(time::Duration min, time::Duration max,
+                                                            time::Duration heartbeat) {
+  return {min, std::max(min, max - heartbeat)};
+}
+
+time::TimePoint Channel::NextLogicRenewal() const {
+  const Config& c = loop_->cfg();
+  auto [lo, hi] = LogicRenewalRange(std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMin),
+                                    std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMax), heartbeat_);
+  return loop_->timers().Now() + RandomBetween(lo, hi);
+}
 
 bool Channel::HandleFrame(protocol::Frame& f) {
   if (state_ == State::kHandshake) {
@@ -144,8 +156,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   ctx.buckets.AddIp(ip_);
   loop_->Join(this, room);
   loop_->timers().Set(deadline_, heartbeat_);
-  logic_hb_due_ = loop_->timers().Now() +
-                  RandomBetween(loop_->cfg().protocol.logicHeartbeatMin, loop_->cfg().protocol.logicHeartbeatMax);
+  logic_hb_due_ = NextLogicRenewal();
   // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
   Reply* r;
   replies_.Set(&r);
@@ -212,9 +223,7 @@ void Channel::MaybeLogicHeartbeat() {
     asio::post(loop->io(), [loop, id, ok] {
       Channel* ch = loop->Resolve(id);
       if (!ch) return;
-      const Config& c = loop->cfg();
-      ch->logic_hb_due_ = ok ? loop->timers().Now() + RandomBetween(c.protocol.logicHeartbeatMin, c.protocol.logicHeartbeatMax)
-                             : loop->timers().Now();
+      ch->logic_hb_due_ = ok ? ch->NextLogicRenewal() : loop->timers().Now();
     });
   });
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "comet/bucket.h"
+#include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/room.h"
 
@@ -28,6 +29,18 @@ TEST(Buckets, PutReturnsTheChannelToKickAndDelKeepsTheSuccessor) {
   EXPECT_EQ(b.IpCount(), 2u);
   b.DelIp("1.1.1.1");
   EXPECT_EQ(b.IpCount(), 1u);
+}
+
+TEST(LogicRenewal, RangeEndsOneHeartbeatDeadlineBeforeMax) {
+  using std::chrono::minutes;
+  auto d = [](auto x) { return std::chrono::duration_cast<time::Duration>(x); };
+  // goim's defaults: 10-30 min, client heartbeat deadline 4 min x 2: renewals drawn from 10-22 min
+  // land by 30 min at the latest, inside router's 30 min TTL.
+  EXPECT_EQ(LogicRenewalRange(d(minutes(10)), d(minutes(30)), d(minutes(8))),
+            std::make_pair(d(minutes(10)), d(minutes(22))));
+  // A deadline longer than the spread: renew at min.
+  EXPECT_EQ(LogicRenewalRange(d(minutes(10)), d(minutes(12)), d(minutes(8))),
+            std::make_pair(d(minutes(10)), d(minutes(10))));
 }
 
 TEST(RoomIndex, CountsLoopsAndClusterCounts) {
