@@ -9,6 +9,7 @@
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/protocol/binary.h"
 
@@ -185,7 +186,10 @@ void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room
   loop_->Join(this, room);
 }
 
-void Channel::ChangeRoom(const std::string& room) { loop_->Join(this, room); }
+// The room name goes into the online report's proto map, which refuses invalid UTF-8 (the whole
+// report would fail for every room of this comet), so it is made valid as logic's JSON makes the
+// auth's room_id valid.
+void Channel::ChangeRoom(const std::string& room) { loop_->Join(this, json::ValidUtf8(room)); }
 
 void Channel::Subscribe(const std::string& body, bool add) {
   std::vector<int32_t> ops;

@@ -14,6 +14,7 @@
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/websocket/frame.h"
 #include "pkg/websocket/origin.h"
@@ -128,7 +129,7 @@ bool Channel::ConsumeUpgrade() {
     RejectUpgrade("403 Forbidden", "origin " + p.origin + " not in websocket.allowedOrigins");
     return false;
   }
-  cookie_ = std::move(p.cookie);
+  cookie_ = json::ValidUtf8(p.cookie);  // a proto string field: protobuf refuses invalid UTF-8
   AcceptUpgrade(p.key);
   return state_ != State::kClosed;
 }

@@ -14,6 +14,60 @@ const Value* Value::Find(std::string_view key) const {
   return nullptr;
 }
 
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// The length of the valid UTF-8 sequence starting at s[i] (no overlongs, no surrogates, at most
+// U+10FFFF), or 0 when s[i] does not start one.
+size_t Utf8Len(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(1) < lo || b(1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// Appends s[i..] up to the next byte needing care, replacing bytes that do not start valid UTF-8
+// with U+FFFD one by one (as Go's encoding/json does); returns where it stopped.
+void AppendValidUtf8(std::string* out, std::string_view s, size_t* i) {
+  size_t n = Utf8Len(s, *i);
+  if (n == 0) {
+    *out += kReplacement;
+    *i += 1;
+  } else {
+    out->append(s.data() + *i, n);
+    *i += n;
+  }
+}
+
+}  // namespace
+
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) AppendValidUtf8(&out, s, &i);
+  return out;
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view in) : in_(in) {}
@@ -166,6 +220,11 @@ class Parser {
       char c = in_[pos_++];
       if (c == '"') return true;
       if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in string");
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        --pos_;
+        AppendValidUtf8(out, in_, &pos_);
+        continue;
+      }
       if (c != '\\') {
         *out += c;
         continue;
@@ -185,12 +244,15 @@ class Parser {
           uint32_t cp;
           if (!Hex4(&cp)) return false;
           if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(pos_, 2) == "\\u") {
+            size_t back = pos_;
             pos_ += 2;
             uint32_t lo;
             if (!Hex4(&lo)) return false;
             if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else pos_ = back;  // not a pair: the second escape stands on its own
           }
-          AppendUtf8(out, cp);
+          if (cp >= 0xD800 && cp < 0xE000) *out += kReplacement;  // an unpaired surrogate, as Go
+          else AppendUtf8(out, cp);
           break;
         }
         default: return Fail("bad escape");
@@ -245,7 +307,13 @@ bool Parse(std::string_view text, Value* out, std::string* error) {
 void AppendQuoted(std::string* out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
   *out += '"';
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      AppendValidUtf8(out, s, &i);  // invalid bytes become U+FFFD, as Go's encoder
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"': *out += "\\\""; break;
       case '\\': *out += "\\\\"; break;

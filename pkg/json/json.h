@@ -51,6 +51,11 @@ class Value {
 // *error to a message with the byte offset. Nesting deeper than 64 levels is refused.
 bool Parse(std::string_view text, Value* out, std::string* error);
 
+// s with each byte that does not start a valid UTF-8 sequence replaced by U+FFFD, as Go's
+// encoding/json reads and writes strings. Protobuf refuses invalid UTF-8 in string fields, so a
+// client's value bound for one (a room, a cookie) goes through this first.
+std::string ValidUtf8(std::string_view s);
+
 // Streaming writer: commas and quoting are handled; the caller keeps the nesting right.
 class Writer {
  public:

@@ -192,6 +192,26 @@ TEST_F(CometTest, DisconnectIsReportedAndRoomsRpcListsRooms) {
   }));
 }
 
+// A room name with bytes that are not UTF-8 would make protobuf refuse the whole online report
+// (and Rooms reply) of this comet, every room's count with it: it joins as U+FFFD instead.
+TEST_F(CometTest, AChangeRoomToInvalidUtf8DoesNotBreakTheOnlineReport) {
+  auto good = Authed(Transport::kTcp, 1, "u1", "live://ok");
+  auto odd = Authed(Transport::kWs, 2, "u2", "live://ok");
+  ASSERT_TRUE(odd->Send(protocol::kOpChangeRoom, 5, "live://\xFF\xFE"));
+  ASSERT_TRUE(odd->ReadOp(protocol::kOpChangeRoomReply));
+  const std::string fixed = "live://\xEF\xBF\xBD\xEF\xBF\xBD";
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(logic_.mu);
+    if (logic_.reports.empty()) return false;
+    const auto& counts = logic_.reports.back().roomcount();
+    return counts.count("live://ok") && counts.at("live://ok") == 1 && counts.count(fixed) && counts.at(fixed) == 1;
+  }));
+  goim::comet::RoomsReply rooms;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Rooms(&ctx, goim::comet::RoomsReq(), &rooms).ok());
+  EXPECT_TRUE(rooms.rooms().count(fixed));
+}
+
 TEST_F(CometTest, InvalidRpcArgumentsAreRefused) {
   goim::comet::PushMsgReq req;
   goim::comet::PushMsgReply reply;

@@ -115,6 +115,29 @@ TEST(Json, RejectsMalformed) {
   EXPECT_NE(err.find("deep"), std::string::npos);
 }
 
+TEST(Json, InvalidUtf8BecomesReplacementCharactersAsGo) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(json::ValidUtf8("live://\xE6\x88\xBF"), "live://\xE6\x88\xBF");  // valid 3-byte kept
+  EXPECT_EQ(json::ValidUtf8("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");        // valid 4-byte kept
+  EXPECT_EQ(json::ValidUtf8("a\xFF" "b"), "a" + fffd + "b");
+  EXPECT_EQ(json::ValidUtf8("\xE6\x88"), fffd + fffd);            // cut sequence: one per byte
+  EXPECT_EQ(json::ValidUtf8("\xC0\xAF"), fffd + fffd);            // overlong
+  EXPECT_EQ(json::ValidUtf8("\xED\xA0\x80"), fffd + fffd + fffd);  // encoded surrogate
+  EXPECT_EQ(json::ValidUtf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
+  json::Value v;
+  std::string err;
+  ASSERT_TRUE(json::Parse("{\"room_id\":\"live://\xFF\x31\"}", &v, &err)) << err;
+  EXPECT_EQ(v.Find("room_id")->AsString(), "live://" + fffd + "1");
+  // Unpaired surrogate escapes become U+FFFD; what follows one is kept.
+  ASSERT_TRUE(json::Parse(R"(["\ud800\u0041", "\udc00", "\ud83d\ude00"])", &v, &err)) << err;
+  EXPECT_EQ(v.AsArray()[0].AsString(), fffd + "A");
+  EXPECT_EQ(v.AsArray()[1].AsString(), fffd);
+  EXPECT_EQ(v.AsArray()[2].AsString(), "\xF0\x9F\x98\x80");
+  std::string out;
+  json::AppendQuoted(&out, "r\xFF");
+  EXPECT_EQ(out, "\"r" + fffd + "\"");
+}
+
 TEST(Json, StringsAndEscapesRoundTrip) {
   json::Writer w;
   w.BeginObject().Key("s").String("a\"b\\c\n\x01é").Key("n").Int(-5).Key("d").Double(1.5);
