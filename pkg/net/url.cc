@@ -1,5 +1,7 @@
 #include "pkg/net/url.h"
 
+#include "pkg/json/json.h"
+
 namespace goim::net {
 
 namespace {
@@ -65,7 +67,7 @@ QueryParams ParseQuery(std::string_view query, std::string* bad) {
       if (bad) *bad = std::string(pair);
       continue;
     }
-    out.emplace_back(std::move(*dk), std::move(*dv));
+    out.emplace_back(json::ValidUtf8(*dk), json::ValidUtf8(*dv));
   }
   return out;
 }

@@ -55,6 +55,10 @@ TEST(Url, QueryRepeatedAndEscaped) {
   EXPECT_EQ(bad, "broken=%zz");
   EXPECT_EQ(net::PercentEncode("live://1 a"), "live%3A%2F%2F1%20a");
   EXPECT_FALSE(net::PercentDecode("%4").has_value());
+  // Values go into protobuf strings: bytes that are not UTF-8 become U+FFFD, UTF-8 stays.
+  q = net::ParseQuery("room=%FF1&rooms=%E6%88%BF");
+  EXPECT_EQ(q[0].second, "\xEF\xBF\xBD" "1");
+  EXPECT_EQ(q[1].second, "\xE6\x88\xBF");
 }
 
 TEST(Listen, ParsesGoimAddresses) {
