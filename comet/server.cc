@@ -10,12 +10,12 @@
 
 #include "comet/stats.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/grpc_server.h"
 #include "pkg/net/listen.h"
 
 namespace goim::comet {
 
 namespace {
-std::string GrpcAddr(const std::string& addr) { return !addr.empty() && addr.front() == ':' ? "0.0.0.0" + addr : addr; }
 
 // Runs f on every loop and waits until all have run it.
 void OnEveryLoop(const std::vector<std::unique_ptr<Loop>>& loops, const std::function<void(Loop&)>& f) {
@@ -93,7 +93,7 @@ void Server::Start() {
 
   service_ = std::make_unique<GrpcService>(*ctx_);
   grpc::ServerBuilder b;
-  b.AddListeningPort(GrpcAddr(c.rpcServer.addr), grpc::InsecureServerCredentials(), &grpc_port_);
+  net::AddGrpcListener(b, c.rpcServer.addr, &grpc_port_);
   b.SetMaxReceiveMessageSize(16 << 20);  // room batches can be large (goim job sends up to 16 MiB)
   b.RegisterService(service_.get());
   grpc_ = b.BuildAndStart();

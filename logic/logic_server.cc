@@ -3,13 +3,10 @@
 #include <grpcpp/server_builder.h>
 #include <glog/logging.h>
 
+#include "pkg/net/grpc_server.h"
 #include "pkg/queue/kafka.h"
 
 namespace goim::logic {
-
-std::string GrpcListenAddr(const std::string& addr) {
-  return !addr.empty() && addr.front() == ':' ? "0.0.0.0" + addr : addr;
-}
 
 LogicServer::LogicServer(const Config& cfg, queue::Producer* producer) : cfg_(cfg) {
   if (!producer) {
@@ -41,7 +38,7 @@ void LogicServer::Start() {
   loops_->Start();
 
   grpc::ServerBuilder b;
-  b.AddListeningPort(GrpcListenAddr(cfg_.rpcServer.addr), grpc::InsecureServerCredentials(), &grpc_port_);
+  net::AddGrpcListener(b, cfg_.rpcServer.addr, &grpc_port_);
   b.RegisterService(grpc_service_.get());
   grpc_ = b.BuildAndStart();
   if (!grpc_ || grpc_port_ == 0) throw std::runtime_error("logic: cannot listen on rpcServer.addr " + cfg_.rpcServer.addr);

@@ -43,7 +43,4 @@ class LogicServer {
   bool stopped_ = false;
 };
 
-// gRPC's form of a goim listen address (":3119" -> "0.0.0.0:3119").
-std::string GrpcListenAddr(const std::string& addr);
-
 }  // namespace goim::logic

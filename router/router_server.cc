@@ -6,6 +6,7 @@
 #include "api/router.grpc.pb.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/grpc_reply.h"
+#include "pkg/net/grpc_server.h"
 
 namespace goim::router {
 
@@ -146,8 +147,7 @@ RouterServer::~RouterServer() { Stop(); }
 
 void RouterServer::Start() {
   grpc::ServerBuilder b;
-  b.AddListeningPort(cfg_.rpcServer.addr.front() == ':' ? "0.0.0.0" + cfg_.rpcServer.addr : cfg_.rpcServer.addr,
-                     grpc::InsecureServerCredentials(), &port_);
+  net::AddGrpcListener(b, cfg_.rpcServer.addr, &port_);
   b.RegisterService(service_.get());
   server_ = b.BuildAndStart();
   if (!server_ || port_ == 0) throw std::runtime_error("router: cannot listen on " + cfg_.rpcServer.addr);

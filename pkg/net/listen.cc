@@ -55,6 +55,16 @@ std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint&
 std::vector<std::unique_ptr<tcp::acceptor>> ListenAll(const std::vector<asio::io_context*>& ios,
                                                       const std::string& addr) {
   tcp::endpoint ep = ParseEndpoint(addr);
+  if (ios.size() > 1 && ep.port() != 0) {
+    // SO_REUSEPORT would let this process share a port another process of the same user already
+    // listens on (a second comet started by mistake), the kernel splitting connections between
+    // them. A plain bind first fails on such a port, as goim's would.
+    tcp::acceptor probe(*ios.front());
+    probe.open(ep.protocol());
+    probe.set_option(asio::socket_base::reuse_address(true));
+    probe.bind(ep);  // throws "Address already in use"
+    probe.close();
+  }
   std::vector<std::unique_ptr<tcp::acceptor>> out;
   for (asio::io_context* io : ios) {
     out.push_back(Listen(*io, ep, ios.size() > 1));

@@ -19,7 +19,8 @@ std::string ToString(const tcp::endpoint& ep);
 std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep, bool reuseport);
 
 // One acceptor per io_context on the same address; a port 0 request is resolved by the first
-// bind and reused by the others.
+// bind and reused by the others. A port another process already listens on is refused (throws),
+// although the acceptors share it with SO_REUSEPORT.
 std::vector<std::unique_ptr<tcp::acceptor>> ListenAll(const std::vector<asio::io_context*>& ios,
                                                       const std::string& addr);
 

@@ -61,6 +61,20 @@ TEST(Url, QueryRepeatedAndEscaped) {
   EXPECT_EQ(q[1].second, "\xE6\x88\xBF");
 }
 
+// The acceptors of one process share a port through SO_REUSEPORT; a port another process (here
+// another socket) listens on is refused rather than shared.
+TEST(Listen, APortListenedOnElsewhereIsRefused) {
+  asio::io_context a, b;
+  std::vector<asio::io_context*> ios{&a, &b};
+  auto first = net::ListenAll(ios, "127.0.0.1:0");
+  ASSERT_EQ(first.size(), 2u);
+  std::string taken = "127.0.0.1:" + std::to_string(first[0]->local_endpoint().port());
+  EXPECT_THROW(net::ListenAll(ios, taken), boost::system::system_error);
+  auto plain = net::Listen(a, net::ParseEndpoint("127.0.0.1:0"), false);
+  EXPECT_THROW(net::ListenAll(ios, "127.0.0.1:" + std::to_string(plain->local_endpoint().port())),
+               boost::system::system_error);
+}
+
 TEST(Listen, ParsesGoimAddresses) {
   EXPECT_EQ(net::ToString(net::ParseEndpoint(":3101")), "0.0.0.0:3101");
   EXPECT_EQ(net::ToString(net::ParseEndpoint("127.0.0.1:0")), "127.0.0.1:0");

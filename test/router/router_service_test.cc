@@ -38,6 +38,16 @@ class RouterServiceTest : public ::testing::Test {
   std::unique_ptr<Router::Stub> stub_;
 };
 
+// A second router on the same port fails to start instead of silently taking part of the calls
+// (gRPC's default SO_REUSEPORT), as goim's would.
+TEST_F(RouterServiceTest, ASecondServerOnTheSamePortDoesNotStart) {
+  Config cfg;
+  cfg.rpcServer.addr = "127.0.0.1:" + std::to_string(server_->port());
+  cfg.metrics.addr = "";
+  RouterServer second(cfg);
+  EXPECT_THROW(second.Start(), std::runtime_error);
+}
+
 TEST_F(RouterServiceTest, BatchPutLookupDelOverGrpc) {
   PutReq put;
   for (int i = 1; i <= 3; ++i) {
