@@ -5,12 +5,15 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -49,16 +52,34 @@ std::string KafkaBroker() {
 }
 std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+bool Bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-  socklen_t len = sizeof(sa);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
   ::close(fd);
-  return ntohs(sa.sin_port);
+  return ok;
+}
+}  // namespace
+
+int FreePort() {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  const std::string dir = "/tmp/goim-test-ports";
+  ::mkdir(dir.c_str(), 0777);
+  for (int attempt = 0; attempt < 4000; ++attempt) {
+    int port = kTestPortFirst + static_cast<int>(rng() % (kTestPortLast - kTestPortFirst + 1));
+    int fd = ::open((dir + "/" + std::to_string(port)).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    // The lock (and so the port) is this process's until it exits: the fd is never closed.
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && Bindable(port)) return port;
+    ::close(fd);
+  }
+  throw std::runtime_error("no free test port in " + std::to_string(kTestPortFirst) + "-" + std::to_string(kTestPortLast));
 }
 
 bool WaitPort(int port, std::chrono::milliseconds timeout) {
