@@ -291,7 +291,7 @@ void HttpApi::NodesInstances(net::HttpReply reply) {
     w.Key("region").String(in.region).Key("zone").String(in.zone).Key("env").String(env.deployEnv);
     w.Key("appid").String("goim.comet").Key("hostname").String(in.hostname);
     w.Key("addrs").BeginArray().String("grpc://" + in.grpc).EndArray();
-    w.Key("version").String("").Key("latest_timestamp").Int(online.updated() * 1000000000LL);
+    w.Key("version").String("").Key("latest_timestamp").Int(online.updated_ms() * 1000000LL);
     std::string addrs;
     for (const auto& a : in.addrs) addrs += (addrs.empty() ? "" : ",") + a;
     w.Key("metadata").BeginObject();

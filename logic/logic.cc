@@ -38,6 +38,9 @@ struct Counters {
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // Finishes `done` once every one of n produces answered, with the first error.
 struct ProduceJoin {
@@ -107,10 +110,10 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         // ticks when the routers lack it.
         std::map<std::string, goim::router::ServerOnline> next;
         for (auto& s : reports) next[s.server()] = std::move(s);
-        int64_t keep_after = UnixNow() - 2 * std::chrono::duration_cast<std::chrono::seconds>(cfg_.online.tick).count();
+        int64_t keep_after = UnixMillis() - 2 * std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.online.tick).count();
         for (auto& [server, local] : servers_) {
           auto it = next.find(server);
-          if (it == next.end() ? local.updated() >= keep_after : local.updated() > it->second.updated())
+          if (it == next.end() ? local.updated_ms() >= keep_after : local.updated_ms() > it->second.updated_ms())
             next[server] = local;
         }
         // A comet whose report went stale at the routers (it stopped reporting: dead, or cut off)
@@ -217,7 +220,7 @@ void LogicCore::RenewOnline(const goim::logic::OnlineReq& req,
   for (const auto& [room, n] : req.roomcount()) (*s.mutable_room_count())[room] = n;
   s.set_conn_count(req.conncount());
   s.set_ip_count(req.ipcount());
-  s.set_updated(UnixNow());
+  s.set_updated_ms(UnixMillis());
   {
     std::lock_guard<std::mutex> lock(mu_);
     ApplyReport(s);

@@ -2,16 +2,16 @@
 
 namespace goim::router {
 
-OnlineStore::OnlineStore(std::chrono::seconds stale, NowFn now) : stale_(stale), now_(std::move(now)) {}
+OnlineStore::OnlineStore(std::chrono::milliseconds stale, NowFn now) : stale_(stale), now_(std::move(now)) {}
 
 int64_t OnlineStore::Now() const {
   if (now_) return now_();
-  return std::chrono::duration_cast<std::chrono::seconds>(
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void OnlineStore::Put(ServerReport r) {
-  r.updated = Now();
+  r.updated_ms = Now();
   std::lock_guard<std::mutex> lock(mu_);
   std::string server = r.server;
   reports_[server] = std::move(r);
@@ -22,7 +22,7 @@ std::vector<ServerReport> OnlineStore::Fresh() {
   std::vector<ServerReport> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = reports_.begin(); it != reports_.end();) {
-    if (now - it->second.updated > stale_.count()) {
+    if (now - it->second.updated_ms > stale_.count()) {
       it = reports_.erase(it);
       continue;
     }

@@ -18,22 +18,22 @@ struct ServerReport {
   std::map<std::string, int32_t> room_count;
   int32_t conn_count = 0;
   int32_t ip_count = 0;
-  int64_t updated = 0;  // unix seconds
+  int64_t updated_ms = 0;  // unix milliseconds
 };
 
 class OnlineStore {
  public:
-  using NowFn = std::function<int64_t()>;  // unix seconds
-  explicit OnlineStore(std::chrono::seconds stale, NowFn now = nullptr);
+  using NowFn = std::function<int64_t()>;  // unix milliseconds
+  explicit OnlineStore(std::chrono::milliseconds stale, NowFn now = nullptr);
 
-  void Put(ServerReport r);  // sets r.updated to now
+  void Put(ServerReport r);  // sets r.updated_ms to now
   // Fresh reports; stale ones are removed.
   std::vector<ServerReport> Fresh();
   void Del(const std::string& server);
 
  private:
   int64_t Now() const;
-  std::chrono::seconds stale_;
+  std::chrono::milliseconds stale_;
   NowFn now_;
   std::mutex mu_;
   std::map<std::string, ServerReport> reports_;

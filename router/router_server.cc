@@ -109,7 +109,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
       out->set_server(r.server);
       out->set_conn_count(r.conn_count);
       out->set_ip_count(r.ip_count);
-      out->set_updated(r.updated);
+      out->set_updated_ms(r.updated_ms);
       for (const auto& [room, n] : r.room_count) (*out->mutable_room_count())[room] = n;
     }
     return net::FinishNow(ctx);
@@ -136,7 +136,7 @@ RouterServer::RouterServer(const Config& cfg) : cfg_(cfg) {
   so.shards = cfg.session.shards;
   so.ttl = std::chrono::duration_cast<Clock::duration>(cfg.session.expire);
   sessions_ = std::make_unique<SessionStore>(so);
-  online_ = std::make_unique<OnlineStore>(std::chrono::duration_cast<std::chrono::seconds>(cfg.online.stale));
+  online_ = std::make_unique<OnlineStore>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.online.stale));
   service_ = std::make_unique<Service>(*sessions_, *online_);
   SessionStore* store = sessions_.get();
   metrics::Registry::Default().NewCallbackGauge("goim_router_keys", "Live sessions indexed by key",

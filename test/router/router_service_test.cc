@@ -96,7 +96,7 @@ TEST_F(RouterServiceTest, OnlineReportsAndValidation) {
   auto online = Call<OnlineReq, OnlineReply>(&Router::Stub::Online, OnlineReq());
   ASSERT_EQ(online.servers_size(), 1);
   EXPECT_EQ(online.servers(0).room_count().at("live://1"), 5);
-  EXPECT_GT(online.servers(0).updated(), 0);
+  EXPECT_GT(online.servers(0).updated_ms(), 0);
 
   grpc::ClientContext ctx;
   PutOnlineReply r;

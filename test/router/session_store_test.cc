@@ -141,15 +141,15 @@ TEST(SessionStore, ConcurrentWritersAndReaders) {
 }
 
 TEST(OnlineStore, DropsStaleReports) {
-  int64_t now = 1000;
+  int64_t now = 1'000'000;  // ms
   OnlineStore o(300s, [&] { return now; });
   o.Put({"comet-a", {{"live://1", 3}}, 3, 2, 0});
-  now += 200;
+  now += 200'000;
   o.Put({"comet-b", {{"live://1", 1}}, 1, 1, 0});
   auto fresh = o.Fresh();
   ASSERT_EQ(fresh.size(), 2u);
-  EXPECT_EQ(fresh[0].updated, 1000);
-  now += 150;  // comet-a's report is 350 s old
+  EXPECT_EQ(fresh[0].updated_ms, 1'000'000);
+  now += 150'000;  // comet-a's report is 350 s old
   fresh = o.Fresh();
   ASSERT_EQ(fresh.size(), 1u);
   EXPECT_EQ(fresh[0].server, "comet-b");
