@@ -69,7 +69,7 @@ int FreePort() {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  const std::string dir = "/tmp/goim-test-ports";
+  const std::string dir = "/tmp/goim-test-ports-" + std::to_string(::getuid());  // one per user: no permission clashes
   ::mkdir(dir.c_str(), 0777);
   for (int attempt = 0; attempt < 4000; ++attempt) {
     int port = kTestPortFirst + static_cast<int>(rng() % (kTestPortLast - kTestPortFirst + 1));

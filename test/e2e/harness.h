@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 // A free TCP port on 127.0.0.1 for a server a test starts. Drawn from kTestPortFirst-Last, below
 // the kernel's ephemeral range (32768-60999 here), so no outgoing connection takes it meanwhile,
-// and reserved by a lock file under /tmp/goim-test-ports for this process's life, so test
+// and reserved by a lock file under /tmp/goim-test-ports-<uid> for this process's life, so test
 // processes running side by side (ctest -j) never pick the same port. scripts/kafka.sh draws
 // from 28000-31999, apart from these.
 constexpr int kTestPortFirst = 20000;
