@@ -137,6 +137,13 @@ class Channel {
   void AcceptUpgrade(const std::string& ws_key);
   // --- goim operations (operation.cc)
   bool HandleFrame(protocol::Frame& f);
+  // A frame for logic: its reply and the connection's next frames wait for logic's answer.
+  bool StartReceive(const protocol::Frame& f);
+  void OnReceived(int32_t op, int32_t ver, int32_t seq);
+  // Reading waits while logic holds the auth frame or a frame for Receive.
+  bool Paused() const { return state_ == State::kAuthing || receiving_; }
+  // After logic answered: the frames buffered behind, then the socket.
+  void Resume();
   void StartAuth(protocol::Frame& f, Reply* slot);
   void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
               std::vector<int32_t> accepts, int64_t heartbeat_ns);
@@ -201,6 +208,7 @@ class Channel {
   bool writing_ = false;  // an async write or writability wait is outstanding
   bool freed_ = false;
   bool null_sink_ = false;
+  bool receiving_ = false;  // a frame is with Logic.Receive
 };
 
 }  // namespace goim::comet

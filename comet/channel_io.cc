@@ -60,9 +60,9 @@ void Channel::ReadNow() {
     if (ec) return OnReadError(ec);
     reader_.Commit(n);
     if (!Consume()) return;                      // closed
-    if (state_ == State::kAuthing) {             // resumed by OnAuth; an empty buffer goes back
-      ReleaseReadBuffer();                       //   to the pool meanwhile (a connect storm would
-      return;                                    //   otherwise hold one per connection)
+    if (Paused()) {                              // resumed when logic answers; an empty buffer
+      ReleaseReadBuffer();                       //   goes back to the pool meanwhile (a connect
+      return;                                    //   storm would otherwise hold one per connection)
     }
     if (!tls_ && n < tail.size()) {              // drained: wait for the next edge
       ReleaseReadBuffer();
@@ -99,7 +99,7 @@ bool Channel::Consume() {
 
 bool Channel::ConsumeTcp() {
   protocol::Frame f;
-  while (state_ == State::kHandshake || state_ == State::kReady) {
+  while ((state_ == State::kHandshake || state_ == State::kReady) && !receiving_) {
     protocol::Error e = protocol::ReadTcp(reader_, &f);
     if (e == protocol::Error::kNeedMore) break;
     if (e != protocol::Error::kOk) {
@@ -123,7 +123,7 @@ bool Channel::ConsumeWs() {
     return false;
   };
   protocol::Frame f;
-  while ((state_ == State::kHandshake || state_ == State::kReady) && reader_.Buffered() > 0) {
+  while ((state_ == State::kHandshake || state_ == State::kReady) && !receiving_ && reader_.Buffered() > 0) {
     const uint8_t* data;
     reader_.Peek(reader_.Buffered(), &data);
     std::span<const uint8_t> in(data, reader_.Buffered());

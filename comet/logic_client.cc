@@ -124,7 +124,8 @@ void LogicClient::RenewOnline(const goim::logic::OnlineReq& req,
       std::move(done));
 }
 
-void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body) {
+void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body,
+                          std::function<void(bool)> done) {
   goim::logic::ReceiveReq req;
   req.set_mid(mid);
   req.mutable_proto()->set_ver(ver);
@@ -133,7 +134,12 @@ void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, con
   req.mutable_proto()->set_body(body);
   Call<goim::logic::ReceiveReq, goim::logic::ReceiveReply>(
       std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Receive(c, q, r, std::move(cb)); },
-      nullptr);
+      [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply&) {
+        if (!st.ok()) {
+          LOG_EVERY_T(WARNING, 1) << "comet: logic receive failed error(" << st.error_message() << ")";
+        }
+        done(st.ok());
+      });
 }
 
 bool LogicClient::WaitIdle(std::chrono::milliseconds timeout) {

@@ -29,7 +29,9 @@ class LogicClient {
   void Heartbeat(int64_t mid, const std::string& key, const std::string& server, std::function<void(bool)> done);
   void RenewOnline(const goim::logic::OnlineReq& req,
                    std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done);
-  void Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body);
+  // done(ok) runs on a gRPC thread once logic answered (or the call failed).
+  void Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body,
+               std::function<void(bool)> done);
   // Waits (up to timeout) until no call is in flight; for shutdown.
   bool WaitIdle(std::chrono::milliseconds timeout);
 

@@ -72,11 +72,42 @@ bool Channel::HandleFrame(protocol::Frame& f) {
       Subscribe(f.body, false);
       return ReplyFrame(protocol::kOpUnsubReply, f.ver, f.seq, f.body);
     default:
-      // Anything else goes to logic (goim: Receive), and is answered with its own op and an
-      // empty body.
-      loop_->ctx().logic->Receive(mid_, f.ver, f.op, f.seq, f.body);
-      return ReplyFrame(f.op, f.ver, f.seq, std::string());
+      return StartReceive(f);
   }
+}
+
+// Anything else goes to logic (goim: Receive) and is answered with its own op and an empty body
+// once logic answered, failed or not (goim logs a failure and replies all the same). As goim, the
+// connection's next frames wait meanwhile, so logic sees them in order.
+bool Channel::StartReceive(const protocol::Frame& f) {
+  Reply* slot;
+  if (replies_.Set(&slot) != ring::Error::kOk) {  // reserved until OnReceived fills it
+    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
+    Close(CloseReason::kRingFull);
+    return false;
+  }
+  receiving_ = true;
+  Loop* loop = loop_;
+  uint64_t id = id_;
+  int32_t op = f.op, ver = f.ver, seq = f.seq;
+  loop_->ctx().logic->Receive(mid_, ver, op, seq, f.body, [loop, id, op, ver, seq](bool) {
+    asio::post(loop->io(), [loop, id, op, ver, seq] {
+      if (Channel* ch = loop->Resolve(id)) ch->OnReceived(op, ver, seq);
+    });
+  });
+  return true;
+}
+
+void Channel::OnReceived(int32_t op, int32_t ver, int32_t seq) {
+  if (!receiving_ || state_ == State::kClosed) return;
+  receiving_ = false;
+  if (!ReplyFrame(op, ver, seq, std::string())) return;
+  Resume();
+}
+
+void Channel::Resume() {
+  if (!Consume() || Paused()) return;
+  ReadNow();
 }
 
 bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
@@ -169,8 +200,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   if (!Enqueue({nullptr, r}, r->head_len)) return;
   VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_ << " room=" << log::Printable(room) << " ip=" << ip_;
   // Frames that arrived behind the auth frame, then the socket.
-  if (!Consume()) return;
-  ReadNow();
+  Resume();
 }
 
 void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,

@@ -78,7 +78,7 @@ TEST_F(CometTest, NoReadBufferIsHeldWhileAuthIsPendingOnAPipelinedWebsocketAuth)
     return logic_.held.size() == 1;
   }));
   EXPECT_EQ(held->Value(), 0) << "a read buffer is held through auth";
-  logic_.ReleaseConnects();
+  logic_.ReleaseHeld();
   EXPECT_TRUE(Eventually([&] { return logic_.Count(logic_.connects) == 1; }));
   EXPECT_EQ(held->Value(), 0);
 }
@@ -101,6 +101,34 @@ TEST_F(CometTest, UnknownOpIsEchoedWithAnEmptyBodyAndForwardedToLogic) {
     std::lock_guard<std::mutex> lock(logic_.mu);
     return Got(logic_.receives.begin(), logic_.receives.end()) == want;
   }));
+}
+
+// As goim: a frame for logic is answered once logic answered, and the connection's next frames
+// wait meanwhile, so logic sees one connection's frames in the order sent.
+TEST_F(CometTest, FramesForLogicReachItInOrderAndAreEchoedAfterIt) {
+  auto c = Authed(Transport::kTcp, 9, "", "");
+  logic_.hold_receives = true;
+  std::string pipelined;
+  for (int i = 1; i <= 3; ++i) {
+    std::string body = "m" + std::to_string(i);
+    std::string head(16, '\0');
+    protocol::EncodeHeader(reinterpret_cast<uint8_t*>(head.data()), static_cast<int32_t>(16 + body.size()), 1,
+                           protocol::kOpSendMsg, i);
+    pipelined += head + body;
+  }
+  ASSERT_TRUE(c->SendRaw(pipelined));
+  EXPECT_TRUE(Eventually([&] { return logic_.Count(logic_.receive_bodies) == 1; }));
+  EXPECT_FALSE(c->Read(200ms)) << "echoed before logic answered";
+  EXPECT_EQ(logic_.Count(logic_.receive_bodies), 1u) << "the next frame went to logic before the first was answered";
+  logic_.hold_receives = false;
+  logic_.ReleaseHeld();
+  for (int i = 1; i <= 3; ++i) {
+    auto f = c->ReadOp(protocol::kOpSendMsg);
+    ASSERT_TRUE(f) << "echo " << i;
+    EXPECT_EQ(f->seq, i);
+  }
+  std::lock_guard<std::mutex> lock(logic_.mu);
+  EXPECT_EQ(logic_.receive_bodies, (std::vector<std::string>{"m1", "m2", "m3"}));
 }
 
 TEST_F(CometTest, ChangeRoomMovesDelivery) {

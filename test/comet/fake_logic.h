@@ -24,13 +24,15 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
   std::mutex mu;
   std::vector<std::string> connects, disconnects, heartbeats;
   std::vector<std::pair<int64_t, int32_t>> receives;  // mid, op
+  std::vector<std::string> receive_bodies;
   std::vector<goim::logic::OnlineReq> reports;
   std::map<std::string, int32_t> all_room_count;
-  // While set, Connect replies wait until ReleaseConnects() (a slow logic during auth).
+  // While set, Connect (Receive) replies wait until ReleaseHeld() (a slow logic).
   std::atomic<bool> hold_connects{false};
+  std::atomic<bool> hold_receives{false};
   std::vector<std::pair<grpc::ServerUnaryReactor*, grpc::Status>> held;  // under mu
 
-  void ReleaseConnects() {
+  void ReleaseHeld() {
     std::lock_guard<std::mutex> lock(mu);
     for (auto& [r, st] : held) r->Finish(st);
     held.clear();
@@ -112,6 +114,12 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     {
       std::lock_guard<std::mutex> lock(mu);
       receives.emplace_back(req->mid(), req->proto().op());
+      receive_bodies.push_back(req->proto().body());
+      if (hold_receives) {
+        grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+        held.emplace_back(r, grpc::Status::OK);
+        return r;
+      }
     }
     return net::FinishNow(ctx);
   }
