@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,15 +122,27 @@ void Process::Start() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);  // kept across restarts
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  if (posix_spawn(&pid_, binary_.c_str(), &fa, nullptr, argv.data(), environ) != 0) {
-    posix_spawn_file_actions_destroy(&fa);
-    throw std::runtime_error("cannot start " + binary_);
+  // fork + exec rather than posix_spawn, to set the parent-death signal: a test process that
+  // dies or aborts before its destructors run must not leave servers behind (they once outlived
+  // a failed run for an hour, holding ports and CPU). Only async-signal-safe calls in the child.
+  const char* log = log_.c_str();
+  const char* bin = binary_.c_str();
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("cannot start " + binary_);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+    int fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);  // kept across restarts
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      if (fd > 2) ::close(fd);
+    }
+    ::execve(bin, argv.data(), environ);
+    ::_exit(127);
   }
-  posix_spawn_file_actions_destroy(&fa);
+  pid_ = pid;
 }
 
 bool Process::running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
