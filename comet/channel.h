@@ -142,11 +142,16 @@ class Channel {
   void OnReceived(int32_t op, int32_t ver, int32_t seq);
   // Reading waits while logic holds the auth frame or a frame for Receive.
   bool Paused() const { return state_ == State::kAuthing || receiving_; }
+  // Whether the next buffered frame may be handled now.
+  bool TakesFrames() const { return (state_ == State::kHandshake || state_ == State::kReady) && !receiving_; }
   // After logic answered: the frames buffered behind, then the socket.
   void Resume();
-  void StartAuth(protocol::Frame& f, Reply* slot);
+  void StartAuth(protocol::Frame& f);
   void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
               std::vector<int32_t> accepts, int64_t heartbeat_ns);
+  // The next reply slot, or nullptr once the connection is closed for pipelining more frames
+  // than the ring holds replies for (goim: ErrRingFull).
+  Reply* ReplySlot();
   bool ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body);
   bool ReplyHeart(int32_t ver, int32_t seq);
   void ChangeRoom(const std::string& room);

@@ -99,7 +99,7 @@ bool Channel::Consume() {
 
 bool Channel::ConsumeTcp() {
   protocol::Frame f;
-  while ((state_ == State::kHandshake || state_ == State::kReady) && !receiving_) {
+  while (TakesFrames()) {
     protocol::Error e = protocol::ReadTcp(reader_, &f);
     if (e == protocol::Error::kNeedMore) break;
     if (e != protocol::Error::kOk) {
@@ -123,7 +123,7 @@ bool Channel::ConsumeWs() {
     return false;
   };
   protocol::Frame f;
-  while ((state_ == State::kHandshake || state_ == State::kReady) && !receiving_ && reader_.Buffered() > 0) {
+  while (TakesFrames() && reader_.Buffered() > 0) {
     const uint8_t* data;
     reader_.Peek(reader_.Buffered(), &data);
     std::span<const uint8_t> in(data, reader_.Buffered());
@@ -145,11 +145,8 @@ bool Channel::ConsumeWs() {
         Close(CloseReason::kWsClose);  // as goim: no close frame back
         return false;
       case websocket::kPing: {
-        Reply* r;
-        if (replies_.Set(&r) != ring::Error::kOk) {
-          Close(CloseReason::kRingFull);
-          return false;
-        }
+        Reply* r = ReplySlot();
+        if (!r) return false;
         r->head_len = 0;
         r->ws_opcode = websocket::kPong;
         r->body.assign(reinterpret_cast<const char*>(payload), len);

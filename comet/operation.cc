@@ -48,12 +48,8 @@ bool Channel::HandleFrame(protocol::Frame& f) {
       }
       return true;
     }
-    Reply* slot;
-    if (replies_.Set(&slot) != ring::Error::kOk) {
-      Close(CloseReason::kRingFull);
-      return false;
-    }
-    StartAuth(f, slot);
+    if (!ReplySlot()) return false;  // stays reserved (not advanced) until OnAuth fills it
+    StartAuth(f);
     return true;
   }
   switch (f.op) {
@@ -80,12 +76,7 @@ bool Channel::HandleFrame(protocol::Frame& f) {
 // once logic answered, failed or not (goim logs a failure and replies all the same). As goim, the
 // connection's next frames wait meanwhile, so logic sees them in order.
 bool Channel::StartReceive(const protocol::Frame& f) {
-  Reply* slot;
-  if (replies_.Set(&slot) != ring::Error::kOk) {  // reserved until OnReceived fills it
-    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
-    Close(CloseReason::kRingFull);
-    return false;
-  }
+  if (!ReplySlot()) return false;  // reserved until OnReceived fills it
   receiving_ = true;
   Loop* loop = loop_;
   uint64_t id = id_;
@@ -110,13 +101,17 @@ void Channel::Resume() {
   ReadNow();
 }
 
-bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
+Reply* Channel::ReplySlot() {
   Reply* r;
-  if (replies_.Set(&r) != ring::Error::kOk) {
-    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
-    Close(CloseReason::kRingFull);
-    return false;
-  }
+  if (replies_.Set(&r) == ring::Error::kOk) return r;
+  LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
+  Close(CloseReason::kRingFull);
+  return nullptr;
+}
+
+bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
+  Reply* r = ReplySlot();
+  if (!r) return false;
   protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + static_cast<int32_t>(body.size()), ver, op, seq);
   r->head_len = protocol::kRawHeaderSize;
   r->ws_opcode = 0;
@@ -126,12 +121,8 @@ bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string
 }
 
 bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
-  Reply* r;
-  if (replies_.Set(&r) != ring::Error::kOk) {
-    LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
-    Close(CloseReason::kRingFull);
-    return false;
-  }
+  Reply* r = ReplySlot();
+  if (!r) return false;
   int32_t online = room_ ? room_->stats->OnlineNum() : 0;
   protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + protocol::kHeartSize, ver, protocol::kOpHeartbeatReply, seq);
   protocol::StoreI32(r->head + protocol::kHeartOffset, online);
@@ -142,8 +133,7 @@ bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
   return Enqueue({nullptr, r}, r->head_len);
 }
 
-void Channel::StartAuth(protocol::Frame& f, Reply* slot) {
-  (void)slot;  // stays reserved (Set, not advanced) until OnAuth fills it
+void Channel::StartAuth(protocol::Frame& f) {
   state_ = State::kAuthing;
   auth_seq_ = f.seq;
   auth_ver_ = f.ver;
@@ -190,14 +180,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   loop_->timers().Set(deadline_, heartbeat_);
   logic_hb_due_ = NextLogicRenewal();
   // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
-  Reply* r;
-  replies_.Set(&r);
-  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize, auth_ver_, protocol::kOpAuthReply, auth_seq_);
-  r->head_len = protocol::kRawHeaderSize;
-  r->ws_opcode = 0;
-  r->body.clear();
-  replies_.SetAdv();
-  if (!Enqueue({nullptr, r}, r->head_len)) return;
+  if (!ReplyFrame(protocol::kOpAuthReply, auth_ver_, auth_seq_, std::string())) return;
   VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_ << " room=" << log::Printable(room) << " ip=" << ip_;
   // Frames that arrived behind the auth frame, then the socket.
   Resume();

@@ -35,12 +35,10 @@ struct Counters {
   }
 };
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 int64_t UnixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+int64_t UnixNow() { return UnixMillis() / 1000; }
 
 // Finishes `done` once every one of n produces answered, with the first error.
 struct ProduceJoin {

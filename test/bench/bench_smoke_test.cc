@@ -113,28 +113,28 @@ TEST_F(BenchSmoke, FanoutOverTcpDeliversEveryPushToEveryClientOnce) {
   EXPECT_GT(I(s, "rss"), 0) << out;  // read from /proc of the --pid process
 }
 
+// Every expected delivery arrived, once.
+void ExpectEveryDeliveryOnce(const json::Value& s, int64_t expected, const std::string& out) {
+  EXPECT_EQ(I(s, "expected"), expected) << out;
+  EXPECT_EQ(I(s, "received"), I(s, "expected")) << out;
+  EXPECT_EQ(I(s, "lost") + I(s, "duplicates"), 0) << out;
+}
+
 TEST_F(BenchSmoke, FanoutOverWebSocketAndStraightToTheCometsGrpc) {
   const auto& c = cluster_->comets[0];
+  const std::string fanout = Tool("goim-bench") + " fanout --clients 200 --duration 2 --logic " + cluster_->http;
   int status = -1;
-  std::string out = RunCommand(Tool("goim-bench") + " fanout --clients 200 --rate 20 --duration 2 --transport ws --comet " +
-                            c.ws + " --logic " + cluster_->http + " --procs 1 --json",
-                        &status);
+  std::string out = RunCommand(fanout + " --rate 20 --transport ws --comet " + c.ws + " --procs 1 --json", &status);
   ASSERT_EQ(status, 0) << out;
   json::Value ws = Summary(out);
   EXPECT_EQ(S(ws, "transport"), "ws");
-  EXPECT_EQ(I(ws, "expected"), 200 * 40) << out;
-  EXPECT_EQ(I(ws, "received"), I(ws, "expected")) << out;
-  EXPECT_EQ(I(ws, "lost") + I(ws, "duplicates"), 0) << out;
+  ExpectEveryDeliveryOnce(ws, 200 * 40, out);
 
-  out = RunCommand(Tool("goim-bench") + " fanout --clients 200 --rate 40 --duration 2 --comet " + c.tcp + " --logic " +
-                cluster_->http + " --grpc " + c.grpc + " --batch 4 --procs 1 --json",
-            &status);
+  out = RunCommand(fanout + " --rate 40 --comet " + c.tcp + " --grpc " + c.grpc + " --batch 4 --procs 1 --json", &status);
   ASSERT_EQ(status, 0) << out;
   json::Value g = Summary(out);
   EXPECT_EQ(S(g, "path"), "grpc");
-  EXPECT_EQ(I(g, "expected"), 200 * 80) << out;
-  EXPECT_EQ(I(g, "received"), I(g, "expected")) << out;
-  EXPECT_EQ(I(g, "lost") + I(g, "duplicates"), 0) << out;
+  ExpectEveryDeliveryOnce(g, 200 * 80, out);
 }
 
 TEST_F(BenchSmoke, GoimClientToolCountsEveryRoomPushOfPushRoom) {
