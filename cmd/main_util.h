@@ -46,7 +46,8 @@ bool LoadConfig(int argc, char** argv, const char* default_conf, Config* cfg) {
       return false;
     }
     conf::Load(opts, cfg);
-    if (std::string err = cfg->Validate(); !err.empty()) throw conf::Error(opts.conf_file + ": " + err);
+    if (std::string err = cfg->Validate(); !err.empty())
+      throw conf::Error(opts.conf_file + ": " + err);
     if (opts.dump) {
       std::cout << conf::Dump(*cfg) << std::endl;
       return false;
@@ -63,7 +64,8 @@ class MetricsEndpoint {
  public:
   MetricsEndpoint(const std::string& addr, const char* thread) : loops_(1, thread) {
     if (addr.empty()) return;
-    server_ = std::make_unique<net::HttpServer>(loops_, net::MetricsHandler(), net::HttpServer::Options{});
+    server_ = std::make_unique<net::HttpServer>(loops_, net::MetricsHandler(),
+                                                net::HttpServer::Options{});
     server_->Listen(addr);
     loops_.Start();
   }

@@ -17,7 +17,8 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
   boost::system::error_code ec;
   auto ep = sock_.remote_endpoint(ec);
   if (!ec) ip_ = ep.address().to_string();
-  if (t == Transport::kWss) tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(sock_), *tls);
+  if (t == Transport::kWss)
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(sock_), *tls);
   Stats& st = Stats::Get();
   st.connections->Add(1);
   (t == Transport::kTcp ? st.tcp_connections : st.ws_connections)->Add(1);
@@ -35,24 +36,29 @@ Channel::~Channel() {
 tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }
 
 void Channel::Start() {
-  deadline_ = loop_->timers().Add(loop_->cfg().protocol.handshakeTimeout, &Channel::OnDeadline, this);
+  deadline_ =
+      loop_->timers().Add(loop_->cfg().protocol.handshakeTimeout, &Channel::OnDeadline, this);
   loop_->TimersChanged();
-  if (transport_ == Transport::kTcp) ReadNow();
-  else StartUpgrade();
+  if (transport_ == Transport::kTcp)
+    ReadNow();
+  else
+    StartUpgrade();
 }
 
 void Channel::OnDeadline(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->deadline_ = time::TimerId{};
   bool ready = ch->state_ == State::kReady;
-  VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake") << " timeout key=" << log::Printable(ch->key_) << " ip=" << ch->ip_;
+  VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake")
+          << " timeout key=" << log::Printable(ch->key_) << " ip=" << ch->ip_;
   ch->Close(ready ? CloseReason::kHeartbeatTimeout : CloseReason::kHandshakeTimeout);
 }
 
 void Channel::OnSlow(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->slow_timer_ = time::TimerId{};
-  LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << log::Printable(ch->key_) << " ip=" << ch->ip_ << " unsent="
+  LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << log::Printable(ch->key_)
+                          << " ip=" << ch->ip_ << " unsent="
                           << ch->queued_bytes_ + ch->pending_.size() - ch->pending_off_;
   ch->Close(CloseReason::kSlow);
 }
@@ -144,7 +150,8 @@ bool Channel::Push(LoopMsg* m) {
   if (state_ != State::kReady) return false;
   if (queued_pushes_ >= limit) {
     Stats::Get().pushes_dropped->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: push dropped, connection queue full key=" << log::Printable(key_) << " ip=" << ip_
+    LOG_EVERY_T(WARNING, 1) << "comet: push dropped, connection queue full key="
+                            << log::Printable(key_) << " ip=" << ip_
                             << " queued=" << queued_pushes_;
     return false;
   }

@@ -61,8 +61,19 @@ struct Reply {
 enum class Transport : uint8_t { kTcp, kWs, kWss };
 
 enum class CloseReason : uint8_t {
-  kPeerClosed, kIoError, kProtocol, kHandshakeTimeout, kHeartbeatTimeout, kAuthFailed, kKicked,
-  kRingFull, kSlow, kPreAuthFlood, kWsClose, kShutdown, kCount
+  kPeerClosed,
+  kIoError,
+  kProtocol,
+  kHandshakeTimeout,
+  kHeartbeatTimeout,
+  kAuthFailed,
+  kKicked,
+  kRingFull,
+  kSlow,
+  kPreAuthFlood,
+  kWsClose,
+  kShutdown,
+  kCount
 };
 const char* CloseReasonName(CloseReason r);
 
@@ -79,8 +90,8 @@ class Channel {
   // without logic: for benchmarks and tools that need many channels in a room. The caller has
   // Add()ed it to the loop. null_sink: writes are counted as done without a syscall (in-memory
   // channels, to measure the comet's own cost per delivery). [loop thread only]
-  void Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,
-             bool null_sink = false);
+  void Adopt(int64_t mid, const std::string& key, const std::string& room,
+             std::vector<int32_t> accepts, bool null_sink = false);
   // Idempotent. Leaves bucket and room, tells logic (when authenticated), frees the channel
   // once no I/O refers to it.
   void Close(CloseReason why);
@@ -143,7 +154,9 @@ class Channel {
   // Reading waits while logic holds the auth frame or a frame for Receive.
   bool Paused() const { return state_ == State::kAuthing || receiving_; }
   // Whether the next buffered frame may be handled now.
-  bool TakesFrames() const { return (state_ == State::kHandshake || state_ == State::kReady) && !receiving_; }
+  bool TakesFrames() const {
+    return (state_ == State::kHandshake || state_ == State::kReady) && !receiving_;
+  }
   // After logic answered: the frames buffered behind, then the socket.
   void Resume();
   void StartAuth(protocol::Frame& f);
@@ -207,7 +220,6 @@ class Channel {
   std::string pending_;  // bytes of a write the socket took only part of
   size_t pending_off_ = 0;
   std::unique_ptr<std::string> tls_out_;  // a TLS write in flight
-
 
   bool reading_ = false;  // an async read or readiness wait is outstanding
   bool writing_ = false;  // an async write or writability wait is outstanding

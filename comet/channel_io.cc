@@ -31,7 +31,8 @@ void Channel::OnReadError(const boost::system::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset) {
     Close(CloseReason::kPeerClosed);
   } else {
-    VLOG(1) << "comet: read error key=" << log::Printable(key_) << " ip=" << ip_ << " error(" << ec.message() << ")";
+    VLOG(1) << "comet: read error key=" << log::Printable(key_) << " ip=" << ip_ << " error("
+            << ec.message() << ")";
     Close(CloseReason::kIoError);
   }
 }
@@ -59,12 +60,12 @@ void Channel::ReadNow() {
     }
     if (ec) return OnReadError(ec);
     reader_.Commit(n);
-    if (!Consume()) return;                      // closed
-    if (Paused()) {                              // resumed when logic answers; an empty buffer
-      ReleaseReadBuffer();                       //   goes back to the pool meanwhile (a connect
-      return;                                    //   storm would otherwise hold one per connection)
+    if (!Consume()) return;  // closed
+    if (Paused()) {          // resumed when logic answers; an empty buffer
+      ReleaseReadBuffer();   //   goes back to the pool meanwhile (a connect
+      return;                //   storm would otherwise hold one per connection)
     }
-    if (!tls_ && n < tail.size()) {              // drained: wait for the next edge
+    if (!tls_ && n < tail.size()) {  // drained: wait for the next edge
       ReleaseReadBuffer();
       return WaitReadable();
     }
@@ -104,8 +105,8 @@ bool Channel::ConsumeTcp() {
     if (e == protocol::Error::kNeedMore) break;
     if (e != protocol::Error::kOk) {
       Stats::Get().proto_errors->Inc();
-      LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_) << " ip=" << ip_ << " error("
-                              << protocol::ErrorName(e) << ")";
+      LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_) << " ip=" << ip_
+                              << " error(" << protocol::ErrorName(e) << ")";
       Close(CloseReason::kProtocol);
       return false;
     }
@@ -118,7 +119,8 @@ bool Channel::ConsumeWs() {
   const uint64_t max = static_cast<uint64_t>(loop_->cfg().websocket.maxMessageSize);
   auto fail = [this](const char* what) {
     Stats::Get().ws_errors->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: bad websocket frame key=" << log::Printable(key_) << " ip=" << ip_ << " error(" << what << ")";
+    LOG_EVERY_T(WARNING, 1) << "comet: bad websocket frame key=" << log::Printable(key_)
+                            << " ip=" << ip_ << " error(" << what << ")";
     Close(CloseReason::kProtocol);
     return false;
   };
@@ -184,8 +186,8 @@ bool Channel::ConsumeWs() {
         }
         if (protocol::Error e = protocol::ReadWebsocket(body, &f); e != protocol::Error::kOk) {
           Stats::Get().proto_errors->Inc();
-          LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_) << " ip=" << ip_ << " error("
-                                  << protocol::ErrorName(e) << ")";
+          LOG_EVERY_T(WARNING, 1) << "comet: bad frame key=" << log::Printable(key_)
+                                  << " ip=" << ip_ << " error(" << protocol::ErrorName(e) << ")";
           Close(CloseReason::kProtocol);
           return false;
         }
@@ -232,8 +234,10 @@ void Channel::BuildWrite(std::vector<asio::const_buffer>* iov, size_t* items, si
         size_t j = i, inner = 0;
         while (j < n && at(j).msg) inner += at(j++).msg->data->frames.size();
         uint8_t* h = scratch + used;
-        size_t hl = websocket::EncodeHeader(h, websocket::kBinary, inner + protocol::kRawHeaderSize);
-        protocol::EncodeHeader(h + hl, static_cast<int32_t>(inner) + protocol::kRawHeaderSize, 1, protocol::kOpRaw, 0);
+        size_t hl =
+            websocket::EncodeHeader(h, websocket::kBinary, inner + protocol::kRawHeaderSize);
+        protocol::EncodeHeader(h + hl, static_cast<int32_t>(inner) + protocol::kRawHeaderSize, 1,
+                               protocol::kOpRaw, 0);
         add(h, hl + protocol::kRawHeaderSize);
         used += hl + protocol::kRawHeaderSize;
         for (; i < j; ++i) add(at(i).msg->data->frames.data(), at(i).msg->data->frames.size());
@@ -258,7 +262,8 @@ void Channel::WriteDone(size_t items) {
   uint64_t frames = 0;
   for (size_t i = 0; i < items; ++i) {
     Item& it = queue_[q_head_];
-    frames += it.msg ? static_cast<uint64_t>(it.msg->data->frame_count) : (it.reply->ws_opcode ? 0 : 1);
+    frames +=
+        it.msg ? static_cast<uint64_t>(it.msg->data->frame_count) : (it.reply->ws_opcode ? 0 : 1);
     ReleaseItem(it);
     q_head_ = (q_head_ + 1) % q_cap_;
     --q_size_;
@@ -273,7 +278,8 @@ void Channel::Flush() {
   for (;;) {
     boost::system::error_code ec;
     if (pending_off_ < pending_.size()) {
-      size_t n = sock_.write_some(asio::buffer(pending_.data() + pending_off_, pending_.size() - pending_off_), ec);
+      size_t n = sock_.write_some(
+          asio::buffer(pending_.data() + pending_off_, pending_.size() - pending_off_), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) return WaitWritable();
       if (ec) return Close(CloseReason::kIoError);
       st.writes->Inc();

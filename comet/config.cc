@@ -10,27 +10,34 @@ std::string Config::Validate() const {
   if (rpcClient.timeout <= conf::Duration::zero()) return "rpcClient.timeout: must be > 0";
   if (rpcClient.maxInflight <= 0) return "rpcClient.maxInflight: must be > 0";
   if (tcp.readBufSize < protocol::kMaxPackSize)
-    return "tcp.readBufSize: must be >= " + std::to_string(protocol::kMaxPackSize) + " (one client frame)";
+    return "tcp.readBufSize: must be >= " + std::to_string(protocol::kMaxPackSize) +
+           " (one client frame)";
   if (websocket.maxMessageSize < protocol::kMaxPackSize)
     return "websocket.maxMessageSize: must be >= " + std::to_string(protocol::kMaxPackSize);
   // A whole WebSocket frame (header up to 14 bytes + payload) must fit the read buffer.
   if (websocket.maxMessageSize + 14 > tcp.readBufSize)
-    return "websocket.maxMessageSize: must be <= tcp.readBufSize - 14 (" + std::to_string(tcp.readBufSize - 14) + ")";
+    return "websocket.maxMessageSize: must be <= tcp.readBufSize - 14 (" +
+           std::to_string(tcp.readBufSize - 14) + ")";
   if (websocket.tlsOpen && (websocket.certFile.empty() || websocket.privateFile.empty()))
     return "websocket.certFile: tlsOpen needs certFile and privateFile";
   for (const auto& o : websocket.allowedOrigins) {
-    if (std::string why = websocket::CheckOriginPattern(o); !why.empty()) return "websocket.allowedOrigins: " + why;
+    if (std::string why = websocket::CheckOriginPattern(o); !why.empty())
+      return "websocket.allowedOrigins: " + why;
   }
   if (protocol.loops < 0 || protocol.loops > 64) return "protocol.loops: must be in 0..64";
-  if (protocol.handshakeTimeout <= conf::Duration::zero()) return "protocol.handshakeTimeout: must be > 0";
+  if (protocol.handshakeTimeout <= conf::Duration::zero())
+    return "protocol.handshakeTimeout: must be > 0";
   if (protocol.svrProto <= 0) return "protocol.svrProto: must be > 0";
-  if (protocol.cliProto <= 0 || protocol.cliProto > 1024) return "protocol.cliProto: must be in 1..1024";
+  if (protocol.cliProto <= 0 || protocol.cliProto > 1024)
+    return "protocol.cliProto: must be in 1..1024";
   if (protocol.maxPreAuthFrames < 0) return "protocol.maxPreAuthFrames: must be >= 0";
-  if (protocol.logicHeartbeatMin <= conf::Duration::zero() || protocol.logicHeartbeatMax < protocol.logicHeartbeatMin)
+  if (protocol.logicHeartbeatMin <= conf::Duration::zero() ||
+      protocol.logicHeartbeatMax < protocol.logicHeartbeatMin)
     return "protocol.logicHeartbeatMax: must be >= logicHeartbeatMin > 0";
   if (protocol.slowBytes <= 0) return "protocol.slowBytes: must be > 0";
   if (protocol.slowTime <= conf::Duration::zero()) return "protocol.slowTime: must be > 0";
-  if (protocol.writeBatch <= 0 || protocol.writeBatch > 512) return "protocol.writeBatch: must be in 1..512";
+  if (protocol.writeBatch <= 0 || protocol.writeBatch > 512)
+    return "protocol.writeBatch: must be in 1..512";
   if (bucket.size <= 0) return "bucket.size: must be > 0";
   if (online.interval <= conf::Duration::zero()) return "online.interval: must be > 0";
   return "";

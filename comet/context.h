@@ -17,7 +17,8 @@ class Loop;
 
 struct Context {
   explicit Context(const Config& c)
-      : cfg(c), buckets(c.bucket.size, c.bucket.channel / (c.bucket.size > 0 ? c.bucket.size : 1)) {}
+      : cfg(c),
+        buckets(c.bucket.size, c.bucket.channel / (c.bucket.size > 0 ? c.bucket.size : 1)) {}
   Config cfg;
   std::string server_id;  // env.host: the name logic and job know this comet by
   Buckets buckets;

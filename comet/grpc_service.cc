@@ -4,8 +4,8 @@
 
 #include "comet/loop.h"
 #include "comet/stats.h"
-#include "pkg/protocol/binary.h"
 #include "pkg/net/grpc_reply.h"
+#include "pkg/protocol/binary.h"
 
 namespace goim::comet {
 
@@ -37,9 +37,11 @@ std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p) {
   return d;
 }
 
-grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c, const PushMsgReq* req, PushMsgReply*) {
+grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c,
+                                               const PushMsgReq* req, PushMsgReply*) {
   if (req->keys_size() == 0 || !req->has_proto())
-    return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "push msg: keys and proto are required"});
+    return net::FinishNow(
+        c, {grpc::StatusCode::INVALID_ARGUMENT, "push msg: keys and proto are required"});
   Stats::Get().push_msgs->Inc();
   auto data = MakePushData(req->proto());
   std::vector<std::vector<uint64_t>> per_loop(ctx_.loops.size());
@@ -59,19 +61,22 @@ grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c, c
   return net::FinishNow(c);
 }
 
-grpc::ServerUnaryReactor* GrpcService::Broadcast(grpc::CallbackServerContext* c, const BroadcastReq* req,
-                                                 BroadcastReply*) {
-  if (!req->has_proto()) return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast: proto is required"});
+grpc::ServerUnaryReactor* GrpcService::Broadcast(grpc::CallbackServerContext* c,
+                                                 const BroadcastReq* req, BroadcastReply*) {
+  if (!req->has_proto())
+    return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast: proto is required"});
   Stats::Get().broadcasts->Inc();
   auto data = MakePushData(req->proto());
   for (Loop* l : ctx_.loops) l->PostBroadcast(data, req->protoop(), req->speed());
   return net::FinishNow(c);
 }
 
-grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext* c, const BroadcastRoomReq* req,
+grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext* c,
+                                                     const BroadcastRoomReq* req,
                                                      BroadcastRoomReply*) {
   if (!req->has_proto() || req->roomid().empty())
-    return net::FinishNow(c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast room: roomID and proto are required"});
+    return net::FinishNow(
+        c, {grpc::StatusCode::INVALID_ARGUMENT, "broadcast room: roomID and proto are required"});
   Stats::Get().room_broadcasts->Inc();
   uint64_t loops = ctx_.rooms.Loops(req->roomid());
   if (loops == 0) {
@@ -85,7 +90,8 @@ grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext
   return net::FinishNow(c);
 }
 
-grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, const RoomsReq*, RoomsReply* reply) {
+grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, const RoomsReq*,
+                                             RoomsReply* reply) {
   for (const auto& [room, n] : ctx_.rooms.Counts()) {
     (*reply->mutable_rooms())[room] = true;
     (*reply->mutable_online())[room] = n;

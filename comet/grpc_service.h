@@ -15,11 +15,15 @@ class GrpcService final : public goim::comet::Comet::CallbackService {
  public:
   explicit GrpcService(Context& ctx) : ctx_(ctx) {}
 
-  grpc::ServerUnaryReactor* PushMsg(grpc::CallbackServerContext* c, const PushMsgReq* req, PushMsgReply*) override;
-  grpc::ServerUnaryReactor* Broadcast(grpc::CallbackServerContext* c, const BroadcastReq* req, BroadcastReply*) override;
-  grpc::ServerUnaryReactor* BroadcastRoom(grpc::CallbackServerContext* c, const BroadcastRoomReq* req,
+  grpc::ServerUnaryReactor* PushMsg(grpc::CallbackServerContext* c, const PushMsgReq* req,
+                                    PushMsgReply*) override;
+  grpc::ServerUnaryReactor* Broadcast(grpc::CallbackServerContext* c, const BroadcastReq* req,
+                                      BroadcastReply*) override;
+  grpc::ServerUnaryReactor* BroadcastRoom(grpc::CallbackServerContext* c,
+                                          const BroadcastRoomReq* req,
                                           BroadcastRoomReply*) override;
-  grpc::ServerUnaryReactor* Rooms(grpc::CallbackServerContext* c, const RoomsReq* req, RoomsReply* reply) override;
+  grpc::ServerUnaryReactor* Rooms(grpc::CallbackServerContext* c, const RoomsReq* req,
+                                  RoomsReply* reply) override;
 
  private:
   Context& ctx_;

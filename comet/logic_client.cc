@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include <grpcpp/create_channel.h>
 #include <glog/logging.h>
+#include <grpcpp/create_channel.h>
 
 #include "comet/stats.h"
 #include "pkg/log/log.h"
@@ -17,7 +17,8 @@ std::string LogicTarget(const std::vector<std::string>& addrs) {
   return t;
 }
 
-LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout, int max_inflight)
+LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout,
+                         int max_inflight)
     : timeout_(timeout), max_inflight_(max_inflight > 0 ? max_inflight : 1) {
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
@@ -25,7 +26,8 @@ LogicClient::LogicClient(const std::vector<std::string>& addrs, std::chrono::mil
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
-  stub_ = goim::logic::Logic::NewStub(grpc::CreateCustomChannel(LogicTarget(addrs), grpc::InsecureChannelCredentials(), args));
+  stub_ = goim::logic::Logic::NewStub(
+      grpc::CreateCustomChannel(LogicTarget(addrs), grpc::InsecureChannelCredentials(), args));
 }
 
 void LogicClient::Admit(std::function<void()> start) {
@@ -55,7 +57,8 @@ void LogicClient::Release() {
 }
 
 template <class Req, class Reply, class Invoke>
-void LogicClient::Call(Req req, Invoke invoke, std::function<void(const grpc::Status&, Reply&)> done) {
+void LogicClient::Call(Req req, Invoke invoke,
+                       std::function<void(const grpc::Status&, Reply&)> done) {
   struct State {
     grpc::ClientContext ctx;
     Req req;
@@ -81,14 +84,16 @@ void LogicClient::Call(Req req, Invoke invoke, std::function<void(const grpc::St
   });
 }
 
-void LogicClient::Connect(const std::string& server, const std::string& cookie, const std::string& token,
-                          std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done) {
+void LogicClient::Connect(
+    const std::string& server, const std::string& cookie, const std::string& token,
+    std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done) {
   goim::logic::ConnectReq req;
   req.set_server(server);
   req.set_cookie(cookie);
   req.set_token(token);
   Call<goim::logic::ConnectReq, goim::logic::ConnectReply>(
-      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Connect(c, q, r, std::move(cb)); },
+      std::move(req),
+      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Connect(c, q, r, std::move(cb)); },
       std::move(done));
 }
 
@@ -98,10 +103,12 @@ void LogicClient::Disconnect(int64_t mid, const std::string& key, const std::str
   req.set_key(key);
   req.set_server(server);
   Call<goim::logic::DisconnectReq, goim::logic::DisconnectReply>(
-      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Disconnect(c, q, r, std::move(cb)); },
+      std::move(req),
+      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Disconnect(c, q, r, std::move(cb)); },
       [key](const grpc::Status& st, goim::logic::DisconnectReply&) {
         if (!st.ok()) {
-          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << log::Printable(key) << " error(" << st.error_message() << ")";
+          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << log::Printable(key)
+                                  << " error(" << st.error_message() << ")";
         }
       });
 }
@@ -113,19 +120,24 @@ void LogicClient::Heartbeat(int64_t mid, const std::string& key, const std::stri
   req.set_key(key);
   req.set_server(server);
   Call<goim::logic::HeartbeatReq, goim::logic::HeartbeatReply>(
-      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Heartbeat(c, q, r, std::move(cb)); },
-      [done = std::move(done)](const grpc::Status& st, goim::logic::HeartbeatReply&) { done(st.ok()); });
+      std::move(req),
+      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Heartbeat(c, q, r, std::move(cb)); },
+      [done = std::move(done)](const grpc::Status& st, goim::logic::HeartbeatReply&) {
+        done(st.ok());
+      });
 }
 
-void LogicClient::RenewOnline(const goim::logic::OnlineReq& req,
-                              std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done) {
+void LogicClient::RenewOnline(
+    const goim::logic::OnlineReq& req,
+    std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done) {
   Call<goim::logic::OnlineReq, goim::logic::OnlineReply>(
-      req, [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->RenewOnline(c, q, r, std::move(cb)); },
+      req,
+      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->RenewOnline(c, q, r, std::move(cb)); },
       std::move(done));
 }
 
-void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body,
-                          std::function<void(bool)> done) {
+void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq,
+                          const std::string& body, std::function<void(bool)> done) {
   goim::logic::ReceiveReq req;
   req.set_mid(mid);
   req.mutable_proto()->set_ver(ver);
@@ -133,10 +145,12 @@ void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, con
   req.mutable_proto()->set_seq(seq);
   req.mutable_proto()->set_body(body);
   Call<goim::logic::ReceiveReq, goim::logic::ReceiveReply>(
-      std::move(req), [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Receive(c, q, r, std::move(cb)); },
+      std::move(req),
+      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Receive(c, q, r, std::move(cb)); },
       [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply&) {
         if (!st.ok()) {
-          LOG_EVERY_T(WARNING, 1) << "comet: logic receive failed error(" << st.error_message() << ")";
+          LOG_EVERY_T(WARNING, 1) << "comet: logic receive failed error(" << st.error_message()
+                                  << ")";
         }
         done(st.ok());
       });

@@ -6,10 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
-#include <mutex>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,12 +21,14 @@ class LogicClient {
  public:
   // At most max_inflight calls are in flight; the rest wait in a queue (a storm of connects must
   // not turn into thousands of concurrent RPCs, their memory and their deadlines).
-  LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout, int max_inflight = 256);
+  LogicClient(const std::vector<std::string>& addrs, std::chrono::milliseconds timeout,
+              int max_inflight = 256);
 
   void Connect(const std::string& server, const std::string& cookie, const std::string& token,
                std::function<void(const grpc::Status&, goim::logic::ConnectReply&)> done);
   void Disconnect(int64_t mid, const std::string& key, const std::string& server);
-  void Heartbeat(int64_t mid, const std::string& key, const std::string& server, std::function<void(bool)> done);
+  void Heartbeat(int64_t mid, const std::string& key, const std::string& server,
+                 std::function<void(bool)> done);
   void RenewOnline(const goim::logic::OnlineReq& req,
                    std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done);
   // done(ok) runs on a gRPC thread once logic answered (or the call failed).

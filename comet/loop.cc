@@ -40,7 +40,8 @@ uint8_t* Loop::scratch(size_t n) {
 
 // --- accepting -----------------------------------------------------------------------------
 
-void Loop::Accept(std::unique_ptr<tcp::acceptor> acc, Transport t, std::shared_ptr<asio::ssl::context> tls) {
+void Loop::Accept(std::unique_ptr<tcp::acceptor> acc, Transport t,
+                  std::shared_ptr<asio::ssl::context> tls) {
   listeners_.push_back({std::move(acc), t, std::move(tls)});
   size_t i = listeners_.size() - 1;
   asio::post(io_, [this, i] { DoAccept(i); });
@@ -73,8 +74,10 @@ void Loop::DoAccept(size_t i) {
     sock.set_option(tcp::no_delay(true), ignored);  // as Go's net package does by default
     if (l.transport != Transport::kWss) {
       if (c.tcp.keepalive) sock.set_option(asio::socket_base::keep_alive(true), ignored);
-      if (c.tcp.sndbuf > 0) sock.set_option(asio::socket_base::send_buffer_size(c.tcp.sndbuf), ignored);
-      if (c.tcp.rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(c.tcp.rcvbuf), ignored);
+      if (c.tcp.sndbuf > 0)
+        sock.set_option(asio::socket_base::send_buffer_size(c.tcp.sndbuf), ignored);
+      if (c.tcp.rcvbuf > 0)
+        sock.set_option(asio::socket_base::receive_buffer_size(c.tcp.rcvbuf), ignored);
     }
     sock.non_blocking(true, ignored);
     Stats::Get().accepted->Inc();
@@ -161,8 +164,10 @@ void Loop::Join(Channel* ch, const std::string& room_id) {
 void Loop::Leave(Channel* ch) {
   Room* r = ch->room_;
   if (!r) return;
-  if (ch->room_prev) ch->room_prev->room_next = ch->room_next;
-  else r->head = ch->room_next;
+  if (ch->room_prev)
+    ch->room_prev->room_next = ch->room_next;
+  else
+    r->head = ch->room_next;
   if (ch->room_next) ch->room_next->room_prev = ch->room_prev;
   ch->room_prev = ch->room_next = nullptr;
   ch->room_ = nullptr;
@@ -257,7 +262,8 @@ void Loop::PostRoom(std::shared_ptr<const PushData> d, std::string room) {
 void Loop::PostBroadcast(std::shared_ptr<const PushData> d, int32_t op, int32_t speed) {
   asio::post(io_, [this, d = std::move(d), op, speed]() mutable {
     double per_sec = 0;
-    if (speed > 0) per_sec = std::max(1.0, static_cast<double>(speed) / static_cast<double>(ctx_.loops.size()));
+    if (speed > 0)
+      per_sec = std::max(1.0, static_cast<double>(speed) / static_cast<double>(ctx_.loops.size()));
     broadcasts_.push_back({new LoopMsg{std::move(d), 1}, op, per_sec});
     if (!pacing_) RunBroadcasts();
   });

@@ -29,7 +29,8 @@ class Loop {
   const Config& cfg() const { return ctx_.cfg; }
 
   // Accepts on this loop's listeners (one per bind address per loop, SO_REUSEPORT).
-  void Accept(std::unique_ptr<tcp::acceptor> acc, Transport t, std::shared_ptr<asio::ssl::context> tls);
+  void Accept(std::unique_ptr<tcp::acceptor> acc, Transport t,
+              std::shared_ptr<asio::ssl::context> tls);
   void CloseAcceptors();
 
   // Channel table.

@@ -31,8 +31,9 @@ std::pair<time::Duration, time::Duration> LogicRenewalRange(time::Duration min, 
 
 time::TimePoint Channel::NextLogicRenewal() const {
   const Config& c = loop_->cfg();
-  auto [lo, hi] = LogicRenewalRange(std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMin),
-                                    std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMax), heartbeat_);
+  auto [lo, hi] = LogicRenewalRange(
+      std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMin),
+      std::chrono::duration_cast<time::Duration>(c.protocol.logicHeartbeatMax), heartbeat_);
   return loop_->timers().Now() + RandomBetween(lo, hi);
 }
 
@@ -42,7 +43,8 @@ bool Channel::HandleFrame(protocol::Frame& f) {
       // goim v2 logs and ignores frames before auth; a client that keeps sending them is closed.
       Stats::Get().pre_auth_frames->Inc();
       if (++pre_auth_frames_ > loop_->cfg().protocol.maxPreAuthFrames) {
-        LOG_EVERY_T(WARNING, 1) << "comet: too many frames before auth ip=" << ip_ << " op=" << f.op;
+        LOG_EVERY_T(WARNING, 1) << "comet: too many frames before auth ip=" << ip_
+                                << " op=" << f.op;
         Close(CloseReason::kPreAuthFlood);
         return false;
       }
@@ -104,7 +106,8 @@ void Channel::Resume() {
 Reply* Channel::ReplySlot() {
   Reply* r;
   if (replies_.Set(&r) == ring::Error::kOk) return r;
-  LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_) << " ip=" << ip_;
+  LOG_EVERY_T(WARNING, 1) << "comet: client ring full key=" << log::Printable(key_)
+                          << " ip=" << ip_;
   Close(CloseReason::kRingFull);
   return nullptr;
 }
@@ -112,7 +115,8 @@ Reply* Channel::ReplySlot() {
 bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
   Reply* r = ReplySlot();
   if (!r) return false;
-  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + static_cast<int32_t>(body.size()), ver, op, seq);
+  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + static_cast<int32_t>(body.size()), ver,
+                         op, seq);
   r->head_len = protocol::kRawHeaderSize;
   r->ws_opcode = 0;
   r->body = body;
@@ -124,7 +128,8 @@ bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
   Reply* r = ReplySlot();
   if (!r) return false;
   int32_t online = room_ ? room_->stats->OnlineNum() : 0;
-  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + protocol::kHeartSize, ver, protocol::kOpHeartbeatReply, seq);
+  protocol::EncodeHeader(r->head, protocol::kRawHeaderSize + protocol::kHeartSize, ver,
+                         protocol::kOpHeartbeatReply, seq);
   protocol::StoreI32(r->head + protocol::kHeartOffset, online);
   r->head_len = protocol::kRawHeaderSize + protocol::kHeartSize;
   r->ws_opcode = 0;
@@ -140,30 +145,32 @@ void Channel::StartAuth(protocol::Frame& f) {
   Loop* loop = loop_;
   uint64_t id = id_;
   Context& ctx = loop_->ctx();
-  ctx.logic->Connect(ctx.server_id, cookie_, f.body,
-                     [loop, id](const grpc::Status& st, goim::logic::ConnectReply& reply) {
-                       asio::post(loop->io(), [loop, id, ok = st.ok(), err = st.error_message(),
-                                               reply = std::move(reply)]() mutable {
-                         Channel* ch = loop->Resolve(id);
-                         if (!ch) {
-                           // Gone while logic answered: undo the session logic just wrote.
-                           if (ok) loop->ctx().logic->Disconnect(reply.mid(), reply.key(), loop->ctx().server_id);
-                           return;
-                         }
-                         std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
-                         ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
-                                    std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
-                       });
-                     });
+  ctx.logic->Connect(
+      ctx.server_id, cookie_, f.body,
+      [loop, id](const grpc::Status& st, goim::logic::ConnectReply& reply) {
+        asio::post(loop->io(), [loop, id, ok = st.ok(), err = st.error_message(),
+                                reply = std::move(reply)]() mutable {
+          Channel* ch = loop->Resolve(id);
+          if (!ch) {
+            // Gone while logic answered: undo the session logic just wrote.
+            if (ok) loop->ctx().logic->Disconnect(reply.mid(), reply.key(), loop->ctx().server_id);
+            return;
+          }
+          std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
+          ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
+                     std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
+        });
+      });
 }
 
-void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
-                     std::vector<int32_t> accepts, int64_t heartbeat_ns) {
+void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key,
+                     std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns) {
   if (state_ != State::kAuthing) return;
   Context& ctx = loop_->ctx();
   if (!ok) {
     Stats::Get().auth_failed->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error(" << log::Printable(err, 256) << ")";
+    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error("
+                            << log::Printable(err, 256) << ")";
     return Close(CloseReason::kAuthFailed);
   }
   Stats::Get().auth_ok->Inc();
@@ -172,22 +179,25 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   std::sort(accepts.begin(), accepts.end());
   accepts.erase(std::unique(accepts.begin(), accepts.end()), accepts.end());
   watch_ops_ = std::move(accepts);
-  heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns)) : std::chrono::minutes(8);
+  heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
+                                : std::chrono::minutes(8);
   state_ = State::kReady;
-  if (uint64_t old = ctx.buckets.Put(key_, id_)) ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
+  if (uint64_t old = ctx.buckets.Put(key_, id_))
+    ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
   ctx.buckets.AddIp(ip_);
   loop_->Join(this, room);
   loop_->timers().Set(deadline_, heartbeat_);
   logic_hb_due_ = NextLogicRenewal();
   // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
   if (!ReplyFrame(protocol::kOpAuthReply, auth_ver_, auth_seq_, std::string())) return;
-  VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_ << " room=" << log::Printable(room) << " ip=" << ip_;
+  VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_
+          << " room=" << log::Printable(room) << " ip=" << ip_;
   // Frames that arrived behind the auth frame, then the socket.
   Resume();
 }
 
-void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room, std::vector<int32_t> accepts,
-                    bool null_sink) {
+void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room,
+                    std::vector<int32_t> accepts, bool null_sink) {
   null_sink_ = null_sink;
   mid_ = mid;
   key_ = key;
@@ -214,7 +224,8 @@ void Channel::Subscribe(const std::string& body, bool add) {
     auto [p, ec] = std::from_chars(body.data() + start, body.data() + comma, op);
     if (ec != std::errc() || p != body.data() + comma) {
       // goim ignores the whole body when one op does not parse.
-      LOG_EVERY_T(INFO, 1) << "comet: bad sub/unsub body key=" << log::Printable(key_) << " body=" << log::Printable(body, 64);
+      LOG_EVERY_T(INFO, 1) << "comet: bad sub/unsub body key=" << log::Printable(key_)
+                           << " body=" << log::Printable(body, 64);
       return;
     }
     ops.push_back(op);

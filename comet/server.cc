@@ -4,9 +4,9 @@
 
 #include <future>
 
-#include <boost/asio/ssl/context.hpp>
-#include <grpcpp/server_builder.h>
 #include <glog/logging.h>
+#include <grpcpp/server_builder.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include "comet/stats.h"
 #include "pkg/metrics/metrics.h"
@@ -18,7 +18,8 @@ namespace goim::comet {
 namespace {
 
 // Runs f on every loop and waits until all have run it.
-void OnEveryLoop(const std::vector<std::unique_ptr<Loop>>& loops, const std::function<void(Loop&)>& f) {
+void OnEveryLoop(const std::vector<std::unique_ptr<Loop>>& loops,
+                 const std::function<void(Loop&)>& f) {
   std::vector<std::future<void>> done;
   for (auto& l : loops) {
     auto p = std::make_shared<std::promise<void>>();
@@ -40,8 +41,8 @@ Server::Server(const Config& cfg) : ctx_(std::make_unique<Context>(cfg)) {
 
 Server::~Server() { Stop(); }
 
-uint16_t Server::Listen(const std::vector<std::string>& addrs, Transport t, std::shared_ptr<asio::ssl::context> tls,
-                        const char* key) {
+uint16_t Server::Listen(const std::vector<std::string>& addrs, Transport t,
+                        std::shared_ptr<asio::ssl::context> tls, const char* key) {
   uint16_t first = 0;
   std::vector<asio::io_context*> ios;
   for (auto& l : loops_) ios.push_back(&l->io());
@@ -50,7 +51,8 @@ uint16_t Server::Listen(const std::vector<std::string>& addrs, Transport t, std:
     try {
       accs = net::ListenAll(ios, addr);
     } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("comet: cannot listen on ") + key + " " + addr + ": " + e.what());
+      throw std::runtime_error(std::string("comet: cannot listen on ") + key + " " + addr + ": " +
+                               e.what());
     }
     if (!first) first = accs.front()->local_endpoint().port();
     for (size_t i = 0; i < accs.size(); ++i) loops_[i]->Accept(std::move(accs[i]), t, tls);
@@ -61,9 +63,9 @@ uint16_t Server::Listen(const std::vector<std::string>& addrs, Transport t, std:
 
 void Server::Start() {
   const Config& c = ctx_->cfg;
-  ctx_->logic = std::make_unique<LogicClient>(c.rpcClient.logic,
-                                              std::chrono::duration_cast<std::chrono::milliseconds>(c.rpcClient.timeout),
-                                              c.rpcClient.maxInflight);
+  ctx_->logic = std::make_unique<LogicClient>(
+      c.rpcClient.logic, std::chrono::duration_cast<std::chrono::milliseconds>(c.rpcClient.timeout),
+      c.rpcClient.maxInflight);
   pool_ = std::make_unique<net::LoopPool>(c.protocol.loops, "comet");
   for (int i = 0; i < pool_->size(); ++i) {
     loops_.push_back(std::make_unique<Loop>(i, pool_->Get(i), *ctx_));
@@ -82,11 +84,13 @@ void Server::Start() {
     wss_port_ = Listen(c.websocket.tlsBind, Transport::kWss, tls, "websocket.tlsBind");
   }
   if (!c.metrics.addr.empty()) {
-    metrics_ = std::make_unique<net::HttpServer>(*pool_, net::MetricsHandler(), net::HttpServer::Options{});
+    metrics_ = std::make_unique<net::HttpServer>(*pool_, net::MetricsHandler(),
+                                                 net::HttpServer::Options{});
     try {
       metrics_port_ = metrics_->Listen(c.metrics.addr);
     } catch (const std::exception& e) {
-      throw std::runtime_error("comet: cannot listen on metrics.addr " + c.metrics.addr + ": " + e.what());
+      throw std::runtime_error("comet: cannot listen on metrics.addr " + c.metrics.addr + ": " +
+                               e.what());
     }
   }
   pool_->Start();
@@ -97,13 +101,15 @@ void Server::Start() {
   b.SetMaxReceiveMessageSize(16 << 20);  // room batches can be large (goim job sends up to 16 MiB)
   b.RegisterService(service_.get());
   grpc_ = b.BuildAndStart();
-  if (!grpc_ || grpc_port_ == 0) throw std::runtime_error("comet: cannot listen on rpcServer.addr " + c.rpcServer.addr);
-  LOG(INFO) << "comet: serving goim.comet.Comet server_id=" << ctx_->server_id << " grpc port=" << grpc_port_
-            << " loops=" << loops_.size();
+  if (!grpc_ || grpc_port_ == 0)
+    throw std::runtime_error("comet: cannot listen on rpcServer.addr " + c.rpcServer.addr);
+  LOG(INFO) << "comet: serving goim.comet.Comet server_id=" << ctx_->server_id
+            << " grpc port=" << grpc_port_ << " loops=" << loops_.size();
 
   Context* ctx = ctx_.get();
-  metrics::Registry::Default().NewCallbackGauge("goim_comet_rooms", "Rooms with members on this comet",
-                                                [ctx] { return static_cast<double>(ctx->rooms.size()); });
+  metrics::Registry::Default().NewCallbackGauge(
+      "goim_comet_rooms", "Rooms with members on this comet",
+      [ctx] { return static_cast<double>(ctx->rooms.size()); });
   report_timer_ = std::make_unique<asio::steady_timer>(loops_.front()->io());
   ScheduleReport(std::chrono::nanoseconds(0));
   started_ = true;
@@ -130,7 +136,8 @@ void Server::ReportOnline() {
   req.set_ipcount(static_cast<int32_t>(ctx_->buckets.IpCount()));
   Context* ctx = ctx_.get();
   auto interval = ctx_->cfg.online.interval;
-  ctx_->logic->RenewOnline(req, [this, ctx, interval](const grpc::Status& st, goim::logic::OnlineReply& reply) {
+  ctx_->logic->RenewOnline(req, [this, ctx, interval](const grpc::Status& st,
+                                                      goim::logic::OnlineReply& reply) {
     if (!st.ok()) {
       LOG_EVERY_T(WARNING, 10) << "comet: renew online failed error(" << st.error_message() << ")";
       return ScheduleReport(std::chrono::seconds(1));  // goim retries after 1 s
@@ -154,7 +161,8 @@ void Server::Stop() {
   OnEveryLoop(loops_, [](Loop& l) { l.PostCloseAll(nullptr); });
   OnEveryLoop(loops_, [](Loop&) {});
   OnEveryLoop(loops_, [](Loop&) {});
-  if (!ctx_->logic->WaitIdle(std::chrono::seconds(3))) LOG(WARNING) << "comet: logic calls still in flight at exit";
+  if (!ctx_->logic->WaitIdle(std::chrono::seconds(3)))
+    LOG(WARNING) << "comet: logic calls still in flight at exit";
   pool_->Stop();
   loops_.clear();
   ctx_->loops.clear();

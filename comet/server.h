@@ -38,8 +38,8 @@ class Server {
   void ReportOnline();
 
  private:
-  uint16_t Listen(const std::vector<std::string>& addrs, Transport t, std::shared_ptr<asio::ssl::context> tls,
-                  const char* key);
+  uint16_t Listen(const std::vector<std::string>& addrs, Transport t,
+                  std::shared_ptr<asio::ssl::context> tls, const char* key);
   void ScheduleReport(std::chrono::nanoseconds after);
 
   std::unique_ptr<Context> ctx_;

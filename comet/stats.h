@@ -12,28 +12,29 @@ struct Stats {
   metrics::Gauge* connections;
   metrics::Gauge* tcp_connections;
   metrics::Gauge* ws_connections;
-  metrics::Gauge* read_buffers;      // pooled read buffers held by connections (none while idle)
+  metrics::Gauge* read_buffers;  // pooled read buffers held by connections (none while idle)
   metrics::Counter* closes[static_cast<int>(CloseReason::kCount)];
   metrics::Counter* auth_ok;
   metrics::Counter* auth_failed;
   metrics::Counter* pre_auth_frames;
-  metrics::Counter* proto_errors;      // malformed goim frames
-  metrics::Counter* ws_errors;         // WebSocket framing violations
-  metrics::Counter* ws_rejected;       // bad upgrade requests (wrong path, missing headers, origin)
-  metrics::Counter* ws_origin_rejected;  // of which: a browser origin not in websocket.allowedOrigins
+  metrics::Counter* proto_errors;  // malformed goim frames
+  metrics::Counter* ws_errors;     // WebSocket framing violations
+  metrics::Counter* ws_rejected;   // bad upgrade requests (wrong path, missing headers, origin)
+  metrics::Counter*
+      ws_origin_rejected;  // of which: a browser origin not in websocket.allowedOrigins
   metrics::Counter* heartbeats;
-  metrics::Counter* pushes_dropped;    // full per-connection queue
-  metrics::Counter* pushes_queued;     // push references queued on connections
-  metrics::Counter* frames_written;    // goim frames (inner frames of pushes + replies) written
-  metrics::Counter* writes;            // write syscalls (gather-writes) that sent bytes
-  metrics::Counter* write_waits;       // writes the socket could not take at once
+  metrics::Counter* pushes_dropped;  // full per-connection queue
+  metrics::Counter* pushes_queued;   // push references queued on connections
+  metrics::Counter* frames_written;  // goim frames (inner frames of pushes + replies) written
+  metrics::Counter* writes;          // write syscalls (gather-writes) that sent bytes
+  metrics::Counter* write_waits;     // writes the socket could not take at once
   metrics::Counter* bytes_written;
-  metrics::Counter* room_broadcasts;   // BroadcastRoom calls handled
-  metrics::Counter* room_misses;       // BroadcastRoom for a room with no member here
-  metrics::Counter* push_msgs;         // PushMsg calls
-  metrics::Counter* push_key_misses;   // PushMsg keys not connected here
-  metrics::Counter* broadcasts;        // Broadcast calls
-  metrics::Counter* logic_errors;      // failed calls to logic
+  metrics::Counter* room_broadcasts;  // BroadcastRoom calls handled
+  metrics::Counter* room_misses;      // BroadcastRoom for a room with no member here
+  metrics::Counter* push_msgs;        // PushMsg calls
+  metrics::Counter* push_key_misses;  // PushMsg keys not connected here
+  metrics::Counter* broadcasts;       // Broadcast calls
+  metrics::Counter* logic_errors;     // failed calls to logic
 
   static Stats& Get();
 };

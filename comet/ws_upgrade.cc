@@ -4,8 +4,9 @@
 // The checks and the 101 response are goim's (path exactly /sub, GET, Upgrade: websocket,
 // Connection: upgrade, Sec-WebSocket-Version: 13, a key), plus one goim lacks: when
 // websocket.allowedOrigins is set, a browser's Origin must be in it. A wrong path gets 404, a
-// refused origin 403, other bad requests 400, then the connection is closed. For WSS the TLS handshake comes first. Bytes after
-// the request (a client's first frames) stay in the buffer for the frame reader.
+// refused origin 403, other bad requests 400, then the connection is closed. For WSS the TLS
+// handshake comes first. Bytes after the request (a client's first frames) stay in the buffer for
+// the frame reader.
 #include <boost/beast/http/basic_parser.hpp>
 #include <cstring>
 
@@ -56,22 +57,40 @@ class UpgradeParser final : public http::basic_parser<true> {
                      boost::beast::error_code&) override {
     std::string* out = nullptr;
     switch (f) {
-      case http::field::upgrade: out = &upgrade; break;
-      case http::field::connection: out = &connection; break;
-      case http::field::sec_websocket_version: out = &version; break;
-      case http::field::sec_websocket_key: out = &key; break;
-      case http::field::cookie: out = &cookie; break;
-      case http::field::origin: out = &origin; break;
-      default: return;
+      case http::field::upgrade:
+        out = &upgrade;
+        break;
+      case http::field::connection:
+        out = &connection;
+        break;
+      case http::field::sec_websocket_version:
+        out = &version;
+        break;
+      case http::field::sec_websocket_key:
+        out = &key;
+        break;
+      case http::field::cookie:
+        out = &cookie;
+        break;
+      case http::field::origin:
+        out = &origin;
+        break;
+      default:
+        return;
     }
     if (!out->empty()) out->append(", ");
     out->append(v.data(), v.size());
   }
   void on_header_impl(boost::beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
-  std::size_t on_body_impl(boost::beast::string_view b, boost::beast::error_code&) override { return b.size(); }
-  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b, boost::beast::error_code&) override {
+  void on_body_init_impl(const boost::optional<std::uint64_t>&,
+                         boost::beast::error_code&) override {}
+  std::size_t on_body_impl(boost::beast::string_view b, boost::beast::error_code&) override {
+    return b.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view,
+                            boost::beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b,
+                                 boost::beast::error_code&) override {
     return b.size();
   }
   void on_finish_impl(boost::beast::error_code&) override {}
@@ -86,7 +105,8 @@ void Channel::StartUpgrade() {
     reading_ = false;
     if (state_ == State::kClosed) return MaybeFree();
     if (ec) {
-      LOG_EVERY_T(WARNING, 1) << "comet: tls handshake failed ip=" << ip_ << " error(" << ec.message() << ")";
+      LOG_EVERY_T(WARNING, 1) << "comet: tls handshake failed ip=" << ip_ << " error("
+                              << ec.message() << ")";
       return Close(CloseReason::kProtocol);
     }
     ReadNow();  // the client's first bytes may have come with its handshake
@@ -101,7 +121,8 @@ bool Channel::ConsumeUpgrade() {
   size_t end = in.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     if (n < reader_.Capacity()) return true;  // more to come
-    RejectUpgrade("400 Bad Request", "request header over " + std::to_string(reader_.Capacity()) + " bytes");
+    RejectUpgrade("400 Bad Request",
+                  "request header over " + std::to_string(reader_.Capacity()) + " bytes");
     return false;
   }
   UpgradeParser p;
@@ -124,7 +145,8 @@ bool Channel::ConsumeUpgrade() {
     return false;
   }
   // No Origin: not a browser (goim's clients and tools send none), so nothing to hijack.
-  if (!p.origin.empty() && !websocket::OriginAllowed(p.origin, loop_->cfg().websocket.allowedOrigins)) {
+  if (!p.origin.empty() &&
+      !websocket::OriginAllowed(p.origin, loop_->cfg().websocket.allowedOrigins)) {
     Stats::Get().ws_origin_rejected->Inc();
     RejectUpgrade("403 Forbidden", "origin " + p.origin + " not in websocket.allowedOrigins");
     return false;
@@ -136,17 +158,22 @@ bool Channel::ConsumeUpgrade() {
 
 void Channel::RejectUpgrade(const char* status, const std::string& why) {
   Stats::Get().ws_rejected->Inc();
-  LOG_EVERY_T(INFO, 1) << "comet: websocket upgrade refused ip=" << ip_ << " status=" << status << " error(" << log::Printable(why, 256) << ")";
-  std::string res = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  LOG_EVERY_T(INFO, 1) << "comet: websocket upgrade refused ip=" << ip_ << " status=" << status
+                       << " error(" << log::Printable(why, 256) << ")";
+  std::string res =
+      std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   boost::system::error_code ec;
-  if (!tls_) asio::write(sock_, asio::buffer(res), ec);  // best effort, a few bytes on a fresh socket
+  if (!tls_)
+    asio::write(sock_, asio::buffer(res), ec);  // best effort, a few bytes on a fresh socket
   Close(CloseReason::kProtocol);
 }
 
 void Channel::AcceptUpgrade(const std::string& ws_key) {
   state_ = State::kHandshake;
-  pending_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-             websocket::AcceptKey(ws_key) + "\r\n\r\n";
+  pending_ =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\nSec-WebSocket-Accept: " +
+      websocket::AcceptKey(ws_key) + "\r\n\r\n";
   pending_off_ = 0;
   if (!tls_) return Flush();
   // The 101 goes out through TLS on its own; replies queued meanwhile follow it.

@@ -4,8 +4,13 @@
 
 namespace goim::job {
 
-RoomBatchers::RoomBatchers(time::Timer& timer, int batch, time::Duration idle, WindowFn window, FlushFn flush)
-    : timer_(timer), batch_(batch), idle_(idle), window_(std::move(window)), flush_(std::move(flush)) {}
+RoomBatchers::RoomBatchers(time::Timer& timer, int batch, time::Duration idle, WindowFn window,
+                           FlushFn flush)
+    : timer_(timer),
+      batch_(batch),
+      idle_(idle),
+      window_(std::move(window)),
+      flush_(std::move(flush)) {}
 
 RoomBatchers::~RoomBatchers() {
   for (auto& [id, r] : rooms_) {

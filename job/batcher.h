@@ -1,11 +1,11 @@
 // job::RoomBatchers: one ordered batcher per room key (goim's per-room aggregator). Each message
 // is appended as a complete goim frame (ver 1, seq 0) to the room's buffer; the buffer is flushed
 // as one OpRaw when it holds `batch` messages or when the room's window (given by WindowFn when
-// the batch starts) has passed since its first unflushed message. A room whose window is 0 is flushed at the end of the current burst
-// of messages (so messages that arrive together still share one flush). An emptied batcher is
-// released after `idle`; everything runs on the job's loop thread, so a message that arrives as
-// the batcher is released simply starts a new one (goim #383 cannot happen).
-// [job loop thread only]
+// the batch starts) has passed since its first unflushed message. A room whose window is 0 is
+// flushed at the end of the current burst of messages (so messages that arrive together still share
+// one flush). An emptied batcher is released after `idle`; everything runs on the job's loop
+// thread, so a message that arrives as the batcher is released simply starts a new one (goim #383
+// cannot happen). [job loop thread only]
 #pragma once
 
 #include <functional>
@@ -37,7 +37,8 @@ class RoomBatchers {
   using FlushFn = std::function<void(Batch&&)>;
   // How long the room's new batch may wait; last_flush is when the room last flushed (the
   // epoch when it never did).
-  using WindowFn = std::function<time::Duration(const std::string& room, time::TimePoint last_flush)>;
+  using WindowFn =
+      std::function<time::Duration(const std::string& room, time::TimePoint last_flush)>;
 
   RoomBatchers(time::Timer& timer, int batch, time::Duration idle, WindowFn window, FlushFn flush);
   ~RoomBatchers();

@@ -1,7 +1,7 @@
 #include "job/comet_client.h"
 
-#include <grpcpp/create_channel.h>
 #include <glog/logging.h>
+#include <grpcpp/create_channel.h>
 
 #include "pkg/metrics/metrics.h"
 
@@ -11,11 +11,16 @@ namespace {
 
 struct Counters {
   metrics::Registry& r = metrics::Registry::Default();
-  metrics::Counter* ok = r.NewCounter("goim_job_comet_calls_total{result=\"ok\"}", "Calls to comets by result");
-  metrics::Counter* failed = r.NewCounter("goim_job_comet_calls_total{result=\"failed\"}", "Calls to comets by result");
-  metrics::Counter* gone = r.NewCounter("goim_job_comet_calls_total{result=\"comet_gone\"}", "Calls to comets by result");
-  metrics::Counter* retries = r.NewCounter("goim_job_comet_retries_total", "Calls to comets retried after a failure");
-  metrics::Counter* down = r.NewCounter("goim_job_comet_down_total", "Comets marked down after failing for comet.failTimeout");
+  metrics::Counter* ok =
+      r.NewCounter("goim_job_comet_calls_total{result=\"ok\"}", "Calls to comets by result");
+  metrics::Counter* failed =
+      r.NewCounter("goim_job_comet_calls_total{result=\"failed\"}", "Calls to comets by result");
+  metrics::Counter* gone = r.NewCounter("goim_job_comet_calls_total{result=\"comet_gone\"}",
+                                        "Calls to comets by result");
+  metrics::Counter* retries =
+      r.NewCounter("goim_job_comet_retries_total", "Calls to comets retried after a failure");
+  metrics::Counter* down = r.NewCounter("goim_job_comet_down_total",
+                                        "Comets marked down after failing for comet.failTimeout");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -31,14 +36,19 @@ struct Rpc {
 }  // namespace
 
 CometClient::CometClient(const discovery::Instance& in, asio::io_context& io, const Config& cfg)
-    : in_(in), io_(io), cfg_(cfg), lanes_(static_cast<size_t>(cfg.comet.lanes)), alive_(std::make_shared<bool>(true)) {
+    : in_(in),
+      io_(io),
+      cfg_(cfg),
+      lanes_(static_cast<size_t>(cfg.comet.lanes)),
+      alive_(std::make_shared<bool>(true)) {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(16 << 20);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
-  stub_ = goim::comet::Comet::NewStub(grpc::CreateCustomChannel(in.grpc, grpc::InsecureChannelCredentials(), args));
+  stub_ = goim::comet::Comet::NewStub(
+      grpc::CreateCustomChannel(in.grpc, grpc::InsecureChannelCredentials(), args));
   for (auto& l : lanes_) l.retry = std::make_unique<asio::steady_timer>(io_);
   probe_ = std::make_unique<asio::steady_timer>(io_);
   Counters::Get();
@@ -46,7 +56,8 @@ CometClient::CometClient(const discovery::Instance& in, asio::io_context& io, co
 
 CometClient::~CometClient() { *alive_ = false; }
 
-void CometClient::Send(uint32_t lane, Kind kind, std::shared_ptr<const google::protobuf::Message> req, Done done) {
+void CometClient::Send(uint32_t lane, Kind kind,
+                       std::shared_ptr<const google::protobuf::Message> req, Done done) {
   if (!up_ || abandoned_) {
     Counters::Get().gone->Inc();
     done(false);
@@ -70,7 +81,8 @@ void CometClient::Issue(uint32_t lane) {
   ++c.attempts;
   ++inflight_;
   uint64_t issue = c.issue = ++next_issue_;
-  auto deadline = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.comet.timeout);
+  auto deadline = std::chrono::system_clock::now() +
+                  std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.comet.timeout);
   std::weak_ptr<bool> alive = alive_;
   outstanding_->fetch_add(1);
   auto finish = [this, lane, issue, alive, out = outstanding_](grpc::Status st) {
@@ -84,8 +96,8 @@ void CometClient::Issue(uint32_t lane) {
       auto* rpc = new Rpc<goim::comet::PushMsgReq, goim::comet::PushMsgReply>();
       rpc->ctx.set_deadline(deadline);
       rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->PushMsg(&rpc->ctx, static_cast<const goim::comet::PushMsgReq*>(c.req.get()), &rpc->reply,
-                              [rpc, finish, keep = c.req](grpc::Status st) {
+      stub_->async()->PushMsg(&rpc->ctx, static_cast<const goim::comet::PushMsgReq*>(c.req.get()),
+                              &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
                                 delete rpc;
                                 finish(std::move(st));
                               });
@@ -95,7 +107,8 @@ void CometClient::Issue(uint32_t lane) {
       auto* rpc = new Rpc<goim::comet::BroadcastRoomReq, goim::comet::BroadcastRoomReply>();
       rpc->ctx.set_deadline(deadline);
       rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->BroadcastRoom(&rpc->ctx, static_cast<const goim::comet::BroadcastRoomReq*>(c.req.get()),
+      stub_->async()->BroadcastRoom(&rpc->ctx,
+                                    static_cast<const goim::comet::BroadcastRoomReq*>(c.req.get()),
                                     &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
                                       delete rpc;
                                       finish(std::move(st));
@@ -106,8 +119,9 @@ void CometClient::Issue(uint32_t lane) {
       auto* rpc = new Rpc<goim::comet::BroadcastReq, goim::comet::BroadcastReply>();
       rpc->ctx.set_deadline(deadline);
       rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->Broadcast(&rpc->ctx, static_cast<const goim::comet::BroadcastReq*>(c.req.get()), &rpc->reply,
-                                [rpc, finish, keep = c.req](grpc::Status st) {
+      stub_->async()->Broadcast(&rpc->ctx,
+                                static_cast<const goim::comet::BroadcastReq*>(c.req.get()),
+                                &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
                                   delete rpc;
                                   finish(std::move(st));
                                 });
@@ -135,8 +149,9 @@ void CometClient::OnResult(uint32_t lane, uint64_t issue, const grpc::Status& st
   Counters::Get().failed->Inc();
   auto now = std::chrono::steady_clock::now();
   if (failing_since_ == std::chrono::steady_clock::time_point{}) failing_since_ = now;
-  LOG_EVERY_T(WARNING, 1) << "job: comet call failed comet=" << in_.hostname << " attempt=" << l.q.front().attempts
-                          << " error(" << st.error_message() << ")";
+  LOG_EVERY_T(WARNING, 1) << "job: comet call failed comet=" << in_.hostname
+                          << " attempt=" << l.q.front().attempts << " error(" << st.error_message()
+                          << ")";
   if (now - failing_since_ >= cfg_.comet.failTimeout) {
     l.busy = false;
     MarkDown();
@@ -145,7 +160,8 @@ void CometClient::OnResult(uint32_t lane, uint64_t issue, const grpc::Status& st
   // Retry the head of this lane (order kept) after a backoff doubling to 2 s.
   Counters::Get().retries->Inc();
   int shift = std::min(l.q.front().attempts - 1, 5);
-  auto backoff = std::min<std::chrono::nanoseconds>(cfg_.comet.retryBackoff * (1 << shift), std::chrono::seconds(2));
+  auto backoff = std::min<std::chrono::nanoseconds>(cfg_.comet.retryBackoff * (1 << shift),
+                                                    std::chrono::seconds(2));
   l.retry->expires_after(backoff);
   std::weak_ptr<bool> alive = alive_;
   l.retry->async_wait([this, lane, alive](boost::system::error_code ec) {
@@ -160,8 +176,9 @@ void CometClient::MarkDown() {
   if (!up_) return;
   up_ = false;
   Counters::Get().down->Inc();
-  LOG(ERROR) << "job: comet down, dropped from membership comet=" << in_.hostname << " addr=" << in_.grpc
-             << " failing_for=" << std::chrono::duration_cast<std::chrono::seconds>(cfg_.comet.failTimeout).count()
+  LOG(ERROR) << "job: comet down, dropped from membership comet=" << in_.hostname
+             << " addr=" << in_.grpc << " failing_for="
+             << std::chrono::duration_cast<std::chrono::seconds>(cfg_.comet.failTimeout).count()
              << "s; its queued pushes are abandoned";
   Abandon();
   abandoned_ = false;
@@ -205,13 +222,15 @@ void CometClient::PollRooms(std::function<void(bool, const goim::comet::RoomsRep
   static const goim::comet::RoomsReq kReq;
   std::weak_ptr<bool> alive = alive_;
   outstanding_->fetch_add(1);
-  stub_->async()->Rooms(&rpc->ctx, &kReq, &rpc->reply, [this, rpc, alive, out = outstanding_, done = std::move(done)](grpc::Status st) {
-    out->fetch_sub(1);
-    asio::post(io_, [rpc, alive, done, ok = st.ok()] {
-      if (auto a = alive.lock(); a && *a) done(ok, rpc->reply);
-      delete rpc;
-    });
-  });
+  stub_->async()->Rooms(
+      &rpc->ctx, &kReq, &rpc->reply,
+      [this, rpc, alive, out = outstanding_, done = std::move(done)](grpc::Status st) {
+        out->fetch_sub(1);
+        asio::post(io_, [rpc, alive, done, ok = st.ok()] {
+          if (auto a = alive.lock(); a && *a) done(ok, rpc->reply);
+          delete rpc;
+        });
+      });
 }
 
 }  // namespace goim::job

@@ -36,7 +36,8 @@ class CometClient {
   size_t queued() const { return queued_; }
   size_t inflight() const { return inflight_; }
 
-  void Send(uint32_t lane, Kind kind, std::shared_ptr<const google::protobuf::Message> req, Done done);
+  void Send(uint32_t lane, Kind kind, std::shared_ptr<const google::protobuf::Message> req,
+            Done done);
   // Asks the comet which rooms it hosts and their online counts (RoomsReply.online).
   void PollRooms(std::function<void(bool ok, const goim::comet::RoomsReply&)> done);
   // Ends every queued call as undelivered and stops retrying (shutdown).

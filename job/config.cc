@@ -6,7 +6,8 @@ std::string Config::Validate() const {
   if (kafka.topic.empty()) return "kafka.topic: must be set";
   if (kafka.group.empty()) return "kafka.group: must be set";
   if (consumer.maxInflight <= 0) return "consumer.maxInflight: must be > 0";
-  if (consumer.commitInterval <= conf::Duration::zero()) return "consumer.commitInterval: must be > 0";
+  if (consumer.commitInterval <= conf::Duration::zero())
+    return "consumer.commitInterval: must be > 0";
   if (room.batch <= 0) return "room.batch: must be > 0";
   if (room.signal < conf::Duration::zero()) return "room.signal: must be >= 0";
   if (room.writesPerSecond <= 0) return "room.writesPerSecond: must be > 0";
@@ -17,7 +18,8 @@ std::string Config::Validate() const {
   if (comet.retryBackoff <= conf::Duration::zero()) return "comet.retryBackoff: must be > 0";
   if (comet.failTimeout <= conf::Duration::zero()) return "comet.failTimeout: must be > 0";
   if (comet.roomsInterval <= conf::Duration::zero()) return "comet.roomsInterval: must be > 0";
-  if (broadcast.noComets != "wait" && broadcast.noComets != "drop") return "broadcast.noComets: must be wait or drop";
+  if (broadcast.noComets != "wait" && broadcast.noComets != "drop")
+    return "broadcast.noComets: must be wait or drop";
   for (size_t i = 0; i < comets.size(); ++i) {
     if (comets[i].grpc.empty()) return "comets[" + std::to_string(i) + "].grpc: must be set";
   }

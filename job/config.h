@@ -39,12 +39,12 @@ struct Config {
     }
   } consumer;
   struct Room {
-    int32_t batch = 20;                                       // goim room.batch
-    conf::Duration signal = std::chrono::milliseconds(100);   // longest batching window (goim: 1s)
-    bool adaptive = true;                                     // window from the room's online count
-    int32_t writesPerSecond = 100000;                         // adaptive: comet writes a room may cost
-    conf::Duration idle = std::chrono::minutes(1);            // release a room's batcher after
-    bool hostsOnly = false;                                   // send batches only to comets hosting the room
+    int32_t batch = 20;                                      // goim room.batch
+    conf::Duration signal = std::chrono::milliseconds(100);  // longest batching window (goim: 1s)
+    bool adaptive = true;                                    // window from the room's online count
+    int32_t writesPerSecond = 100000;               // adaptive: comet writes a room may cost
+    conf::Duration idle = std::chrono::minutes(1);  // release a room's batcher after
+    bool hostsOnly = false;                         // send batches only to comets hosting the room
     void Bind(conf::Binder& b) {
       b.Field("batch", batch);
       b.Field("signal", signal);

@@ -14,19 +14,31 @@ namespace {
 
 struct Counters {
   metrics::Registry& r = metrics::Registry::Default();
-  metrics::Counter* consumed = r.NewCounter("goim_job_consumed_total", "Messages consumed from the queue");
-  metrics::Counter* bad = r.NewCounter("goim_job_bad_messages_total", "Messages that are not a goim PushMsg (skipped)");
-  metrics::Counter* push = r.NewCounter("goim_job_dispatched_total{type=\"push\"}", "Messages dispatched by type");
-  metrics::Counter* room = r.NewCounter("goim_job_dispatched_total{type=\"room\"}", "Messages dispatched by type");
-  metrics::Counter* all = r.NewCounter("goim_job_dispatched_total{type=\"broadcast\"}", "Messages dispatched by type");
-  metrics::Counter* unknown_server = r.NewCounter("goim_job_unknown_server_total", "PUSH messages for a comet this job does not know");
-  metrics::Counter* no_comets = r.NewCounter("goim_job_no_comets_total", "Broadcasts dropped because no comet was up (broadcast.noComets: drop)");
+  metrics::Counter* consumed =
+      r.NewCounter("goim_job_consumed_total", "Messages consumed from the queue");
+  metrics::Counter* bad =
+      r.NewCounter("goim_job_bad_messages_total", "Messages that are not a goim PushMsg (skipped)");
+  metrics::Counter* push =
+      r.NewCounter("goim_job_dispatched_total{type=\"push\"}", "Messages dispatched by type");
+  metrics::Counter* room =
+      r.NewCounter("goim_job_dispatched_total{type=\"room\"}", "Messages dispatched by type");
+  metrics::Counter* all =
+      r.NewCounter("goim_job_dispatched_total{type=\"broadcast\"}", "Messages dispatched by type");
+  metrics::Counter* unknown_server = r.NewCounter(
+      "goim_job_unknown_server_total", "PUSH messages for a comet this job does not know");
+  metrics::Counter* no_comets =
+      r.NewCounter("goim_job_no_comets_total",
+                   "Broadcasts dropped because no comet was up (broadcast.noComets: drop)");
   metrics::Counter* batches = r.NewCounter("goim_job_room_batches_total", "Room batches flushed");
-  metrics::Counter* batched = r.NewCounter("goim_job_room_batched_messages_total", "Room messages flushed in batches");
-  metrics::Counter* batch_wait_us = r.NewCounter("goim_job_room_batch_wait_us_total", "Microseconds room batches waited before their flush (sum over batches)");
+  metrics::Counter* batched =
+      r.NewCounter("goim_job_room_batched_messages_total", "Room messages flushed in batches");
+  metrics::Counter* batch_wait_us =
+      r.NewCounter("goim_job_room_batch_wait_us_total",
+                   "Microseconds room batches waited before their flush (sum over batches)");
   metrics::Counter* done = r.NewCounter("goim_job_done_total", "Messages whose work finished");
   metrics::Counter* commits = r.NewCounter("goim_job_commits_total", "Offset commits sent");
-  metrics::Counter* pauses = r.NewCounter("goim_job_pauses_total", "Times consumption paused for back-pressure");
+  metrics::Counter* pauses =
+      r.NewCounter("goim_job_pauses_total", "Times consumption paused for back-pressure");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -36,7 +48,12 @@ struct Counters {
 }  // namespace
 
 Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer)
-    : cfg_(cfg), consumer_(std::move(consumer)), timer_(1024), wake_(io_), commit_timer_(io_), rooms_timer_(io_) {
+    : cfg_(cfg),
+      consumer_(std::move(consumer)),
+      timer_(1024),
+      wake_(io_),
+      commit_timer_(io_),
+      rooms_timer_(io_) {
   Counters::Get();
   batchers_ = std::make_unique<RoomBatchers>(
       timer_, cfg_.room.batch, cfg_.room.idle,
@@ -47,8 +64,9 @@ Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer)
     by_name_[in.hostname] = comets_.back().get();
   }
   std::atomic<int64_t>* inflight = &inflight_;
-  metrics::Registry::Default().NewCallbackGauge("goim_job_inflight_messages", "Messages consumed and not yet done",
-                                                [inflight] { return static_cast<double>(inflight->load()); });
+  metrics::Registry::Default().NewCallbackGauge(
+      "goim_job_inflight_messages", "Messages consumed and not yet done",
+      [inflight] { return static_cast<double>(inflight->load()); });
 }
 
 Job::~Job() { Stop(); }
@@ -56,11 +74,12 @@ Job::~Job() { Stop(); }
 void Job::Start() {
   static metrics::Gauge* assigned = metrics::Registry::Default().NewGauge(
       "goim_job_assigned_partitions", "Queue partitions this job consumes");
-  consumer_->SetListener({[](const std::vector<int32_t>& parts) { assigned->Add(static_cast<int64_t>(parts.size())); },
-                          [this](const std::vector<int32_t>& parts) {
-                            OnRevoked(parts);
-                            assigned->Sub(static_cast<int64_t>(parts.size()));
-                          }});
+  consumer_->SetListener(
+      {[](const std::vector<int32_t>& parts) { assigned->Add(static_cast<int64_t>(parts.size())); },
+       [this](const std::vector<int32_t>& parts) {
+         OnRevoked(parts);
+         assigned->Sub(static_cast<int64_t>(parts.size()));
+       }});
   loop_thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
@@ -70,7 +89,8 @@ void Job::Start() {
     RoomsTick();
   });
   poll_thread_ = std::thread([this] { PollLoop(); });
-  LOG(INFO) << "job: started comets=" << comets_.size() << " topic=" << cfg_.kafka.topic << " group=" << cfg_.kafka.group;
+  LOG(INFO) << "job: started comets=" << comets_.size() << " topic=" << cfg_.kafka.topic
+            << " group=" << cfg_.kafka.group;
 }
 
 void Job::Stop() {
@@ -148,7 +168,8 @@ void Job::OnRevoked(const std::vector<int32_t>& parts) {
     CheckDrain();
   });
   if (drained->get_future().wait_for(cfg_.consumer.revokeTimeout) != std::future_status::ready) {
-    LOG(WARNING) << "job: revoked partitions still have work after consumer.revokeTimeout; it may be redelivered";
+    LOG(WARNING) << "job: revoked partitions still have work after consumer.revokeTimeout; it may "
+                    "be redelivered";
   }
   std::promise<std::vector<queue::PartitionOffset>> points;
   asio::post(io_, [this, parts, &points] {
@@ -190,7 +211,8 @@ void Job::Dispatch(const queue::Message& m) {
   goim::logic::PushMsg pm;
   if (!pm.ParseFromString(m.value)) {
     Counters::Get().bad->Inc();
-    LOG_EVERY_T(WARNING, 1) << "job: not a PushMsg partition=" << m.partition << " offset=" << m.offset;
+    LOG_EVERY_T(WARNING, 1) << "job: not a PushMsg partition=" << m.partition
+                            << " offset=" << m.offset;
     return Finish({t});
   }
   switch (pm.type()) {
@@ -251,7 +273,8 @@ void Job::DispatchBroadcast(const goim::logic::PushMsg& pm, Token t) {
   req->set_protoop(pm.operation());
   // goim divides speed by the number of comets (integer division, 0 when speed < comets, and a
   // panic with none); here each comet gets its share, at least 1 when a speed was asked for.
-  int32_t speed = pm.speed() > 0 ? std::max<int32_t>(1, pm.speed() / static_cast<int32_t>(up.size())) : 0;
+  int32_t speed =
+      pm.speed() > 0 ? std::max<int32_t>(1, pm.speed() / static_cast<int32_t>(up.size())) : 0;
   req->set_speed(speed);
   std::string frame;
   protocol::AppendFrame(&frame, 1, pm.operation(), 0, pm.msg());
@@ -276,7 +299,8 @@ void Job::FlushRoom(Batch&& b) {
   auto req = std::make_shared<goim::comet::BroadcastRoomReq>();
   req->set_roomid(b.room);
   SetRaw(req->mutable_proto(), std::move(b.frames));
-  Send(targets, hash::BucketHash(b.room), CometClient::Kind::kRoom, std::move(req), std::move(b.tokens));
+  Send(targets, hash::BucketHash(b.room), CometClient::Kind::kRoom, std::move(req),
+       std::move(b.tokens));
 }
 
 void Job::Send(const std::vector<CometClient*>& targets, uint32_t lane, CometClient::Kind kind,

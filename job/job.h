@@ -79,7 +79,8 @@ class Job {
   OffsetTracker tracker_;
   std::vector<std::unique_ptr<CometClient>> comets_;
   std::unordered_map<std::string, CometClient*> by_name_;
-  std::unordered_map<std::string, std::unordered_map<std::string, int32_t>> hosted_;  // comet -> room -> online
+  std::unordered_map<std::string, std::unordered_map<std::string, int32_t>>
+      hosted_;                                                   // comet -> room -> online
   std::vector<std::pair<goim::logic::PushMsg, Token>> waiting_;  // broadcasts waiting for a comet
 
   struct Drain {

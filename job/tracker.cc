@@ -26,7 +26,8 @@ std::vector<queue::PartitionOffset> OffsetTracker::Advance() {
   return out;
 }
 
-std::vector<queue::PartitionOffset> OffsetTracker::Points(const std::vector<int32_t>& partitions) const {
+std::vector<queue::PartitionOffset> OffsetTracker::Points(
+    const std::vector<int32_t>& partitions) const {
   std::vector<queue::PartitionOffset> out;
   for (int32_t id : partitions) {
     auto it = parts_.find(id);

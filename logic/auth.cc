@@ -49,7 +49,8 @@ std::string Mac(std::string_view data, const std::string& secret) {
 }
 }  // namespace
 
-std::string VerifyToken(std::string_view token, const std::string& secret, int64_t now_unix, AuthToken* out) {
+std::string VerifyToken(std::string_view token, const std::string& secret, int64_t now_unix,
+                        AuthToken* out) {
   if (secret.empty()) return ParseToken(token, out);
   size_t dot = token.find('.');
   if (dot == std::string_view::npos) return "token: not signed";

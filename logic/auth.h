@@ -27,7 +27,8 @@ struct AuthToken {
 std::string ParseToken(std::string_view json, AuthToken* out);
 
 // Verifies and parses a token; secret empty = goim behaviour (plain JSON, trusted).
-std::string VerifyToken(std::string_view token, const std::string& secret, int64_t now_unix, AuthToken* out);
+std::string VerifyToken(std::string_view token, const std::string& secret, int64_t now_unix,
+                        AuthToken* out);
 
 // Builds a signed token for claims (a JSON object text); for tools and tests.
 std::string SignToken(std::string_view claims_json, const std::string& secret);

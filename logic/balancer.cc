@@ -31,7 +31,8 @@ void Balancer::Update(const std::vector<discovery::Instance>& comets,
     for (const Node& old : nodes_) {
       // Unchanged report: keep the connections handed out since (goim keeps nodes whose
       // discovery timestamp did not move).
-      if (old.in.hostname == in.hostname && old.reported_conns == reported) n.current_conns = old.current_conns;
+      if (old.in.hostname == in.hostname && old.reported_conns == reported)
+        n.current_conns = old.current_conns;
     }
     next.push_back(std::move(n));
   }
@@ -44,8 +45,9 @@ void Balancer::Update(const std::vector<discovery::Instance>& comets,
   }
 }
 
-void Balancer::NodeAddrs(const std::string& region, const std::string& host_domain, double region_weight,
-                         std::vector<std::string>* domains, std::vector<std::string>* addrs) {
+void Balancer::NodeAddrs(const std::string& region, const std::string& host_domain,
+                         double region_weight, std::vector<std::string>* domains,
+                         std::vector<std::string>* addrs) {
   std::lock_guard<std::mutex> lock(mu_);
   if (nodes_.empty()) return;
   for (Node& n : nodes_) {
@@ -54,20 +56,26 @@ void Balancer::NodeAddrs(const std::string& region, const std::string& host_doma
     int64_t total_weight = total_weight_ + static_cast<int64_t>(fixed) - n.in.weight;
     if (total_conns_ > 0 && total_weight > 0) {
       double weight_ratio = fixed / static_cast<double>(total_weight);
-      double conn_ratio = static_cast<double>(n.current_conns) / static_cast<double>(total_conns_) * 0.5;
+      double conn_ratio =
+          static_cast<double>(n.current_conns) / static_cast<double>(total_conns_) * 0.5;
       double diff = weight_ratio - conn_ratio;
       double multiple = diff * static_cast<double>(total_conns_);
       double floor = std::floor(multiple);
-      if (floor - multiple >= -0.5) n.current_weight = static_cast<int64_t>(fixed + floor);
-      else n.current_weight = static_cast<int64_t>(fixed + std::ceil(multiple));
-      if (diff < 0) n.current_weight = std::max(n.current_weight, kMinWeight);
-      else n.current_weight = std::min(n.current_weight, kMaxWeight);
+      if (floor - multiple >= -0.5)
+        n.current_weight = static_cast<int64_t>(fixed + floor);
+      else
+        n.current_weight = static_cast<int64_t>(fixed + std::ceil(multiple));
+      if (diff < 0)
+        n.current_weight = std::max(n.current_weight, kMinWeight);
+      else
+        n.current_weight = std::min(n.current_weight, kMaxWeight);
     } else {
       n.current_weight = 0;
     }
   }
-  std::stable_sort(nodes_.begin(), nodes_.end(),
-                   [](const Node& a, const Node& b) { return a.current_weight > b.current_weight; });
+  std::stable_sort(nodes_.begin(), nodes_.end(), [](const Node& a, const Node& b) {
+    return a.current_weight > b.current_weight;
+  });
   nodes_.front().current_conns++;
   total_conns_++;
   for (size_t i = 0; i < nodes_.size() && i < kMaxNodes; ++i) {

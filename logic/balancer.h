@@ -18,7 +18,8 @@ class Balancer {
  public:
   // Replaces the node set; conn_counts (server -> connections, from online reports) reset a
   // node's counted connections when they changed since the last update.
-  void Update(const std::vector<discovery::Instance>& comets, const std::map<std::string, int64_t>& conn_counts);
+  void Update(const std::vector<discovery::Instance>& comets,
+              const std::map<std::string, int64_t>& conn_counts);
   // Up to 5 nodes, best first: domains (hostname + host_domain) and public addresses.
   void NodeAddrs(const std::string& region, const std::string& host_domain, double region_weight,
                  std::vector<std::string>* domains, std::vector<std::string>* addrs);

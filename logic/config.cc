@@ -6,7 +6,8 @@ std::string Config::Validate() const {
   if (node.heartbeat <= conf::Duration::zero()) return "node.heartbeat: must be > 0";
   if (node.heartbeatMax <= 0) return "node.heartbeatMax: must be > 0";
   if (httpServer.addr.empty()) return "httpServer.addr: must be set";
-  if (httpServer.threads <= 0 || httpServer.threads > 64) return "httpServer.threads: must be in 1..64";
+  if (httpServer.threads <= 0 || httpServer.threads > 64)
+    return "httpServer.threads: must be in 1..64";
   if (httpServer.maxBodySize <= 0) return "httpServer.maxBodySize: must be > 0";
   if (rpcServer.addr.empty()) return "rpcServer.addr: must be set";
   if (router.nodes.empty()) return "router.nodes: at least one router node is needed";

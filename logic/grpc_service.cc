@@ -7,22 +7,25 @@ namespace goim::logic {
 namespace {
 grpc::Status ToStatus(const Result& r) {
   if (r.ok()) return grpc::Status::OK;
-  return grpc::Status(r.code == kRequestErr ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::UNAVAILABLE,
-                      r.message);
+  return grpc::Status(
+      r.code == kRequestErr ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::UNAVAILABLE,
+      r.message);
 }
 }  // namespace
 
-grpc::ServerUnaryReactor* GrpcService::Connect(grpc::CallbackServerContext* ctx, const ConnectReq* req,
-                                               ConnectReply* reply) {
+grpc::ServerUnaryReactor* GrpcService::Connect(grpc::CallbackServerContext* ctx,
+                                               const ConnectReq* req, ConnectReply* reply) {
   auto* reactor = ctx->DefaultReactor();
-  core_.Connect(req->server(), req->cookie(), req->token(), [reactor, reply](Result r, ConnectReply out) {
-    if (r.ok()) *reply = std::move(out);
-    reactor->Finish(ToStatus(r));
-  });
+  core_.Connect(req->server(), req->cookie(), req->token(),
+                [reactor, reply](Result r, ConnectReply out) {
+                  if (r.ok()) *reply = std::move(out);
+                  reactor->Finish(ToStatus(r));
+                });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* GrpcService::Disconnect(grpc::CallbackServerContext* ctx, const DisconnectReq* req,
+grpc::ServerUnaryReactor* GrpcService::Disconnect(grpc::CallbackServerContext* ctx,
+                                                  const DisconnectReq* req,
                                                   DisconnectReply* reply) {
   auto* reactor = ctx->DefaultReactor();
   core_.Disconnect(req->mid(), req->key(), req->server(), [reactor, reply](Result r, bool has) {
@@ -32,15 +35,16 @@ grpc::ServerUnaryReactor* GrpcService::Disconnect(grpc::CallbackServerContext* c
   return reactor;
 }
 
-grpc::ServerUnaryReactor* GrpcService::Heartbeat(grpc::CallbackServerContext* ctx, const HeartbeatReq* req,
-                                                 HeartbeatReply*) {
+grpc::ServerUnaryReactor* GrpcService::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                 const HeartbeatReq* req, HeartbeatReply*) {
   auto* reactor = ctx->DefaultReactor();
-  core_.Heartbeat(req->mid(), req->key(), req->server(), [reactor](Result r) { reactor->Finish(ToStatus(r)); });
+  core_.Heartbeat(req->mid(), req->key(), req->server(),
+                  [reactor](Result r) { reactor->Finish(ToStatus(r)); });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* GrpcService::RenewOnline(grpc::CallbackServerContext* ctx, const OnlineReq* req,
-                                                   OnlineReply* reply) {
+grpc::ServerUnaryReactor* GrpcService::RenewOnline(grpc::CallbackServerContext* ctx,
+                                                   const OnlineReq* req, OnlineReply* reply) {
   auto* reactor = ctx->DefaultReactor();
   core_.RenewOnline(*req, [reactor, reply](Result r, std::map<std::string, int32_t> all) {
     for (const auto& [room, n] : all) (*reply->mutable_allroomcount())[room] = n;
@@ -49,12 +53,14 @@ grpc::ServerUnaryReactor* GrpcService::RenewOnline(grpc::CallbackServerContext* 
   return reactor;
 }
 
-grpc::ServerUnaryReactor* GrpcService::Receive(grpc::CallbackServerContext* ctx, const ReceiveReq* req, ReceiveReply*) {
+grpc::ServerUnaryReactor* GrpcService::Receive(grpc::CallbackServerContext* ctx,
+                                               const ReceiveReq* req, ReceiveReply*) {
   core_.Receive(req->mid(), req->proto());
   return net::FinishNow(ctx);
 }
 
-grpc::ServerUnaryReactor* GrpcService::Nodes(grpc::CallbackServerContext* ctx, const NodesReq* req, NodesReply* reply) {
+grpc::ServerUnaryReactor* GrpcService::Nodes(grpc::CallbackServerContext* ctx, const NodesReq* req,
+                                             NodesReply* reply) {
   *reply = core_.Nodes(req->platform(), req->clientip());
   return net::FinishNow(ctx);
 }

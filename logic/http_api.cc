@@ -26,11 +26,13 @@ namespace {
 
 metrics::Counter* BadRequests() {
   static metrics::Counter* c = metrics::Registry::Default().NewCounter(
-      "goim_logic_http_bad_request_total", "HTTP API requests refused for bad or missing parameters");
+      "goim_logic_http_bad_request_total",
+      "HTTP API requests refused for bad or missing parameters");
   return c;
 }
 
-net::HttpResponse Json(int code, const std::string& message, const std::string& data = "", int status = 200) {
+net::HttpResponse Json(int code, const std::string& message, const std::string& data = "",
+                       int status = 200) {
   net::HttpResponse r;
   r.status = status;
   r.body = Envelope(code, message, data);
@@ -125,12 +127,14 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
   auto method_is = [&](const char* m) {
     if (req.method == m) return true;
     BadRequests()->Inc();
-    reply(Json(kRequestErr, "method " + req.method + " not allowed on " + path + ", use " + m, "", 405));
+    reply(Json(kRequestErr, "method " + req.method + " not allowed on " + path + ", use " + m, "",
+               405));
     return false;
   };
   if (path.rfind("/goim/push/", 0) == 0) {
     if (method_is("POST")) Push(std::move(req), std::move(reply));
-  } else if (path == "/goim/online/top" || path == "/goim/online/room" || path == "/goim/online/total") {
+  } else if (path == "/goim/online/top" || path == "/goim/online/room" ||
+             path == "/goim/online/total") {
     if (method_is("GET")) Online(req, std::move(reply));
   } else if (path == "/goim/nodes/weighted") {
     if (method_is("GET")) NodesWeighted(req, std::move(reply));
@@ -153,7 +157,8 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics::Registry::Default().Render();
     reply(std::move(r));
-  } else if (!core_.config().httpServer.staticDir.empty() && req.method == "GET" && path.rfind("/goim/", 0) != 0) {
+  } else if (!core_.config().httpServer.staticDir.empty() && req.method == "GET" &&
+             path.rfind("/goim/", 0) != 0) {
     Static(req, std::move(reply));
   } else {
     net::HttpResponse r;
@@ -164,12 +169,15 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
   }
 }
 
-bool HttpApi::Authorized(const net::HttpRequest& req, const std::string& query, const net::HttpReply& reply) {
+bool HttpApi::Authorized(const net::HttpRequest& req, const std::string& query,
+                         const net::HttpReply& reply) {
   const std::string& key = core_.config().httpServer.apiKey;
   if (key.empty()) return true;
   Params p(query);
   const std::string* q = p.First("api_key");
-  if (req.Header("x-goim-key") == key || req.Header("authorization") == "Bearer " + key || (q && *q == key)) return true;
+  if (req.Header("x-goim-key") == key || req.Header("authorization") == "Bearer " + key ||
+      (q && *q == key))
+    return true;
   BadRequests()->Inc();
   reply(Json(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", "", 401));
   return false;
@@ -181,7 +189,8 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
   if (!Authorized(req, req.query, reply)) return;
   auto bad = [&](const std::string& msg) {
     BadRequests()->Inc();
-    LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << log::Printable(req.path, 256) << " ip=" << req.remote_ip << " error(" << log::Printable(msg, 256) << ")";
+    LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << log::Printable(req.path, 256)
+                         << " ip=" << req.remote_ip << " error(" << log::Printable(msg, 256) << ")";
     reply(Json(kRequestErr, msg));
   };
   if (!p.bad().empty()) return bad("malformed query parameter '" + p.bad() + "'");
@@ -212,13 +221,15 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
   }
   if (kind == "/goim/push/room") {
     std::string type, room;
-    if (!p.Int("operation", true, &op, &err) || !p.String("type", &type, &err) || !p.String("room", &room, &err))
+    if (!p.Int("operation", true, &op, &err) || !p.String("type", &type, &err) ||
+        !p.String("room", &room, &err))
       return bad(err);
     return core_.PushRoom(op, type, room, std::move(req.body), respond);
   }
   if (kind == "/goim/push/all") {
     int32_t speed = 0;
-    if (!p.Int("operation", true, &op, &err) || !p.Int("speed", false, &speed, &err)) return bad(err);
+    if (!p.Int("operation", true, &op, &err) || !p.Int("speed", false, &speed, &err))
+      return bad(err);
     if (speed < 0) return bad("speed: must be >= 0");
     return core_.PushAll(op, speed, std::move(req.body), respond);
   }
@@ -270,7 +281,12 @@ void HttpApi::NodesWeighted(const net::HttpRequest& req, net::HttpReply reply) {
   json::Writer w;
   w.BeginObject();
   w.Key("domain").String(n.domain());
-  w.Key("tcp_port").Int(n.tcp_port()).Key("ws_port").Int(n.ws_port()).Key("wss_port").Int(n.wss_port());
+  w.Key("tcp_port")
+      .Int(n.tcp_port())
+      .Key("ws_port")
+      .Int(n.ws_port())
+      .Key("wss_port")
+      .Int(n.wss_port());
   w.Key("heartbeat").Int(n.heartbeat()).Key("heartbeat_max").Int(n.heartbeat_max());
   w.Key("nodes").BeginArray();
   for (const auto& node : n.nodes()) w.String(node);
@@ -297,7 +313,10 @@ void HttpApi::NodesInstances(net::HttpReply reply) {
     w.Key("metadata").BeginObject();
     w.Key("addrs").String(addrs).Key("conn_count").String(std::to_string(online.conn_count()));
     w.Key("ip_count").String(std::to_string(online.ip_count()));
-    w.Key("offline").String(in.offline ? "true" : "false").Key("weight").String(std::to_string(in.weight));
+    w.Key("offline")
+        .String(in.offline ? "true" : "false")
+        .Key("weight")
+        .String(std::to_string(in.weight));
     w.EndObject().EndObject();
   }
   w.EndArray();

@@ -18,7 +18,8 @@ class HttpApi {
 
  private:
   // With httpServer.apiKey set, write endpoints need it; answers 401 itself when missing.
-  bool Authorized(const net::HttpRequest& req, const std::string& query, const net::HttpReply& reply);
+  bool Authorized(const net::HttpRequest& req, const std::string& query,
+                  const net::HttpReply& reply);
   void Push(net::HttpRequest&& req, net::HttpReply reply);
   void Online(const net::HttpRequest& req, net::HttpReply reply);
   void NodesWeighted(const net::HttpRequest& req, net::HttpReply reply);

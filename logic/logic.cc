@@ -15,20 +15,33 @@ namespace {
 
 struct Counters {
   metrics::Registry& r = metrics::Registry::Default();
-  metrics::Counter* connect_ok = r.NewCounter("goim_logic_connect_total{result=\"ok\"}", "Connect calls by result");
-  metrics::Counter* connect_auth = r.NewCounter("goim_logic_connect_total{result=\"auth_failed\"}", "Connect calls by result");
-  metrics::Counter* connect_router = r.NewCounter("goim_logic_connect_total{result=\"router_error\"}", "Connect calls by result");
+  metrics::Counter* connect_ok =
+      r.NewCounter("goim_logic_connect_total{result=\"ok\"}", "Connect calls by result");
+  metrics::Counter* connect_auth =
+      r.NewCounter("goim_logic_connect_total{result=\"auth_failed\"}", "Connect calls by result");
+  metrics::Counter* connect_router =
+      r.NewCounter("goim_logic_connect_total{result=\"router_error\"}", "Connect calls by result");
   metrics::Counter* disconnect = r.NewCounter("goim_logic_disconnect_total", "Disconnect calls");
-  metrics::Counter* heartbeat = r.NewCounter("goim_logic_heartbeat_total", "Heartbeat calls (session renewals)");
-  metrics::Counter* renew = r.NewCounter("goim_logic_renew_online_total", "RenewOnline reports from comets");
-  metrics::Counter* receive = r.NewCounter("goim_logic_receive_total", "Client messages handed to the receiver");
-  metrics::Counter* push_keys = r.NewCounter("goim_logic_push_total{type=\"keys\"}", "Push requests by type");
-  metrics::Counter* push_mids = r.NewCounter("goim_logic_push_total{type=\"mids\"}", "Push requests by type");
-  metrics::Counter* push_room = r.NewCounter("goim_logic_push_total{type=\"room\"}", "Push requests by type");
-  metrics::Counter* push_all = r.NewCounter("goim_logic_push_total{type=\"all\"}", "Push requests by type");
-  metrics::Counter* produced = r.NewCounter("goim_logic_queue_produced_total", "PushMsg messages the queue accepted");
-  metrics::Counter* produce_failed = r.NewCounter("goim_logic_queue_failed_total", "PushMsg messages the queue refused");
-  metrics::Counter* missing = r.NewCounter("goim_logic_push_no_session_total", "Pushed keys or mids with no live session");
+  metrics::Counter* heartbeat =
+      r.NewCounter("goim_logic_heartbeat_total", "Heartbeat calls (session renewals)");
+  metrics::Counter* renew =
+      r.NewCounter("goim_logic_renew_online_total", "RenewOnline reports from comets");
+  metrics::Counter* receive =
+      r.NewCounter("goim_logic_receive_total", "Client messages handed to the receiver");
+  metrics::Counter* push_keys =
+      r.NewCounter("goim_logic_push_total{type=\"keys\"}", "Push requests by type");
+  metrics::Counter* push_mids =
+      r.NewCounter("goim_logic_push_total{type=\"mids\"}", "Push requests by type");
+  metrics::Counter* push_room =
+      r.NewCounter("goim_logic_push_total{type=\"room\"}", "Push requests by type");
+  metrics::Counter* push_all =
+      r.NewCounter("goim_logic_push_total{type=\"all\"}", "Push requests by type");
+  metrics::Counter* produced =
+      r.NewCounter("goim_logic_queue_produced_total", "PushMsg messages the queue accepted");
+  metrics::Counter* produce_failed =
+      r.NewCounter("goim_logic_queue_failed_total", "PushMsg messages the queue refused");
+  metrics::Counter* missing =
+      r.NewCounter("goim_logic_push_no_session_total", "Pushed keys or mids with no live session");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -36,7 +49,9 @@ struct Counters {
 };
 
 int64_t UnixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 int64_t UnixNow() { return UnixMillis() / 1000; }
 
@@ -60,7 +75,8 @@ struct ProduceJoin {
 
 }  // namespace
 
-LogicCore::LogicCore(const Config& cfg, queue::Producer* producer, std::unique_ptr<RouterClient> router)
+LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
+                     std::unique_ptr<RouterClient> router)
     : cfg_(cfg), producer_(producer), router_(std::move(router)) {
   Counters::Get();
   balancer_.Update(cfg_.comets, {});
@@ -95,7 +111,8 @@ void LogicCore::OnlineLoop() {
 }
 
 void LogicCore::RefreshOnline(std::function<void()> done) {
-  router_->Online([this, done](const std::string& err, std::vector<goim::router::ServerOnline> reports) {
+  router_->Online([this, done](const std::string& err,
+                               std::vector<goim::router::ServerOnline> reports) {
     if (!err.empty()) {
       LOG_EVERY_T(WARNING, 10) << "logic: online refresh failed error(" << err << ")";
     } else {
@@ -108,10 +125,13 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         // ticks when the routers lack it.
         std::map<std::string, goim::router::ServerOnline> next;
         for (auto& s : reports) next[s.server()] = std::move(s);
-        int64_t keep_after = UnixMillis() - 2 * std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.online.tick).count();
+        int64_t keep_after =
+            UnixMillis() -
+            2 * std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.online.tick).count();
         for (auto& [server, local] : servers_) {
           auto it = next.find(server);
-          if (it == next.end() ? local.updated_ms() >= keep_after : local.updated_ms() > it->second.updated_ms())
+          if (it == next.end() ? local.updated_ms() >= keep_after
+                               : local.updated_ms() > it->second.updated_ms())
             next[server] = local;
         }
         // A comet whose report went stale at the routers (it stopped reporting: dead, or cut off)
@@ -150,12 +170,14 @@ void LogicCore::ApplyReport(const goim::router::ServerOnline& s) {
   servers_[s.server()] = s;
 }
 
-void LogicCore::Connect(const std::string& server, const std::string& cookie, const std::string& token,
-                    std::function<void(Result, goim::logic::ConnectReply)> done) {
+void LogicCore::Connect(const std::string& server, const std::string& cookie,
+                        const std::string& token,
+                        std::function<void(Result, goim::logic::ConnectReply)> done) {
   AuthToken t;
   if (std::string err = VerifyToken(token, cfg_.auth.secret, UnixNow(), &t); !err.empty()) {
     Counters::Get().connect_auth->Inc();
-    LOG_EVERY_T(WARNING, 1) << "logic: auth failed server=" << server << " error(" << log::Printable(err, 256) << ")";
+    LOG_EVERY_T(WARNING, 1) << "logic: auth failed server=" << server << " error("
+                            << log::Printable(err, 256) << ")";
     return done({kRequestErr, err}, {});
   }
   if (t.key.empty()) t.key = NewUuid();
@@ -164,29 +186,32 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie, co
   reply.set_key(t.key);
   reply.set_roomid(t.room_id);
   for (int32_t op : t.accepts) reply.add_accepts(op);
-  reply.set_heartbeat(std::chrono::duration_cast<std::chrono::nanoseconds>(cfg_.node.heartbeat).count() *
-                      cfg_.node.heartbeatMax);
+  reply.set_heartbeat(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(cfg_.node.heartbeat).count() *
+      cfg_.node.heartbeatMax);
   goim::router::Session s;
   s.set_mid(t.mid);
   s.set_key(t.key);
   s.set_server(server);
   // Unlike goim, a connection whose session cannot be written is refused: pushes could never
   // find it.
-  router_->Put(s, [done = std::move(done), reply = std::move(reply), server](const std::string& err, int) {
-    if (!err.empty()) {
-      Counters::Get().connect_router->Inc();
-      LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key()) << " server=" << server
-                              << " error(" << err << ")";
-      return done({kServerErr, err}, {});
-    }
-    Counters::Get().connect_ok->Inc();
-    VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key()) << " server=" << server << " mid=" << reply.mid();
-    done({}, reply);
-  });
+  router_->Put(
+      s, [done = std::move(done), reply = std::move(reply), server](const std::string& err, int) {
+        if (!err.empty()) {
+          Counters::Get().connect_router->Inc();
+          LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key())
+                                  << " server=" << server << " error(" << err << ")";
+          return done({kServerErr, err}, {});
+        }
+        Counters::Get().connect_ok->Inc();
+        VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key())
+                << " server=" << server << " mid=" << reply.mid();
+        done({}, reply);
+      });
 }
 
 void LogicCore::Disconnect(int64_t mid, const std::string& key, const std::string& server,
-                       std::function<void(Result, bool)> done) {
+                           std::function<void(Result, bool)> done) {
   Counters::Get().disconnect->Inc();
   goim::router::Session s;
   s.set_mid(mid);
@@ -198,7 +223,8 @@ void LogicCore::Disconnect(int64_t mid, const std::string& key, const std::strin
   });
 }
 
-void LogicCore::Heartbeat(int64_t mid, const std::string& key, const std::string& server, ResultFn done) {
+void LogicCore::Heartbeat(int64_t mid, const std::string& key, const std::string& server,
+                          ResultFn done) {
   Counters::Get().heartbeat->Inc();
   goim::router::Session s;
   s.set_mid(mid);
@@ -211,7 +237,7 @@ void LogicCore::Heartbeat(int64_t mid, const std::string& key, const std::string
 }
 
 void LogicCore::RenewOnline(const goim::logic::OnlineReq& req,
-                        std::function<void(Result, std::map<std::string, int32_t>)> done) {
+                            std::function<void(Result, std::map<std::string, int32_t>)> done) {
   Counters::Get().renew->Inc();
   goim::router::ServerOnline s;
   s.set_server(req.server());
@@ -243,7 +269,8 @@ void LogicCore::Receive(int64_t mid, const goim::protocol::Proto& p) {
 void LogicCore::DelServer(const std::string& server, std::function<void(Result, int)> done) {
   router_->DelServer(server, [server, done = std::move(done)](const std::string& err, int deleted) {
     if (!err.empty()) {
-      LOG_EVERY_T(WARNING, 1) << "logic: del server failed server=" << server << " error(" << err << ")";
+      LOG_EVERY_T(WARNING, 1) << "logic: del server failed server=" << server << " error(" << err
+                              << ")";
     } else {
       LOG(INFO) << "logic: del server server=" << server << " sessions=" << deleted;
     }
@@ -251,13 +278,15 @@ void LogicCore::DelServer(const std::string& server, std::function<void(Result, 
   });
 }
 
-goim::logic::NodesReply LogicCore::Nodes(const std::string& platform, const std::string& client_ip) {
+goim::logic::NodesReply LogicCore::Nodes(const std::string& platform,
+                                         const std::string& client_ip) {
   goim::logic::NodesReply r;
   r.set_domain(cfg_.node.defaultDomain);
   r.set_tcp_port(cfg_.node.tcpPort);
   r.set_ws_port(cfg_.node.wsPort);
   r.set_wss_port(cfg_.node.wssPort);
-  r.set_heartbeat(static_cast<int32_t>(std::chrono::duration_cast<std::chrono::seconds>(cfg_.node.heartbeat).count()));
+  r.set_heartbeat(static_cast<int32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(cfg_.node.heartbeat).count()));
   r.set_heartbeat_max(cfg_.node.heartbeatMax);
   auto* b = r.mutable_backoff();
   b->set_max_delay(cfg_.backoff.maxDelay);
@@ -287,8 +316,8 @@ void LogicCore::Produce(const goim::logic::PushMsg& m, const std::string& key, R
   });
 }
 
-void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions, size_t asked,
-                         const char* what, std::string msg, ResultFn done) {
+void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions,
+                             size_t asked, const char* what, std::string msg, ResultFn done) {
   std::map<std::string, std::vector<std::string>> by_server;
   for (const auto& s : sessions) by_server[s.server()].push_back(s.key());
   if (sessions.size() < asked) {
@@ -308,36 +337,41 @@ void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session
   }
 }
 
-void LogicCore::PushKeys(int32_t op, std::vector<std::string> keys, std::string msg, ResultFn done) {
+void LogicCore::PushKeys(int32_t op, std::vector<std::string> keys, std::string msg,
+                         ResultFn done) {
   Counters::Get().push_keys->Inc();
   size_t asked = keys.size();
-  router_->GetKeys(keys, [this, op, asked, msg = std::move(msg), done = std::move(done)](
-                             const std::string& err, std::vector<goim::router::Session> sessions) mutable {
-    if (!err.empty()) return done({kServerErr, err});
-    PushSessions(op, sessions, asked, "keys", std::move(msg), std::move(done));
-  });
+  router_->GetKeys(
+      keys, [this, op, asked, msg = std::move(msg), done = std::move(done)](
+                const std::string& err, std::vector<goim::router::Session> sessions) mutable {
+        if (!err.empty()) return done({kServerErr, err});
+        PushSessions(op, sessions, asked, "keys", std::move(msg), std::move(done));
+      });
 }
 
 void LogicCore::PushMids(int32_t op, std::vector<int64_t> mids, std::string msg, ResultFn done) {
   Counters::Get().push_mids->Inc();
-  router_->GetMids(mids, [this, op, mids, msg = std::move(msg), done = std::move(done)](
-                             const std::string& err, std::vector<goim::router::Session> sessions) mutable {
-    if (!err.empty()) return done({kServerErr, err});
-    size_t found_mids = 0;
-    for (int64_t m : mids) {
-      for (const auto& s : sessions) {
-        if (s.mid() == m) {
-          ++found_mids;
-          break;
+  router_->GetMids(
+      mids, [this, op, mids, msg = std::move(msg), done = std::move(done)](
+                const std::string& err, std::vector<goim::router::Session> sessions) mutable {
+        if (!err.empty()) return done({kServerErr, err});
+        size_t found_mids = 0;
+        for (int64_t m : mids) {
+          for (const auto& s : sessions) {
+            if (s.mid() == m) {
+              ++found_mids;
+              break;
+            }
+          }
         }
-      }
-    }
-    // "asked" in sessions terms: every found session plus one per mid without any.
-    PushSessions(op, sessions, sessions.size() + (mids.size() - found_mids), "mids", std::move(msg), std::move(done));
-  });
+        // "asked" in sessions terms: every found session plus one per mid without any.
+        PushSessions(op, sessions, sessions.size() + (mids.size() - found_mids), "mids",
+                     std::move(msg), std::move(done));
+      });
 }
 
-void LogicCore::PushRoom(int32_t op, const std::string& type, const std::string& room, std::string msg, ResultFn done) {
+void LogicCore::PushRoom(int32_t op, const std::string& type, const std::string& room,
+                         std::string msg, ResultFn done) {
   Counters::Get().push_room->Inc();
   goim::logic::PushMsg m;
   m.set_type(goim::logic::PushMsg::ROOM);
@@ -368,12 +402,14 @@ std::vector<RoomCount> LogicCore::OnlineTop(const std::string& type, int limit) 
       out.push_back({key.substr(sep + 3), n});
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const RoomCount& a, const RoomCount& b) { return a.count > b.count; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RoomCount& a, const RoomCount& b) { return a.count > b.count; });
   if (limit >= 0 && out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
   return out;
 }
 
-std::map<std::string, int32_t> LogicCore::OnlineRoom(const std::string& type, const std::vector<std::string>& rooms) const {
+std::map<std::string, int32_t> LogicCore::OnlineRoom(const std::string& type,
+                                                     const std::vector<std::string>& rooms) const {
   std::map<std::string, int32_t> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& r : rooms) {
@@ -393,7 +429,8 @@ std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
   return {ips, conns};
 }
 
-std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCore::Instances() const {
+std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCore::Instances()
+    const {
   std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& in : cfg_.comets) {

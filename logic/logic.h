@@ -67,13 +67,15 @@ class LogicCore {
 
   void PushKeys(int32_t op, std::vector<std::string> keys, std::string msg, ResultFn done);
   void PushMids(int32_t op, std::vector<int64_t> mids, std::string msg, ResultFn done);
-  void PushRoom(int32_t op, const std::string& type, const std::string& room, std::string msg, ResultFn done);
+  void PushRoom(int32_t op, const std::string& type, const std::string& room, std::string msg,
+                ResultFn done);
   void PushAll(int32_t op, int32_t speed, std::string msg, ResultFn done);
 
   // Rooms whose key starts with type, by count, descending, at most limit.
   std::vector<RoomCount> OnlineTop(const std::string& type, int limit) const;
   // Counts of type://room for each room (0 when unknown).
-  std::map<std::string, int32_t> OnlineRoom(const std::string& type, const std::vector<std::string>& rooms) const;
+  std::map<std::string, int32_t> OnlineRoom(const std::string& type,
+                                            const std::vector<std::string>& rooms) const;
   // {ip_count, conn_count} over the comets that reported recently.
   std::pair<int64_t, int64_t> OnlineTotal() const;
   // The configured comets with their latest connection counts.
@@ -101,7 +103,7 @@ class LogicCore {
 
   mutable std::mutex mu_;
   std::map<std::string, goim::router::ServerOnline> servers_;  // fresh comet reports
-  std::map<std::string, int32_t> rooms_;                        // room -> cluster-wide count
+  std::map<std::string, int32_t> rooms_;                       // room -> cluster-wide count
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -1,7 +1,7 @@
 #include "logic/logic_server.h"
 
-#include <grpcpp/server_builder.h>
 #include <glog/logging.h>
+#include <grpcpp/server_builder.h>
 
 #include "pkg/net/grpc_server.h"
 #include "pkg/queue/kafka.h"
@@ -14,7 +14,8 @@ LogicServer::LogicServer(const Config& cfg, queue::Producer* producer) : cfg_(cf
     producer = own_producer_.get();
   }
   auto router = std::make_unique<RouterClient>(
-      cfg_.router.nodes, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout));
+      cfg_.router.nodes,
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout));
   core_ = std::make_unique<LogicCore>(cfg_, producer, std::move(router));
   grpc_service_ = std::make_unique<GrpcService>(*core_);
   http_api_ = std::make_unique<HttpApi>(*core_);
@@ -28,12 +29,16 @@ void LogicServer::Start() {
   ho.max_body = static_cast<size_t>(cfg_.httpServer.maxBodySize);  // larger bodies: 413, code -400
   HttpApi* api = http_api_.get();
   http_ = std::make_unique<net::HttpServer>(
-      *loops_, [api](net::HttpRequest&& req, net::HttpReply reply) { api->Handle(std::move(req), std::move(reply)); },
+      *loops_,
+      [api](net::HttpRequest&& req, net::HttpReply reply) {
+        api->Handle(std::move(req), std::move(reply));
+      },
       ho);
   try {
     http_port_ = http_->Listen(cfg_.httpServer.addr);
   } catch (const std::exception& e) {
-    throw std::runtime_error("logic: cannot listen on httpServer.addr " + cfg_.httpServer.addr + ": " + e.what());
+    throw std::runtime_error("logic: cannot listen on httpServer.addr " + cfg_.httpServer.addr +
+                             ": " + e.what());
   }
   loops_->Start();
 
@@ -41,10 +46,11 @@ void LogicServer::Start() {
   net::AddGrpcListener(b, cfg_.rpcServer.addr, &grpc_port_);
   b.RegisterService(grpc_service_.get());
   grpc_ = b.BuildAndStart();
-  if (!grpc_ || grpc_port_ == 0) throw std::runtime_error("logic: cannot listen on rpcServer.addr " + cfg_.rpcServer.addr);
+  if (!grpc_ || grpc_port_ == 0)
+    throw std::runtime_error("logic: cannot listen on rpcServer.addr " + cfg_.rpcServer.addr);
   core_->Start();
-  LOG(INFO) << "logic: serving http=" << cfg_.httpServer.addr << " (port " << http_port_ << ") grpc="
-            << cfg_.rpcServer.addr << " (port " << grpc_port_ << ")";
+  LOG(INFO) << "logic: serving http=" << cfg_.httpServer.addr << " (port " << http_port_
+            << ") grpc=" << cfg_.rpcServer.addr << " (port " << grpc_port_ << ")";
 }
 
 void LogicServer::Stop() {

@@ -48,7 +48,8 @@ struct Call {
 
 }  // namespace
 
-RouterClient::RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout)
+RouterClient::RouterClient(const std::map<std::string, std::string>& nodes,
+                           std::chrono::milliseconds timeout)
     : ring_(Names(nodes)), timeout_(timeout) {
   for (const auto& [name, addr] : nodes) {
     auto n = std::make_unique<Node>();
@@ -57,7 +58,8 @@ RouterClient::RouterClient(const std::map<std::string, std::string>& nodes, std:
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    n->stub = router::Router::NewStub(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+    n->stub = router::Router::NewStub(
+        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
     nodes_.push_back(std::move(n));
   }
 }
@@ -76,10 +78,23 @@ RouterClient::Node& RouterClient::NodeNamed(const std::string& name) {
 
 std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
   if (st.ok()) return "";
-  static const char* kCodes[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-                                 "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* kCodes[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   int code = st.error_code();
   std::string name = code >= 0 && code <= 16 ? kCodes[code] : std::to_string(code);
   return "router " + n.name + " (" + n.addr + "): " + name + ": " + st.error_message();
@@ -106,17 +121,18 @@ void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect c
     auto* c = new Call<Req, Reply>();
     c->req = std::move(req);
     Deadline(&c->ctx);
-    invoke(n.stub->async(), &c->ctx, &c->req, &c->reply, [this, &n, c, join, collect](grpc::Status st) {
-      // The call's state is gone before done runs: done may destroy this client.
-      std::string err = Error(n, st);
-      Reply reply = std::move(c->reply);
-      delete c;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (--outstanding_ == 0) idle_.notify_all();
-      }
-      Join<Result>::One(join, err, [&reply, &collect](Result& r) { collect(reply, r); });
-    });
+    invoke(n.stub->async(), &c->ctx, &c->req, &c->reply,
+           [this, &n, c, join, collect](grpc::Status st) {
+             // The call's state is gone before done runs: done may destroy this client.
+             std::string err = Error(n, st);
+             Reply reply = std::move(c->reply);
+             delete c;
+             {
+               std::lock_guard<std::mutex> lock(mu_);
+               if (--outstanding_ == 0) idle_.notify_all();
+             }
+             Join<Result>::One(join, err, [&reply, &collect](Result& r) { collect(reply, r); });
+           });
   }
 }
 
@@ -127,14 +143,18 @@ std::map<std::string, router::PutReq> RouterClient::Place(const router::Session&
   return reqs;
 }
 
-void RouterClient::Put(const router::Session& s, std::function<void(const std::string&, int)> done) {
+void RouterClient::Put(const router::Session& s,
+                       std::function<void(const std::string&, int)> done) {
   Fan<router::PutReq, router::PutReply, int>(
       Place(s),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Put(ctx, req, reply, std::move(cb)); },
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->Put(ctx, req, reply, std::move(cb));
+      },
       [](const router::PutReply& reply, int& r) { r += reply.existed(); }, std::move(done));
 }
 
-void RouterClient::Del(const router::Session& s, std::function<void(const std::string&, int)> done) {
+void RouterClient::Del(const router::Session& s,
+                       std::function<void(const std::string&, int)> done) {
   // A DelReq has the same two lists as a PutReq.
   std::map<std::string, router::DelReq> reqs;
   for (auto& [name, put] : Place(s)) {
@@ -143,12 +163,15 @@ void RouterClient::Del(const router::Session& s, std::function<void(const std::s
   }
   Fan<router::DelReq, router::DelReply, int>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Del(ctx, req, reply, std::move(cb)); },
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->Del(ctx, req, reply, std::move(cb));
+      },
       [](const router::DelReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 
 namespace {
-void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& in, std::vector<router::Session>& out) {
+void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& in,
+                    std::vector<router::Session>& out) {
   out.insert(out.end(), in.begin(), in.end());
 }
 }  // namespace
@@ -158,8 +181,11 @@ void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone do
   for (const auto& k : keys) reqs[ring_.Get(k)].add_keys(k);
   Fan<router::GetKeysReq, router::GetKeysReply, std::vector<router::Session>>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->GetKeys(ctx, req, reply, std::move(cb)); },
-      [](const router::GetKeysReply& reply, auto& r) { AppendSessions(reply.sessions(), r); }, std::move(done));
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->GetKeys(ctx, req, reply, std::move(cb));
+      },
+      [](const router::GetKeysReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
+      std::move(done));
 }
 
 void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
@@ -167,8 +193,11 @@ void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) 
   for (int64_t m : mids) reqs[ring_.Get(std::to_string(m))].add_mids(m);
   Fan<router::GetMidsReq, router::GetMidsReply, std::vector<router::Session>>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->GetMids(ctx, req, reply, std::move(cb)); },
-      [](const router::GetMidsReply& reply, auto& r) { AppendSessions(reply.sessions(), r); }, std::move(done));
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->GetMids(ctx, req, reply, std::move(cb));
+      },
+      [](const router::GetMidsReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
+      std::move(done));
 }
 
 void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
@@ -176,8 +205,11 @@ void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
   *reqs[ring_.Get(o.server())].mutable_online() = o;
   Fan<router::PutOnlineReq, router::PutOnlineReply, int>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->PutOnline(ctx, req, reply, std::move(cb)); },
-      [](const router::PutOnlineReply&, int&) {}, [done](const std::string& err, int) { done(err); });
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->PutOnline(ctx, req, reply, std::move(cb));
+      },
+      [](const router::PutOnlineReply&, int&) {},
+      [done](const std::string& err, int) { done(err); });
 }
 
 void RouterClient::Online(OnlineDone done) {
@@ -185,19 +217,24 @@ void RouterClient::Online(OnlineDone done) {
   for (auto& n : nodes_) reqs[n->name];
   Fan<router::OnlineReq, router::OnlineReply, std::vector<router::ServerOnline>>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->Online(ctx, req, reply, std::move(cb)); },
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->Online(ctx, req, reply, std::move(cb));
+      },
       [](const router::OnlineReply& reply, auto& r) {
         r.insert(r.end(), reply.servers().begin(), reply.servers().end());
       },
       std::move(done));
 }
 
-void RouterClient::DelServer(const std::string& server, std::function<void(const std::string&, int)> done) {
+void RouterClient::DelServer(const std::string& server,
+                             std::function<void(const std::string&, int)> done) {
   std::map<std::string, router::DelServerReq> reqs;
   for (auto& n : nodes_) reqs[n->name].set_server(server);
   Fan<router::DelServerReq, router::DelServerReply, int>(
       std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) { a->DelServer(ctx, req, reply, std::move(cb)); },
+      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
+        a->DelServer(ctx, req, reply, std::move(cb));
+      },
       [](const router::DelServerReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 

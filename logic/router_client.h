@@ -23,7 +23,8 @@ class RouterClient {
   // error is "" on success, else "router <name> (<addr>): <grpc status>".
   using Done = std::function<void(const std::string& error)>;
   using SessionsDone = std::function<void(const std::string& error, std::vector<router::Session>)>;
-  using OnlineDone = std::function<void(const std::string& error, std::vector<router::ServerOnline>)>;
+  using OnlineDone =
+      std::function<void(const std::string& error, std::vector<router::ServerOnline>)>;
 
   RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout);
   ~RouterClient();
@@ -38,7 +39,8 @@ class RouterClient {
   void PutOnline(const router::ServerOnline& o, Done done);
   // Every node's fresh comet reports.
   void Online(OnlineDone done);
-  void DelServer(const std::string& server, std::function<void(const std::string&, int deleted)> done);
+  void DelServer(const std::string& server,
+                 std::function<void(const std::string&, int deleted)> done);
 
   // The node name owning a key (for tests and logs).
   const std::string& NodeForKey(const std::string& key) const { return ring_.Get(key); }

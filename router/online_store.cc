@@ -2,12 +2,14 @@
 
 namespace goim::router {
 
-OnlineStore::OnlineStore(std::chrono::milliseconds stale, NowFn now) : stale_(stale), now_(std::move(now)) {}
+OnlineStore::OnlineStore(std::chrono::milliseconds stale, NowFn now)
+    : stale_(stale), now_(std::move(now)) {}
 
 int64_t OnlineStore::Now() const {
   if (now_) return now_();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void OnlineStore::Put(ServerReport r) {

@@ -1,7 +1,7 @@
 #include "router/router_server.h"
 
-#include <grpcpp/server_builder.h>
 #include <glog/logging.h>
+#include <grpcpp/server_builder.h>
 
 #include "api/router.grpc.pb.h"
 #include "pkg/metrics/metrics.h"
@@ -14,12 +14,17 @@ namespace {
 
 struct Counters {
   metrics::Registry& reg = metrics::Registry::Default();
-  metrics::Counter* puts = reg.NewCounter("goim_router_put_total", "Session entries written or renewed");
-  metrics::Counter* dels = reg.NewCounter("goim_router_del_total", "Session entries deleted on disconnect");
+  metrics::Counter* puts =
+      reg.NewCounter("goim_router_put_total", "Session entries written or renewed");
+  metrics::Counter* dels =
+      reg.NewCounter("goim_router_del_total", "Session entries deleted on disconnect");
   metrics::Counter* lookups = reg.NewCounter("goim_router_lookup_total", "Keys and mids looked up");
-  metrics::Counter* misses = reg.NewCounter("goim_router_lookup_miss_total", "Looked-up keys and mids with no session");
-  metrics::Counter* expired = reg.NewCounter("goim_router_expired_total", "Session entries removed by expiry");
-  metrics::Counter* del_server = reg.NewCounter("goim_router_del_server_total", "Session entries removed by DelServer");
+  metrics::Counter* misses =
+      reg.NewCounter("goim_router_lookup_miss_total", "Looked-up keys and mids with no session");
+  metrics::Counter* expired =
+      reg.NewCounter("goim_router_expired_total", "Session entries removed by expiry");
+  metrics::Counter* del_server =
+      reg.NewCounter("goim_router_del_server_total", "Session entries removed by DelServer");
 };
 
 }  // namespace
@@ -28,7 +33,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
  public:
   Service(SessionStore& s, OnlineStore& o) : sessions_(s), online_(o) {}
 
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const PutReq* req, PutReply* reply) override {
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const PutReq* req,
+                                PutReply* reply) override {
     int32_t existed = 0;
     for (const auto& s : req->by_key()) existed += sessions_.PutKey(s.key(), s.mid(), s.server());
     for (const auto& s : req->by_mid()) existed += sessions_.PutMid(s.mid(), s.key(), s.server());
@@ -37,7 +43,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     return net::FinishNow(ctx);
   }
 
-  grpc::ServerUnaryReactor* Del(grpc::CallbackServerContext* ctx, const DelReq* req, DelReply* reply) override {
+  grpc::ServerUnaryReactor* Del(grpc::CallbackServerContext* ctx, const DelReq* req,
+                                DelReply* reply) override {
     int32_t deleted = 0;
     for (const auto& s : req->by_key()) deleted += sessions_.DelKey(s.key(), s.server());
     for (const auto& s : req->by_mid()) deleted += sessions_.DelMid(s.mid(), s.key(), s.server());
@@ -93,7 +100,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
   grpc::ServerUnaryReactor* PutOnline(grpc::CallbackServerContext* ctx, const PutOnlineReq* req,
                                       PutOnlineReply*) override {
     const ServerOnline& in = req->online();
-    if (in.server().empty()) return net::FinishNow(ctx, {grpc::StatusCode::INVALID_ARGUMENT, "online.server is empty"});
+    if (in.server().empty())
+      return net::FinishNow(ctx, {grpc::StatusCode::INVALID_ARGUMENT, "online.server is empty"});
     ServerReport r;
     r.server = in.server();
     for (const auto& [room, n] : in.room_count()) r.room_count[room] = n;
@@ -103,7 +111,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     return net::FinishNow(ctx);
   }
 
-  grpc::ServerUnaryReactor* Online(grpc::CallbackServerContext* ctx, const OnlineReq*, OnlineReply* reply) override {
+  grpc::ServerUnaryReactor* Online(grpc::CallbackServerContext* ctx, const OnlineReq*,
+                                   OnlineReply* reply) override {
     for (const ServerReport& r : online_.Fresh()) {
       ServerOnline* out = reply->add_servers();
       out->set_server(r.server);
@@ -115,7 +124,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     return net::FinishNow(ctx);
   }
 
-  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const StatsReq*, StatsReply* reply) override {
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const StatsReq*,
+                                  StatsReply* reply) override {
     SessionStats st = sessions_.Stats();
     reply->set_keys(st.keys);
     reply->set_mids(st.mid_entries);
@@ -136,11 +146,13 @@ RouterServer::RouterServer(const Config& cfg) : cfg_(cfg) {
   so.shards = cfg.session.shards;
   so.ttl = std::chrono::duration_cast<Clock::duration>(cfg.session.expire);
   sessions_ = std::make_unique<SessionStore>(so);
-  online_ = std::make_unique<OnlineStore>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.online.stale));
+  online_ = std::make_unique<OnlineStore>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.online.stale));
   service_ = std::make_unique<Service>(*sessions_, *online_);
   SessionStore* store = sessions_.get();
-  metrics::Registry::Default().NewCallbackGauge("goim_router_keys", "Live sessions indexed by key",
-                                                [store] { return static_cast<double>(store->Stats().keys); });
+  metrics::Registry::Default().NewCallbackGauge(
+      "goim_router_keys", "Live sessions indexed by key",
+      [store] { return static_cast<double>(store->Stats().keys); });
 }
 
 RouterServer::~RouterServer() { Stop(); }
@@ -150,9 +162,11 @@ void RouterServer::Start() {
   net::AddGrpcListener(b, cfg_.rpcServer.addr, &port_);
   b.RegisterService(service_.get());
   server_ = b.BuildAndStart();
-  if (!server_ || port_ == 0) throw std::runtime_error("router: cannot listen on " + cfg_.rpcServer.addr);
+  if (!server_ || port_ == 0)
+    throw std::runtime_error("router: cannot listen on " + cfg_.rpcServer.addr);
   cleaner_ = std::thread([this] { CleanLoop(); });
-  LOG(INFO) << "router: serving goim.router.Router addr=" << cfg_.rpcServer.addr << " port=" << port_;
+  LOG(INFO) << "router: serving goim.router.Router addr=" << cfg_.rpcServer.addr
+            << " port=" << port_;
 }
 
 void RouterServer::CleanLoop() {

@@ -31,15 +31,21 @@ struct SessionStore::Shard {
   void Link(Entry* e) {
     e->prev = tail;
     e->next = nullptr;
-    if (tail) tail->next = e;
-    else head = e;
+    if (tail)
+      tail->next = e;
+    else
+      head = e;
     tail = e;
   }
   void Unlink(Entry* e) {
-    if (e->prev) e->prev->next = e->next;
-    else head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else tail = e->prev;
+    if (e->prev)
+      e->prev->next = e->next;
+    else
+      head = e->next;
+    if (e->next)
+      e->next->prev = e->prev;
+    else
+      tail = e->prev;
     e->prev = e->next = nullptr;
   }
   void Touch(Entry* e, Clock::time_point expire) {
@@ -67,7 +73,8 @@ struct SessionStore::Shard {
     auto it = mids.find(e->mid);
     if (it == mids.end()) return;
     auto& v = it->second;
-    v.erase(std::remove_if(v.begin(), v.end(), [e](const auto& p) { return p.get() == e; }), v.end());
+    v.erase(std::remove_if(v.begin(), v.end(), [e](const auto& p) { return p.get() == e; }),
+            v.end());
     if (v.empty()) mids.erase(it);
     --mid_entries;
   }
@@ -173,7 +180,8 @@ std::optional<KeySession> SessionStore::GetKey(const std::string& key) const {
   return KeySession{it->second->mid, it->second->server};
 }
 
-void SessionStore::GetMid(int64_t mid, std::vector<std::pair<std::string, std::string>>* out) const {
+void SessionStore::GetMid(int64_t mid,
+                          std::vector<std::pair<std::string, std::string>>* out) const {
   Shard& s = MidShard(mid);
   Clock::time_point now = Now();
   std::lock_guard<std::mutex> lock(s.mu);

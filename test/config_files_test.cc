@@ -15,7 +15,8 @@ void ExpectFileIsDefaults(const std::string& file) {
   conf::Options opts;
   opts.conf_file = std::string(GOIM_SOURCE_DIR) + "/configs/" + file;
   ASSERT_NO_THROW(conf::Load(opts, &loaded)) << file;
-  EXPECT_EQ(conf::Dump(loaded), conf::Dump(defaults)) << file << " no longer matches the defaults in code";
+  EXPECT_EQ(conf::Dump(loaded), conf::Dump(defaults))
+      << file << " no longer matches the defaults in code";
   EXPECT_EQ(loaded.Validate(), "") << file;
 }
 

@@ -76,13 +76,19 @@ struct Shared {
 };
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr, "goim-bench: %s\nusage: goim-bench fanout|idle [--clients N] [--rooms R] [--rate MSG_PER_S_PER_ROOM]\n"
-               "  [--duration S] [--body BYTES] [--transport tcp|ws] [--comet HOST:PORT] [--logic HOST:PORT]\n"
-               "  [--grpc HOST:PORT --batch FRAMES] [--pid COMET_PID] [--metrics HOST:PORT] [--procs P] [--json]\n",
+  std::fprintf(stderr,
+               "goim-bench: %s\nusage: goim-bench fanout|idle [--clients N] [--rooms R] [--rate "
+               "MSG_PER_S_PER_ROOM]\n"
+               "  [--duration S] [--body BYTES] [--transport tcp|ws] [--comet HOST:PORT] [--logic "
+               "HOST:PORT]\n"
+               "  [--grpc HOST:PORT --batch FRAMES] [--pid COMET_PID] [--metrics HOST:PORT] "
+               "[--procs P] [--json]\n",
                why.c_str());
   std::exit(2);
 }
@@ -105,35 +111,56 @@ Options Parse(int argc, char** argv) {
       v = argv[++i];
     }
     try {
-      if (k == "clients") o.clients = std::stoi(v);
-      else if (k == "rooms") o.rooms = std::stoi(v);
-      else if (k == "rate") o.rate = std::stod(v);
-      else if (k == "duration") o.duration = std::stod(v);
-      else if (k == "body") o.body = std::stoi(v);
-      else if (k == "transport") o.ws = v == "ws" ? true : v == "tcp" ? false : (Usage("transport is tcp or ws"), false);
-      else if (k == "comet") o.comet = v;
-      else if (k == "logic") o.logic = v;
-      else if (k == "grpc") o.grpc = v;
-      else if (k == "batch") o.batch = std::stoi(v);
-      else if (k == "pid") o.pid = std::stoi(v);
-      else if (k == "metrics") o.metrics = v;
-      else if (k == "procs") o.procs = std::stoi(v);
-      else if (k == "room-type") o.room_type = v;
-      else if (k == "connect-timeout") o.connect_timeout = std::stod(v);
-      else if (k == "settle") o.settle = std::stod(v);
-      else if (k == "json") o.json = true;
-      else Usage("unknown option --" + k);
+      if (k == "clients")
+        o.clients = std::stoi(v);
+      else if (k == "rooms")
+        o.rooms = std::stoi(v);
+      else if (k == "rate")
+        o.rate = std::stod(v);
+      else if (k == "duration")
+        o.duration = std::stod(v);
+      else if (k == "body")
+        o.body = std::stoi(v);
+      else if (k == "transport")
+        o.ws = v == "ws" ? true : v == "tcp" ? false : (Usage("transport is tcp or ws"), false);
+      else if (k == "comet")
+        o.comet = v;
+      else if (k == "logic")
+        o.logic = v;
+      else if (k == "grpc")
+        o.grpc = v;
+      else if (k == "batch")
+        o.batch = std::stoi(v);
+      else if (k == "pid")
+        o.pid = std::stoi(v);
+      else if (k == "metrics")
+        o.metrics = v;
+      else if (k == "procs")
+        o.procs = std::stoi(v);
+      else if (k == "room-type")
+        o.room_type = v;
+      else if (k == "connect-timeout")
+        o.connect_timeout = std::stod(v);
+      else if (k == "settle")
+        o.settle = std::stod(v);
+      else if (k == "json")
+        o.json = true;
+      else
+        Usage("unknown option --" + k);
     } catch (const std::exception&) {
       Usage("bad value for --" + k + ": " + v);
     }
   }
-  if (o.clients <= 0 || o.rooms <= 0 || o.rate <= 0 || o.duration <= 0 || o.batch <= 0) Usage("values must be > 0");
+  if (o.clients <= 0 || o.rooms <= 0 || o.rate <= 0 || o.duration <= 0 || o.batch <= 0)
+    Usage("values must be > 0");
   if (o.procs <= 0) o.procs = (o.clients + 18999) / 19000;
   if (o.procs > kMaxWorkers) Usage("too many client processes");
   return o;
 }
 
-std::string RoomOf(const Options& o, int64_t global) { return o.room_type + "://" + std::to_string(global % o.rooms); }
+std::string RoomOf(const Options& o, int64_t global) {
+  return o.room_type + "://" + std::to_string(global % o.rooms);
+}
 
 std::map<std::string, double> Scrape(const std::string& addr) {
   std::map<std::string, double> out;
@@ -151,12 +178,13 @@ struct WorkerResult {
   Histogram hist;
 };
 
-void RunWorker(const Options& o, int w, int begin, int end, Shared* sh, std::atomic<int64_t>* accepted, int64_t seqs,
-               int out_fd) {
+void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
+               std::atomic<int64_t>* accepted, int64_t seqs, int out_fd) {
   const int n = end - begin;
   std::vector<uint8_t> counts(static_cast<size_t>(n) * static_cast<size_t>(seqs), 0);
   Histogram hist;
-  std::vector<std::pair<int64_t, int64_t>> pending;  // (seq, receipt ns) received before the push was acknowledged
+  std::vector<std::pair<int64_t, int64_t>>
+      pending;  // (seq, receipt ns) received before the push was acknowledged
   FleetOptions fo;
   fo.addr = o.comet;
   fo.websocket = o.ws;
@@ -171,11 +199,14 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh, std::ato
   Fleet fleet(fo, [&](int conn, int32_t, std::string_view body) {
     int64_t seq, sent;
     if (!ParseStamp(body, &seq, &sent) || seq < 0 || seq >= seqs) return;
-    uint8_t& c = counts[static_cast<size_t>(conn) * static_cast<size_t>(seqs) + static_cast<size_t>(seq)];
+    uint8_t& c =
+        counts[static_cast<size_t>(conn) * static_cast<size_t>(seqs) + static_cast<size_t>(seq)];
     if (c < 255) ++c;
     int64_t now = NowNs(), a = accepted[seq].load(std::memory_order_relaxed);
-    if (a > 0) hist.Add((now - a) / 1000);
-    else pending.emplace_back(seq, now);
+    if (a > 0)
+      hist.Add((now - a) / 1000);
+    else
+      pending.emplace_back(seq, now);
   });
   fleet.Start();
   while (!sh->done.load()) {
@@ -195,13 +226,17 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh, std::ato
     for (int64_t s = room; s < seqs; s += o.rooms) {
       if (accepted[s].load() <= 0) continue;  // refused pushes are not expected
       ++r.expected;
-      uint8_t c = counts[static_cast<size_t>(i) * static_cast<size_t>(seqs) + static_cast<size_t>(s)];
-      if (c == 0) ++r.lost;
-      else r.duplicates += c - 1;
+      uint8_t c =
+          counts[static_cast<size_t>(i) * static_cast<size_t>(seqs) + static_cast<size_t>(s)];
+      if (c == 0)
+        ++r.lost;
+      else
+        r.duplicates += c - 1;
     }
   }
-  std::string line = std::to_string(r.received) + " " + std::to_string(r.lost) + " " + std::to_string(r.duplicates) +
-                     " " + std::to_string(r.expected) + " " + hist.Serialize() + "\n";
+  std::string line = std::to_string(r.received) + " " + std::to_string(r.lost) + " " +
+                     std::to_string(r.duplicates) + " " + std::to_string(r.expected) + " " +
+                     hist.Serialize() + "\n";
   for (size_t off = 0; off < line.size();) {
     ssize_t k = ::write(out_fd, line.data() + off, line.size() - off);
     if (k <= 0) break;
@@ -214,7 +249,8 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh, std::ato
 
 std::string Body(int64_t seq, int size) {
   std::string b = std::to_string(seq) + " " + std::to_string(NowNs());
-  if (static_cast<int>(b.size()) + 1 < size) b += " " + std::string(static_cast<size_t>(size) - b.size() - 1, 'x');
+  if (static_cast<int>(b.size()) + 1 < size)
+    b += " " + std::string(static_cast<size_t>(size) - b.size() - 1, 'x');
   return b;
 }
 
@@ -234,7 +270,8 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
           int64_t due = start + static_cast<int64_t>(static_cast<double>(i) / total_rate * 1e9);
           int64_t now = NowNs();
           if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
-          auto r = http.Post("/goim/push/room?operation=1000&type=" + o.room_type + "&room=" + std::to_string(i % o.rooms),
+          auto r = http.Post("/goim/push/room?operation=1000&type=" + o.room_type +
+                                 "&room=" + std::to_string(i % o.rooms),
                              Body(i, o.body));
           bool ok = r.status == 200 && r.body.find("\"code\":0") != std::string::npos;
           accepted[i] = ok ? NowNs() : -1;
@@ -244,7 +281,8 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
     }
   } else {
     // Straight to the comet: one BroadcastRoom per `batch` frames of one room, as job would send.
-    stub = goim::comet::Comet::NewStub(grpc::CreateChannel(o.grpc, grpc::InsecureChannelCredentials()));
+    stub = goim::comet::Comet::NewStub(
+        grpc::CreateChannel(o.grpc, grpc::InsecureChannelCredentials()));
     const int64_t per_room = seqs / o.rooms, calls_per_room = (per_room + o.batch - 1) / o.batch;
     const int64_t calls = calls_per_room * o.rooms;
     for (int t = 0; t < 2; ++t) {
@@ -253,7 +291,8 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
           int64_t room = c % o.rooms, j = c / o.rooms;
           // The call goes out when its last frame is due.
           int64_t last = std::min(per_room, (j + 1) * o.batch) - 1;
-          int64_t due = start + static_cast<int64_t>(static_cast<double>(last * o.rooms + room) / total_rate * 1e9);
+          int64_t due = start + static_cast<int64_t>(static_cast<double>(last * o.rooms + room) /
+                                                     total_rate * 1e9);
           int64_t now = NowNs();
           if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
           goim::comet::BroadcastRoomReq req;
@@ -285,7 +324,8 @@ int64_t Push(const Options& o, std::atomic<int64_t>* accepted, int64_t seqs) {
 double ChildrenCpu() {
   rusage ru{};
   getrusage(RUSAGE_CHILDREN, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 }  // namespace
@@ -295,10 +335,13 @@ int main(int argc, char** argv) {
   using namespace goim::bench;
   Options o = Parse(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  const int64_t seqs = o.mode == "idle" ? 1 : std::max<int64_t>(1, std::llround(o.rate * o.rooms * o.duration));
-  auto* sh = static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  const int64_t seqs =
+      o.mode == "idle" ? 1 : std::max<int64_t>(1, std::llround(o.rate * o.rooms * o.duration));
+  auto* sh = static_cast<Shared*>(
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   auto* accepted = static_cast<std::atomic<int64_t>*>(
-      mmap(nullptr, sizeof(std::atomic<int64_t>) * static_cast<size_t>(seqs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+      mmap(nullptr, sizeof(std::atomic<int64_t>) * static_cast<size_t>(seqs),
+           PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   if (sh == MAP_FAILED || accepted == MAP_FAILED) Usage("cannot map shared memory");
   new (sh) Shared();
 
@@ -335,7 +378,8 @@ int main(int argc, char** argv) {
   };
   auto connect_start = std::chrono::steady_clock::now();
   while (alive() < o.clients) {
-    if (std::chrono::steady_clock::now() - connect_start > std::chrono::duration<double>(o.connect_timeout)) {
+    if (std::chrono::steady_clock::now() - connect_start >
+        std::chrono::duration<double>(o.connect_timeout)) {
       std::fprintf(stderr, "goim-bench: only %lld of %d clients authenticated after %.0f s\n",
                    static_cast<long long>(alive()), o.clients, o.connect_timeout);
       sh->done = 1;
@@ -344,7 +388,8 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  double connect_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - connect_start).count();
+  double connect_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - connect_start).count();
   // Let the comet settle (report online counts, return freed memory) before reading its RSS.
   std::this_thread::sleep_for(std::chrono::duration<double>(o.settle));
   long long rss1 = o.pid ? Rss(o.pid) : 0, sock1 = SockstatTcpMem();
@@ -354,14 +399,21 @@ int main(int argc, char** argv) {
     for (int fd : pipes) ::close(fd);
     for (pid_t p : workers) waitpid(p, nullptr, 0);
     double per = static_cast<double>(rss1 - rss0) / o.clients;
-    std::printf("goim-bench idle: %d %s clients authenticated in %.1f s\n", o.clients, o.ws ? "ws" : "tcp", connect_s);
-    if (o.pid) std::printf("  comet RSS      %.1f MB before, %.1f MB after: %.0f bytes per connection\n", rss0 / 1e6, rss1 / 1e6, per);
-    std::printf("  kernel TCP mem %.1f MB before, %.1f MB after (/proc/net/sockstat, both ends of every connection)\n",
-                sock0 / 1e6, sock1 / 1e6);
+    std::printf("goim-bench idle: %d %s clients authenticated in %.1f s\n", o.clients,
+                o.ws ? "ws" : "tcp", connect_s);
+    if (o.pid)
+      std::printf("  comet RSS      %.1f MB before, %.1f MB after: %.0f bytes per connection\n",
+                  rss0 / 1e6, rss1 / 1e6, per);
+    std::printf(
+        "  kernel TCP mem %.1f MB before, %.1f MB after (/proc/net/sockstat, both ends of every "
+        "connection)\n",
+        sock0 / 1e6, sock1 / 1e6);
     if (o.json) {
-      std::printf("{\"mode\":\"idle\",\"clients\":%d,\"transport\":\"%s\",\"rss_before\":%lld,\"rss_after\":%lld,"
-                  "\"rss_per_conn\":%.0f,\"sock_mem_before\":%lld,\"sock_mem_after\":%lld}\n",
-                  o.clients, o.ws ? "ws" : "tcp", rss0, rss1, per, sock0, sock1);
+      std::printf(
+          "{\"mode\":\"idle\",\"clients\":%d,\"transport\":\"%s\",\"rss_before\":%lld,\"rss_"
+          "after\":%lld,"
+          "\"rss_per_conn\":%.0f,\"sock_mem_before\":%lld,\"sock_mem_after\":%lld}\n",
+          o.clients, o.ws ? "ws" : "tcp", rss0, rss1, per, sock0, sock1);
     }
     return 0;
   }
@@ -375,7 +427,8 @@ int main(int argc, char** argv) {
   // Drain: until everything expected arrived, or nothing new came for a second (max 10 s).
   int64_t expected_total = 0;
   for (int64_t s = 0; s < seqs; ++s) {
-    if (accepted[s].load() > 0) expected_total += o.clients / o.rooms + ((s % o.rooms) < (o.clients % o.rooms) ? 1 : 0);
+    if (accepted[s].load() > 0)
+      expected_total += o.clients / o.rooms + ((s % o.rooms) < (o.clients % o.rooms) ? 1 : 0);
   }
   int64_t last = -1, still = 0;
   while (received() < expected_total && still < 50 && NowNs() - pushed_at < 10'000'000'000LL) {
@@ -398,7 +451,8 @@ int main(int argc, char** argv) {
     ::close(fd);
     long long rec, lost, dup, exp;
     int consumed = 0;
-    if (std::sscanf(line.c_str(), "%lld %lld %lld %lld %n", &rec, &lost, &dup, &exp, &consumed) >= 4) {
+    if (std::sscanf(line.c_str(), "%lld %lld %lld %lld %n", &rec, &lost, &dup, &exp, &consumed) >=
+        4) {
       total.received += rec;
       total.lost += lost;
       total.duplicates += dup;
@@ -415,53 +469,103 @@ int main(int argc, char** argv) {
   double writes = m1["goim_comet_writes_total"] - m0["goim_comet_writes_total"];
   double frames = m1["goim_comet_frames_written_total"] - m0["goim_comet_frames_written_total"];
   double batches = m1["goim_job_room_batches_total"] - m0["goim_job_room_batches_total"];
-  double batched = m1["goim_job_room_batched_messages_total"] - m0["goim_job_room_batched_messages_total"];
-  double wait_us = m1["goim_job_room_batch_wait_us_total"] - m0["goim_job_room_batch_wait_us_total"];
+  double batched =
+      m1["goim_job_room_batched_messages_total"] - m0["goim_job_room_batched_messages_total"];
+  double wait_us =
+      m1["goim_job_room_batch_wait_us_total"] - m0["goim_job_room_batch_wait_us_total"];
   double dropped = m1["goim_comet_push_dropped_total"] - m0["goim_comet_push_dropped_total"];
   double per_conn = o.pid ? static_cast<double>(rss1 - rss0) / o.clients : 0;
   double mdel = total.received / 1e6;
 
-  std::printf("goim-bench fanout: %d %s clients in %d room(s), %.0f msg/s per room for %.0f s, body %d B, via %s\n",
-              o.clients, o.ws ? "ws" : "tcp", o.rooms, o.rate, o.duration, o.body,
-              o.grpc.empty() ? ("logic HTTP " + o.logic).c_str() : ("comet gRPC " + o.grpc + ", " + std::to_string(o.batch) + " frames/call").c_str());
+  std::printf(
+      "goim-bench fanout: %d %s clients in %d room(s), %.0f msg/s per room for %.0f s, body %d B, "
+      "via %s\n",
+      o.clients, o.ws ? "ws" : "tcp", o.rooms, o.rate, o.duration, o.body,
+      o.grpc.empty()
+          ? ("logic HTTP " + o.logic).c_str()
+          : ("comet gRPC " + o.grpc + ", " + std::to_string(o.batch) + " frames/call").c_str());
   std::printf("  pushes        %lld accepted, %lld refused; clients connected in %.1f s\n",
               static_cast<long long>(seqs - refused), static_cast<long long>(refused), connect_s);
   std::printf("  deliveries    %lld expected, %lld received, %lld lost, %lld duplicates\n",
               static_cast<long long>(total.expected), static_cast<long long>(total.received),
               static_cast<long long>(total.lost), static_cast<long long>(total.duplicates));
-  std::printf("  throughput    %.0f deliveries/s (push window %.1f s, drained after %.1f s)\n", dps, window, span);
-  std::printf("  latency       p50 %.1f ms  p99 %.1f ms  p999 %.1f ms  max %.1f ms (push accepted -> client receipt)\n",
-              total.hist.Percentile(0.5) / 1e3, total.hist.Percentile(0.99) / 1e3, total.hist.Percentile(0.999) / 1e3,
-              total.hist.max() / 1e3);
+  std::printf("  throughput    %.0f deliveries/s (push window %.1f s, drained after %.1f s)\n", dps,
+              window, span);
+  std::printf(
+      "  latency       p50 %.1f ms  p99 %.1f ms  p999 %.1f ms  max %.1f ms (push accepted -> "
+      "client receipt)\n",
+      total.hist.Percentile(0.5) / 1e3, total.hist.Percentile(0.99) / 1e3,
+      total.hist.Percentile(0.999) / 1e3, total.hist.max() / 1e3);
   if (o.pid) {
-    std::printf("  comet CPU     loops %.2f s, process %.2f s: %.0f ms (loops) / %.0f ms (process) per million deliveries\n",
-                loops1 - loops0, cpu1 - cpu0, (loops1 - loops0) * 1e3 / mdel, (cpu1 - cpu0) * 1e3 / mdel);
-    std::printf("  comet memory  RSS %.1f MB; +%.1f MB for %d connections = %.0f bytes/connection\n", rss1 / 1e6,
-                (rss1 - rss0) / 1e6, o.clients, per_conn);
+    std::printf(
+        "  comet CPU     loops %.2f s, process %.2f s: %.0f ms (loops) / %.0f ms (process) per "
+        "million deliveries\n",
+        loops1 - loops0, cpu1 - cpu0, (loops1 - loops0) * 1e3 / mdel, (cpu1 - cpu0) * 1e3 / mdel);
+    std::printf(
+        "  comet memory  RSS %.1f MB; +%.1f MB for %d connections = %.0f bytes/connection\n",
+        rss1 / 1e6, (rss1 - rss0) / 1e6, o.clients, per_conn);
   }
   if (!o.metrics.empty()) {
-    std::printf("  writes        %.0f writes, %.2f frames/write, %.4f writes/delivery; %.0f pushes dropped by full queues\n",
-                writes, writes > 0 ? frames / writes : 0, total.received > 0 ? writes / total.received : 0, dropped);
+    std::printf(
+        "  writes        %.0f writes, %.2f frames/write, %.4f writes/delivery; %.0f pushes dropped "
+        "by full queues\n",
+        writes, writes > 0 ? frames / writes : 0, total.received > 0 ? writes / total.received : 0,
+        dropped);
     if (batches > 0)
-      std::printf("  job batching  %.0f batches, %.1f messages/batch, %.1f ms mean wait\n", batches, batched / batches,
-                  wait_us / batches / 1e3);
+      std::printf("  job batching  %.0f batches, %.1f messages/batch, %.1f ms mean wait\n", batches,
+                  batched / batches, wait_us / batches / 1e3);
   }
   std::printf("  client CPU    %.2f s\n", client_cpu);
   if (o.json) {
     goim::json::Writer j;
-    j.BeginObject().Key("mode").String("fanout").Key("clients").Int(o.clients).Key("transport").String(o.ws ? "ws" : "tcp");
-    j.Key("rooms").Int(o.rooms).Key("rate").Double(o.rate).Key("duration").Double(o.duration).Key("body").Int(o.body);
+    j.BeginObject()
+        .Key("mode")
+        .String("fanout")
+        .Key("clients")
+        .Int(o.clients)
+        .Key("transport")
+        .String(o.ws ? "ws" : "tcp");
+    j.Key("rooms")
+        .Int(o.rooms)
+        .Key("rate")
+        .Double(o.rate)
+        .Key("duration")
+        .Double(o.duration)
+        .Key("body")
+        .Int(o.body);
     j.Key("path").String(o.grpc.empty() ? "http" : "grpc").Key("batch").Int(o.batch);
-    j.Key("expected").Int(total.expected).Key("received").Int(total.received).Key("lost").Int(total.lost);
-    j.Key("duplicates").Int(total.duplicates).Key("refused").Int(refused).Key("deliveries_per_s").Double(dps);
-    j.Key("p50_ms").Double(total.hist.Percentile(0.5) / 1e3).Key("p99_ms").Double(total.hist.Percentile(0.99) / 1e3);
-    j.Key("p999_ms").Double(total.hist.Percentile(0.999) / 1e3).Key("max_ms").Double(total.hist.max() / 1e3);
+    j.Key("expected")
+        .Int(total.expected)
+        .Key("received")
+        .Int(total.received)
+        .Key("lost")
+        .Int(total.lost);
+    j.Key("duplicates")
+        .Int(total.duplicates)
+        .Key("refused")
+        .Int(refused)
+        .Key("deliveries_per_s")
+        .Double(dps);
+    j.Key("p50_ms")
+        .Double(total.hist.Percentile(0.5) / 1e3)
+        .Key("p99_ms")
+        .Double(total.hist.Percentile(0.99) / 1e3);
+    j.Key("p999_ms")
+        .Double(total.hist.Percentile(0.999) / 1e3)
+        .Key("max_ms")
+        .Double(total.hist.max() / 1e3);
     j.Key("loops_cpu_s").Double(loops1 - loops0).Key("process_cpu_s").Double(cpu1 - cpu0);
     j.Key("loops_ms_per_million").Double(mdel > 0 ? (loops1 - loops0) * 1e3 / mdel : 0);
     j.Key("process_ms_per_million").Double(mdel > 0 ? (cpu1 - cpu0) * 1e3 / mdel : 0);
     j.Key("rss").Int(rss1).Key("rss_per_conn").Double(per_conn).Key("writes").Double(writes);
-    j.Key("frames_per_write").Double(writes > 0 ? frames / writes : 0).Key("dropped").Double(dropped);
-    j.Key("batch_messages").Double(batches > 0 ? batched / batches : 0).Key("batch_wait_ms").Double(batches > 0 ? wait_us / batches / 1e3 : 0);
+    j.Key("frames_per_write")
+        .Double(writes > 0 ? frames / writes : 0)
+        .Key("dropped")
+        .Double(dropped);
+    j.Key("batch_messages")
+        .Double(batches > 0 ? batched / batches : 0)
+        .Key("batch_wait_ms")
+        .Double(batches > 0 ? wait_us / batches / 1e3 : 0);
     j.Key("client_cpu_s").Double(client_cpu).EndObject();
     std::printf("%s\n", j.str().c_str());
   }

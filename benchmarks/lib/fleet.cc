@@ -30,7 +30,8 @@ struct Fleet::Impl {
     bool authed = false;
     int32_t seq = 0;
     std::string out;
-    Conn(Impl* f, int i, int64_t m, asio::io_context& io_) : fleet(f), index(i), mid(m), io(io_), sock(io_), timer(io_) {}
+    Conn(Impl* f, int i, int64_t m, asio::io_context& io_)
+        : fleet(f), index(i), mid(m), io(io_), sock(io_), timer(io_) {}
   };
 
   FleetOptions opts;
@@ -78,24 +79,28 @@ struct Fleet::Impl {
     boost::system::error_code ec;
     c->sock = tcp::socket(c->io);
     c->sock.open(tcp::v4(), ec);
-    if (!opts.local_ip.empty()) c->sock.bind(tcp::endpoint(asio::ip::make_address(opts.local_ip), 0), ec);
+    if (!opts.local_ip.empty())
+      c->sock.bind(tcp::endpoint(asio::ip::make_address(opts.local_ip), 0), ec);
     c->sock.async_connect(target, [this, c](boost::system::error_code ec) {
       if (ec) return Fail(c);
       c->sock.set_option(tcp::no_delay(true), ec);
       if (opts.websocket) {
         c->out = "GET /sub HTTP/1.1\r\nHost: " + opts.addr +
-                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                 "dGhlIHNhbXBsZSBub25jZQ==\r\n"
                  "Sec-WebSocket-Version: 13\r\n\r\n";
       } else {
         c->out.clear();
       }
       const std::string room = opts.room_of ? opts.room_of(c->index) : opts.room;
-      std::string token = "{\"mid\":" + std::to_string(c->mid) + ",\"key\":\"\",\"room_id\":\"" + room +
-                          "\",\"platform\":\"" + opts.platform + "\",\"accepts\":" + opts.accepts + "}";
+      std::string token = "{\"mid\":" + std::to_string(c->mid) + ",\"key\":\"\",\"room_id\":\"" +
+                          room + "\",\"platform\":\"" + opts.platform +
+                          "\",\"accepts\":" + opts.accepts + "}";
       c->out += Frame(protocol::kOpAuth, c->seq++, token);
-      asio::async_write(c->sock, asio::buffer(c->out), [this, c](boost::system::error_code ec, size_t) {
-        if (ec) return Fail(c);
-      });
+      asio::async_write(c->sock, asio::buffer(c->out),
+                        [this, c](boost::system::error_code ec, size_t) {
+                          if (ec) return Fail(c);
+                        });
       if (c->in.size() < kReadChunk) c->in.resize(kReadChunk);
       Read(c);
     });
@@ -106,9 +111,10 @@ struct Fleet::Impl {
     c->timer.async_wait([this, c](boost::system::error_code ec) {
       if (ec || stopping || !c->authed) return;
       auto buf = std::make_shared<std::string>(Frame(protocol::kOpHeartbeat, c->seq++, ""));
-      asio::async_write(c->sock, asio::buffer(*buf), [this, c, buf](boost::system::error_code ec, size_t) {
-        if (ec) return Fail(c);
-      });
+      asio::async_write(c->sock, asio::buffer(*buf),
+                        [this, c, buf](boost::system::error_code ec, size_t) {
+                          if (ec) return Fail(c);
+                        });
       Heartbeat(c);
     });
   }
@@ -122,7 +128,8 @@ struct Fleet::Impl {
                               size_t consumed = Parse(c);
                               if (consumed == SIZE_MAX) return Fail(c);
                               if (consumed) {
-                                std::memmove(c->in.data(), c->in.data() + consumed, c->used - consumed);
+                                std::memmove(c->in.data(), c->in.data() + consumed,
+                                             c->used - consumed);
                                 c->used -= consumed;
                               }
                               Read(c);
@@ -203,7 +210,8 @@ Fleet::~Fleet() { Stop(); }
 
 void Fleet::Start() {
   Impl& f = *impl_;
-  f.target = net::ParseEndpoint(f.opts.addr.rfind("localhost:", 0) == 0 ? "127.0.0.1" + f.opts.addr.substr(9) : f.opts.addr);
+  f.target = net::ParseEndpoint(
+      f.opts.addr.rfind("localhost:", 0) == 0 ? "127.0.0.1" + f.opts.addr.substr(9) : f.opts.addr);
   int nt = std::max(1, f.opts.threads);
   for (int i = 0; i < nt; ++i) f.ios.push_back(std::make_unique<asio::io_context>(1));
   std::mt19937 rng{std::random_device{}()};
@@ -211,10 +219,13 @@ void Fleet::Start() {
     auto& io = *f.ios[static_cast<size_t>(i % nt)];
     f.conns.push_back(std::make_unique<Impl::Conn>(&f, i, f.opts.mid_begin + i, io));
     Impl::Conn* c = f.conns.back().get();
-    auto delay = f.opts.ramp.count() > 0 ? std::chrono::milliseconds(rng() % f.opts.ramp.count()) : std::chrono::milliseconds(0);
+    auto delay = f.opts.ramp.count() > 0 ? std::chrono::milliseconds(rng() % f.opts.ramp.count())
+                                         : std::chrono::milliseconds(0);
     asio::post(io, [&f, c, delay] {
-      if (delay.count() == 0) f.Dial(c);
-      else f.Schedule(c, delay);
+      if (delay.count() == 0)
+        f.Dial(c);
+      else
+        f.Schedule(c, delay);
     });
   }
   for (auto& io : f.ios) {

@@ -16,7 +16,7 @@
 namespace goim::bench {
 
 struct FleetOptions {
-  std::string addr;                    // comet host:port (TCP or WebSocket port)
+  std::string addr;  // comet host:port (TCP or WebSocket port)
   bool websocket = false;
   int64_t mid_begin = 1;
   int count = 1;
@@ -24,10 +24,10 @@ struct FleetOptions {
   std::function<std::string(int)> room_of;  // when set: the room of connection i (overrides room)
   std::string accepts = "[1000,1001,1002]";
   std::string platform = "ios";
-  std::string local_ip;                // source address to bind (spreads ports over 127.0.0.x)
-  std::chrono::milliseconds ramp{0};   // each connection dials after a random delay in [0, ramp)
+  std::string local_ip;               // source address to bind (spreads ports over 127.0.0.x)
+  std::chrono::milliseconds ramp{0};  // each connection dials after a random delay in [0, ramp)
   std::chrono::milliseconds heartbeat{240000};
-  bool reconnect = true;               // on error, dial again after a random 0-10 s (goim's client)
+  bool reconnect = true;  // on error, dial again after a random 0-10 s (goim's client)
   int threads = 1;
 };
 
@@ -41,7 +41,7 @@ class Fleet {
   void Start();
   void Stop();
 
-  int64_t alive() const { return alive_.load(); }      // authenticated connections now
+  int64_t alive() const { return alive_.load(); }  // authenticated connections now
   int64_t failures() const { return failures_.load(); }
   int64_t received() const { return received_.load(); }  // frames other than 3 and 8
 

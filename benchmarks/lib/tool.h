@@ -54,7 +54,8 @@ inline std::string HostPort(std::string addr) {
 // Runs `threads` workers (work(i, ok, failed) loops until stop) for `seconds` (0: forever),
 // printing "<time> ok:N failed:N ok/s:N" every 5 s.
 inline void RunPushers(int threads, long long seconds,
-                       const std::function<void(int, std::atomic<bool>&, std::atomic<long long>&, std::atomic<long long>&)>& work) {
+                       const std::function<void(int, std::atomic<bool>&, std::atomic<long long>&,
+                                                std::atomic<long long>&)>& work) {
   std::atomic<bool> stop{false};
   std::atomic<long long> ok{0}, failed{0};
   std::vector<std::thread> ts;
@@ -63,11 +64,13 @@ inline void RunPushers(int threads, long long seconds,
   long long last = 0;
   while (seconds == 0 || std::chrono::steady_clock::now() - start < std::chrono::seconds(seconds)) {
     auto left = seconds == 0 ? std::chrono::seconds(5)
-                             : std::min<std::chrono::nanoseconds>(std::chrono::seconds(5),
-                                                                  start + std::chrono::seconds(seconds) - std::chrono::steady_clock::now());
+                             : std::min<std::chrono::nanoseconds>(
+                                   std::chrono::seconds(5), start + std::chrono::seconds(seconds) -
+                                                                std::chrono::steady_clock::now());
     std::this_thread::sleep_for(left);
     long long now = ok.load();
-    std::printf("%s ok:%lld failed:%lld ok/s:%lld\n", Now().c_str(), now, failed.load(), (now - last) / 5);
+    std::printf("%s ok:%lld failed:%lld ok/s:%lld\n", Now().c_str(), now, failed.load(),
+                (now - last) / 5);
     std::fflush(stdout);
     last = now;
   }

@@ -4,8 +4,8 @@
 // sink 0 (in memory): the write is counted as done without a syscall: the comet's own cost per
 // delivery. sink 1: a real write. The channels' sockets are dups of
 // 64 Unix stream socket pairs whose other ends one thread drains (10,000 real connections would
-// need 20,000 descriptors here), so each delivery costs one real write syscall, a cheaper one than a
-// TCP write over loopback. Reported: time per BroadcastRoom call over 10,000 channels;
+// need 20,000 descriptors here), so each delivery costs one real write syscall, a cheaper one than
+// a TCP write over loopback. Reported: time per BroadcastRoom call over 10,000 channels;
 // items_per_second = channel writes/s (each carries `frames` deliveries).
 #include <poll.h>
 #include <sys/socket.h>
@@ -62,7 +62,8 @@ class FanOut {
       ch->Adopt(i, "k" + std::to_string(i), "live://bench", {1000}, !real_sockets);
     }
     auto data = std::make_shared<PushData>();
-    for (int f = 0; f < frames; ++f) protocol::AppendFrame(&data->frames, 1, 1000, 0, "{\"test\":1}");
+    for (int f = 0; f < frames; ++f)
+      protocol::AppendFrame(&data->frames, 1, 1000, 0, "{\"test\":1}");
     data->frame_count = frames;
     data_ = data;
     for (auto& io : ios_) {
@@ -95,7 +96,8 @@ class FanOut {
     }
     for (auto& d : done) d.wait();
     // Every byte out of the channels and through the sockets.
-    while (real_ && drained_.load() < Stats::Get().bytes_written->Value() - base_) std::this_thread::yield();
+    while (real_ && drained_.load() < Stats::Get().bytes_written->Value() - base_)
+      std::this_thread::yield();
   }
   void Baseline() { base_ = Stats::Get().bytes_written->Value() - drained_.load(); }
 
@@ -121,8 +123,9 @@ void BM_BroadcastRoomFanOut(benchmark::State& state) {
   uint64_t writes0 = Stats::Get().writes->Value();
   for (auto _ : state) f.Broadcast();
   state.SetItemsProcessed(state.iterations() * channels);
-  state.counters["writes_per_channel"] = benchmark::Counter(
-      static_cast<double>(Stats::Get().writes->Value() - writes0) / static_cast<double>(state.iterations() * channels));
+  state.counters["writes_per_channel"] =
+      benchmark::Counter(static_cast<double>(Stats::Get().writes->Value() - writes0) /
+                         static_cast<double>(state.iterations() * channels));
   state.counters["frames_per_write"] = frames;
 }
 BENCHMARK(BM_BroadcastRoomFanOut)

@@ -9,9 +9,10 @@ namespace {
 void BM_RoomBatcherAppend(benchmark::State& state) {
   time::Timer timer(1024);
   int64_t flushed = 0;
-  RoomBatchers b(timer, static_cast<int>(state.range(0)), std::chrono::minutes(1),
-                 [](const std::string&, time::TimePoint) { return std::chrono::milliseconds(100); },
-                 [&](Batch&& x) { flushed += x.count; });
+  RoomBatchers b(
+      timer, static_cast<int>(state.range(0)), std::chrono::minutes(1),
+      [](const std::string&, time::TimePoint) { return std::chrono::milliseconds(100); },
+      [&](Batch&& x) { flushed += x.count; });
   const std::string msg(static_cast<size_t>(state.range(1)), 'x');
   std::vector<std::string> rooms;
   for (int i = 0; i < 64; ++i) rooms.push_back("live://" + std::to_string(i));

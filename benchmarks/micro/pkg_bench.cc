@@ -31,7 +31,8 @@ void BM_FrameDecodeTcp(benchmark::State& state) {
   // the comet's loop does.
   const int frames = 64;
   std::string data;
-  for (int i = 0; i < frames; ++i) protocol::AppendFrame(&data, 1, 2, i, std::string(static_cast<size_t>(state.range(0)), 'y'));
+  for (int i = 0; i < frames; ++i)
+    protocol::AppendFrame(&data, 1, 2, i, std::string(static_cast<size_t>(state.range(0)), 'y'));
   std::vector<uint8_t> mem(data.size() + 64);
   protocol::Frame p;
   for (auto _ : state) {
@@ -65,7 +66,8 @@ void BM_TimerAddDel(benchmark::State& state) {
   // Add/Del against a heap already holding range(0) entries (one per idle connection).
   time::Timer t(static_cast<size_t>(state.range(0)) + 16);
   std::vector<time::TimerId> base;
-  for (int64_t i = 0; i < state.range(0); ++i) base.push_back(t.Add(std::chrono::seconds(60 + i % 300), Noop, nullptr));
+  for (int64_t i = 0; i < state.range(0); ++i)
+    base.push_back(t.Add(std::chrono::seconds(60 + i % 300), Noop, nullptr));
   for (auto _ : state) {
     time::TimerId id = t.Add(std::chrono::seconds(120), Noop, nullptr);
     t.Del(id);
@@ -77,7 +79,8 @@ void BM_TimerSet(benchmark::State& state) {
   // The heartbeat path: push one entry's deadline out.
   time::Timer t(20016);
   std::vector<time::TimerId> ids;
-  for (int i = 0; i < 20000; ++i) ids.push_back(t.Add(std::chrono::seconds(60 + i % 300), Noop, nullptr));
+  for (int i = 0; i < 20000; ++i)
+    ids.push_back(t.Add(std::chrono::seconds(60 + i % 300), Noop, nullptr));
   size_t i = 0;
   for (auto _ : state) {
     t.Set(ids[i], std::chrono::seconds(480));

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::seconds(5));
     long long now = fleet.received();
-    std::printf("%s alive:%lld down:%lld down/s:%lld\n", goim::bench::Now().c_str(), static_cast<long long>(fleet.alive()),
-                now, (now - last) / 5);
+    std::printf("%s alive:%lld down:%lld down/s:%lld\n", goim::bench::Now().c_str(),
+                static_cast<long long>(fleet.alive()), now, (now - last) / 5);
     std::fflush(stdout);
     last = now;
   }

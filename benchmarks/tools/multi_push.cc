@@ -8,7 +8,8 @@
 
 int main(int argc, char** argv) {
   const char* usage = "multi_push <begin> <length> <logic addr> <seconds>";
-  long long begin = goim::bench::Arg(argc, argv, 1, usage), length = goim::bench::Arg(argc, argv, 2, usage);
+  long long begin = goim::bench::Arg(argc, argv, 1, usage),
+            length = goim::bench::Arg(argc, argv, 2, usage);
   std::string addr = goim::bench::HostPort(goim::bench::ArgStr(argc, argv, 3, usage));
   long long seconds = goim::bench::Arg(argc, argv, 4, usage);
   int threads = static_cast<int>(std::thread::hardware_concurrency()) * 8;

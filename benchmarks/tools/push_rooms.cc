@@ -6,8 +6,10 @@
 #include "pkg/net/http_client.h"
 
 int main(int argc, char** argv) {
-  const char* usage = "push_rooms <start room> <rooms> <logic addr> <pushes per thread per second> [seconds]";
-  long long start = goim::bench::Arg(argc, argv, 1, usage), rooms = goim::bench::Arg(argc, argv, 2, usage);
+  const char* usage =
+      "push_rooms <start room> <rooms> <logic addr> <pushes per thread per second> [seconds]";
+  long long start = goim::bench::Arg(argc, argv, 1, usage),
+            rooms = goim::bench::Arg(argc, argv, 2, usage);
   std::string addr = goim::bench::HostPort(goim::bench::ArgStr(argc, argv, 3, usage));
   long long rate = goim::bench::Arg(argc, argv, 4, usage);
   long long seconds = argc > 5 ? goim::bench::Arg(argc, argv, 5, usage) : 0;
@@ -19,8 +21,8 @@ int main(int argc, char** argv) {
     auto pause = std::chrono::microseconds(1000000 / std::max(1LL, rate));
     while (!stop) {
       for (long long r = b; r < e && !stop; ++r) {
-        auto res = http.Post("/goim/push/room?operation=1000&type=test&room=" + std::to_string(r), "{\"test\":1}",
-                             "application/json");
+        auto res = http.Post("/goim/push/room?operation=1000&type=test&room=" + std::to_string(r),
+                             "{\"test\":1}", "application/json");
         (res.status == 200 && res.body.find("\"code\":0") != std::string::npos ? ok : failed)++;
         std::this_thread::sleep_for(pause);
       }

@@ -23,7 +23,8 @@ std::string Config::Validate() {
   router.env = logic.env = comet.env = job.env = env;
   for (const auto* addr : {&router.rpcServer.addr, &logic.rpcServer.addr, &comet.rpcServer.addr}) {
     try {
-      if (net::ParseEndpoint(*addr).port() == 0) return *addr + ": standalone needs fixed ports for its gRPC addresses";
+      if (net::ParseEndpoint(*addr).port() == 0)
+        return *addr + ": standalone needs fixed ports for its gRPC addresses";
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -43,7 +44,8 @@ std::string Config::Validate() {
   if (job.comets.empty()) job.comets = logic.comets;
   if (queue.partitions <= 0) return "queue.partitions: must be > 0";
   if (queue.capacity <= 0) return "queue.capacity: must be > 0";
-  for (const std::string& err : {router.Validate(), logic.Validate(), comet.Validate(), job.Validate()}) {
+  for (const std::string& err :
+       {router.Validate(), logic.Validate(), comet.Validate(), job.Validate()}) {
     if (!err.empty()) return err;
   }
   return "";

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   try {
     goim::router::RouterServer router(cfg.router);
     router.Start();
-    auto queue = goim::queue::Embedded::Create(cfg.queue.partitions, static_cast<size_t>(cfg.queue.capacity));
+    auto queue = goim::queue::Embedded::Create(cfg.queue.partitions,
+                                               static_cast<size_t>(cfg.queue.capacity));
     auto producer = queue->NewProducer();
     goim::logic::LogicServer logic(cfg.logic, producer.get());
     logic.Start();
@@ -34,9 +35,11 @@ int main(int argc, char** argv) {
               << "  comet TCP        127.0.0.1:" << comet.tcp_port() << "\n"
               << "  comet WebSocket  ws://127.0.0.1:" << comet.ws_port() << "/sub\n"
               << "  logic HTTP API   " << http << "/goim/...\n"
-              << (cfg.logic.httpServer.staticDir.empty() ? "" : "  danmaku page     " + http + "/\n")
+              << (cfg.logic.httpServer.staticDir.empty() ? ""
+                                                         : "  danmaku page     " + http + "/\n")
               << "  metrics          " << http << "/metrics\n"
-              << "  push to a room:  curl -d 'hello' '" << http << "/goim/push/room?operation=1000&type=live&room=1000'\n"
+              << "  push to a room:  curl -d 'hello' '" << http
+              << "/goim/push/room?operation=1000&type=live&room=1000'\n"
               << "Ctrl-C stops it." << std::endl;
 
     int sig = goim::cmd::WaitForSignal();

@@ -6,12 +6,18 @@ namespace goim::bufio {
 
 const char* StatusName(Status s) {
   switch (s) {
-    case Status::kOk: return "ok";
-    case Status::kNeedMore: return "need more";
-    case Status::kBufferFull: return "buffer full";
-    case Status::kEof: return "eof";
-    case Status::kIoError: return "io error";
-    case Status::kNegativeCount: return "negative count";
+    case Status::kOk:
+      return "ok";
+    case Status::kNeedMore:
+      return "need more";
+    case Status::kBufferFull:
+      return "buffer full";
+    case Status::kEof:
+      return "eof";
+    case Status::kIoError:
+      return "io error";
+    case Status::kNegativeCount:
+      return "negative count";
   }
   return "unknown";
 }

@@ -7,11 +7,11 @@
 // Returned pointers stay valid until the next call that fills or compacts. [single thread]
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <sys/types.h>
 
 #include "pkg/bufio/status.h"
 
@@ -26,7 +26,10 @@ class Reader {
   explicit Reader(std::span<uint8_t> buf, Source src = nullptr) : buf_(buf), src_(std::move(src)) {}
 
   // Attaches a new (empty) buffer; anything buffered before is dropped.
-  void Reset(std::span<uint8_t> buf) { buf_ = buf; r_ = w_ = 0; }
+  void Reset(std::span<uint8_t> buf) {
+    buf_ = buf;
+    r_ = w_ = 0;
+  }
   void SetSource(Source src) { src_ = std::move(src); }
 
   size_t Buffered() const { return w_ - r_; }

@@ -18,9 +18,13 @@ class Writer {
   using Sink = std::function<Status(const uint8_t* p, size_t n)>;
 
   Writer() = default;
-  explicit Writer(std::span<uint8_t> buf, Sink sink = nullptr) : buf_(buf), sink_(std::move(sink)) {}
+  explicit Writer(std::span<uint8_t> buf, Sink sink = nullptr)
+      : buf_(buf), sink_(std::move(sink)) {}
 
-  void Reset(std::span<uint8_t> buf) { buf_ = buf; n_ = 0; }
+  void Reset(std::span<uint8_t> buf) {
+    buf_ = buf;
+    n_ = 0;
+  }
   void SetSink(Sink sink) { sink_ = std::move(sink); }
 
   size_t Buffered() const { return n_; }

@@ -25,7 +25,11 @@ class Writer {
   size_t Size() const { return buf_.size(); }
   std::string_view View() const { return buf_; }
   // Hands the bytes over and leaves the writer empty.
-  std::string Take() { std::string out; out.swap(buf_); return out; }
+  std::string Take() {
+    std::string out;
+    out.swap(buf_);
+    return out;
+  }
 
  private:
   std::string buf_;

@@ -56,31 +56,52 @@ std::vector<std::string> SplitList(const YAML::Node& n, const std::string& path)
 void Convert(const YAML::Node& n, bool& v, const std::string& path) {
   if (n.IsScalar()) {
     const std::string& s = n.Scalar();
-    if (s == "true" || s == "yes" || s == "on" || s == "1") { v = true; return; }
-    if (s == "false" || s == "no" || s == "off" || s == "0") { v = false; return; }
+    if (s == "true" || s == "yes" || s == "on" || s == "1") {
+      v = true;
+      return;
+    }
+    if (s == "false" || s == "no" || s == "off" || s == "0") {
+      v = false;
+      return;
+    }
   }
   throw Error(path + ": expected true or false, got " + Describe(n));
 }
-void Convert(const YAML::Node& n, int32_t& v, const std::string& path) { v = ParseInt<int32_t>(n, path); }
-void Convert(const YAML::Node& n, int64_t& v, const std::string& path) { v = ParseInt<int64_t>(n, path); }
-void Convert(const YAML::Node& n, uint32_t& v, const std::string& path) { v = ParseInt<uint32_t>(n, path); }
+void Convert(const YAML::Node& n, int32_t& v, const std::string& path) {
+  v = ParseInt<int32_t>(n, path);
+}
+void Convert(const YAML::Node& n, int64_t& v, const std::string& path) {
+  v = ParseInt<int64_t>(n, path);
+}
+void Convert(const YAML::Node& n, uint32_t& v, const std::string& path) {
+  v = ParseInt<uint32_t>(n, path);
+}
 void Convert(const YAML::Node& n, double& v, const std::string& path) {
   if (n.IsScalar()) {
     const std::string& s = n.Scalar();
     char* end = nullptr;
     double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size()) { v = d; return; }
+    if (!s.empty() && end == s.c_str() + s.size()) {
+      v = d;
+      return;
+    }
   }
   throw Error(path + ": expected a number, got " + Describe(n));
 }
 void Convert(const YAML::Node& n, std::string& v, const std::string& path) {
-  if (n.IsNull()) { v.clear(); return; }
+  if (n.IsNull()) {
+    v.clear();
+    return;
+  }
   if (!n.IsScalar()) throw Error(path + ": expected a string, got " + Describe(n));
   v = n.Scalar();
 }
 void Convert(const YAML::Node& n, Duration& v, const std::string& path) {
   if (n.IsScalar()) {
-    if (auto d = ParseDuration(n.Scalar())) { v = *d; return; }
+    if (auto d = ParseDuration(n.Scalar())) {
+      v = *d;
+      return;
+    }
   }
   throw Error(path + ": expected a duration such as 10s, 250ms or 8m, got " + Describe(n));
 }
@@ -89,7 +110,8 @@ void Convert(const YAML::Node& n, std::vector<std::string>& v, const std::string
 }
 void Convert(const YAML::Node& n, std::vector<int32_t>& v, const std::string& path) {
   v.clear();
-  for (const std::string& s : SplitList(n, path)) v.push_back(ParseInt<int32_t>(YAML::Node(s), path));
+  for (const std::string& s : SplitList(n, path))
+    v.push_back(ParseInt<int32_t>(YAML::Node(s), path));
 }
 void Convert(const YAML::Node& n, std::map<std::string, std::string>& v, const std::string& path) {
   v.clear();
@@ -181,7 +203,8 @@ void Binder::Enter(const char* key) {
   std::string path = PathOf(key);
   YAML::Node child;
   if (const YAML::Node* n = Lookup(key)) {
-    if (!n->IsNull() && !n->IsMap()) throw Error(path + ": expected a map of keys, got " + Describe(*n));
+    if (!n->IsNull() && !n->IsMap())
+      throw Error(path + ": expected a map of keys, got " + Describe(*n));
     child.reset(*n);
   }
   stack_.push_back(Frame{child, path, {}});
@@ -203,7 +226,8 @@ size_t Binder::EnterList(const char* key, size_t dump_size) {
   }
   std::string path = PathOf(key);
   const YAML::Node* n = Lookup(key);
-  if (n && !n->IsNull() && !n->IsSequence()) throw Error(path + ": expected a list, got " + Describe(*n));
+  if (n && !n->IsNull() && !n->IsSequence())
+    throw Error(path + ": expected a list, got " + Describe(*n));
   YAML::Node seq;
   if (n) seq.reset(*n);
   stack_.push_back(Frame{seq, path, {}});
@@ -272,7 +296,8 @@ YAML::Node BuildDocument(const std::string& text, const Options& opts) {
     size_t start = 0;
     for (;;) {
       size_t dot = path.find('.', start);
-      std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::string part =
+          path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       if (part.empty()) throw Error(path + ": bad key path");
       if (dot == std::string::npos) {
         YAML::Node leaf;
@@ -307,10 +332,14 @@ struct GoimFlag {
   bool boolean;
 };
 constexpr GoimFlag kGoimFlags[] = {
-    {"region", "REGION", "env.region", false},   {"zone", "ZONE", "env.zone", false},
-    {"deploy.env", "DEPLOY_ENV", "env.deployEnv", false}, {"host", "HOST", "env.host", false},
-    {"weight", "WEIGHT", "env.weight", false},   {"addrs", "ADDRS", "env.addrs", false},
-    {"offline", "OFFLINE", "env.offline", true}, {"debug", "DEBUG", "env.debug", true},
+    {"region", "REGION", "env.region", false},
+    {"zone", "ZONE", "env.zone", false},
+    {"deploy.env", "DEPLOY_ENV", "env.deployEnv", false},
+    {"host", "HOST", "env.host", false},
+    {"weight", "WEIGHT", "env.weight", false},
+    {"addrs", "ADDRS", "env.addrs", false},
+    {"offline", "OFFLINE", "env.offline", true},
+    {"debug", "DEBUG", "env.debug", true},
 };
 
 std::string Quote(const std::string& s) {
@@ -354,7 +383,8 @@ Options ParseCommandLine(int argc, char** argv, const char* default_conf) {
     } else if (name == "set") {
       need_value();
       size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) throw Error("-set wants key.path=value, got '" + value + "'");
+      if (eq == std::string::npos || eq == 0)
+        throw Error("-set wants key.path=value, got '" + value + "'");
       opts.sets.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else if (name == "dump-config") {
       opts.dump = true;
@@ -364,8 +394,10 @@ Options ParseCommandLine(int argc, char** argv, const char* default_conf) {
       const GoimFlag* found = nullptr;
       for (const GoimFlag& f : kGoimFlags) found = (name == f.flag) ? &f : found;
       if (!found) throw Error("unknown flag -" + name);
-      if (found->boolean && !has_value) value = "true";
-      else need_value();
+      if (found->boolean && !has_value)
+        value = "true";
+      else
+        need_value();
       opts.sets.emplace_back(found->key, Quote(value));
     }
   }
@@ -373,15 +405,18 @@ Options ParseCommandLine(int argc, char** argv, const char* default_conf) {
 }
 
 std::string Usage(const std::string& prog, const char* default_conf) {
-  std::string u = "usage: " + prog + " [-conf FILE] [-set key.path=value]... [-dump-config] [goim flags]\n";
+  std::string u =
+      "usage: " + prog + " [-conf FILE] [-set key.path=value]... [-dump-config] [goim flags]\n";
   u += "  -conf FILE            the YAML configuration";
-  u += default_conf && *default_conf ? std::string(" (default ") + default_conf + ")\n" : std::string("\n");
+  u += default_conf && *default_conf ? std::string(" (default ") + default_conf + ")\n"
+                                     : std::string("\n");
   u += "  -set key.path=value   overrides one key of it, e.g. -set protocol.loops=4 (repeatable)\n";
   u += "  -dump-config          prints the effective configuration (every key) and exits\n";
   u += "  goim's flags, each also read from the environment variable named (the flag wins):\n";
   for (const GoimFlag& f : kGoimFlags) {
     std::string flag = std::string("-") + f.flag + (f.boolean ? "" : " VALUE");
-    u += "  " + flag + std::string(flag.size() < 20 ? 20 - flag.size() : 1, ' ') + "  " + f.env + ", sets " + f.key + "\n";
+    u += "  " + flag + std::string(flag.size() < 20 ? 20 - flag.size() : 1, ' ') + "  " + f.env +
+         ", sets " + f.key + "\n";
   }
   u += "Every key, its default and what it does: the commented files in configs/.\n";
   return u;

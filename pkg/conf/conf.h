@@ -154,7 +154,8 @@ void Load(const Options& opts, Config* cfg) {
   try {
     LoadText(text, opts, cfg);
   } catch (const Error& e) {
-    throw Error((opts.conf_file.empty() ? std::string("config") : opts.conf_file) + ": " + e.what());
+    throw Error((opts.conf_file.empty() ? std::string("config") : opts.conf_file) + ": " +
+                e.what());
   }
 }
 

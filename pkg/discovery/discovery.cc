@@ -17,7 +17,8 @@ std::string Validate(const std::vector<Instance>& all, const std::string& key) {
   for (size_t i = 0; i < all.size(); ++i) {
     std::string at = key + "[" + std::to_string(i) + "]";
     if (all[i].hostname.empty()) return at + ".hostname: must be set";
-    if (!seen.insert(all[i].hostname).second) return at + ".hostname: '" + all[i].hostname + "' is listed twice";
+    if (!seen.insert(all[i].hostname).second)
+      return at + ".hostname: '" + all[i].hostname + "' is listed twice";
     if (all[i].weight <= 0) return at + ".weight: must be > 0";
   }
   return "";

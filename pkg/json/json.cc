@@ -109,12 +109,24 @@ class Parser {
     if (pos_ >= in_.size()) return Fail("unexpected end");
     char c = in_[pos_];
     switch (c) {
-      case '{': return ParseObject(v, depth);
-      case '[': return ParseArray(v, depth);
-      case '"': v->type_ = Value::Type::kString; return ParseString(&v->s_);
-      case 't': v->type_ = Value::Type::kBool; v->b_ = true; return Literal("true");
-      case 'f': v->type_ = Value::Type::kBool; v->b_ = false; return Literal("false");
-      case 'n': v->type_ = Value::Type::kNull; return Literal("null");
+      case '{':
+        return ParseObject(v, depth);
+      case '[':
+        return ParseArray(v, depth);
+      case '"':
+        v->type_ = Value::Type::kString;
+        return ParseString(&v->s_);
+      case 't':
+        v->type_ = Value::Type::kBool;
+        v->b_ = true;
+        return Literal("true");
+      case 'f':
+        v->type_ = Value::Type::kBool;
+        v->b_ = false;
+        return Literal("false");
+      case 'n':
+        v->type_ = Value::Type::kNull;
+        return Literal("null");
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(v);
         return Fail("unexpected character");
@@ -204,10 +216,14 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       char c = in_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return Fail("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return Fail("bad \\u escape");
     }
     *cp = v;
     return true;
@@ -232,14 +248,30 @@ class Parser {
       if (pos_ >= in_.size()) return Fail("unterminated escape");
       char e = in_[pos_++];
       switch (e) {
-        case '"': *out += '"'; break;
-        case '\\': *out += '\\'; break;
-        case '/': *out += '/'; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
+        case '"':
+          *out += '"';
+          break;
+        case '\\':
+          *out += '\\';
+          break;
+        case '/':
+          *out += '/';
+          break;
+        case 'b':
+          *out += '\b';
+          break;
+        case 'f':
+          *out += '\f';
+          break;
+        case 'n':
+          *out += '\n';
+          break;
+        case 'r':
+          *out += '\r';
+          break;
+        case 't':
+          *out += '\t';
+          break;
         case 'u': {
           uint32_t cp;
           if (!Hex4(&cp)) return false;
@@ -248,14 +280,19 @@ class Parser {
             pos_ += 2;
             uint32_t lo;
             if (!Hex4(&lo)) return false;
-            if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            else pos_ = back;  // not a pair: the second escape stands on its own
+            if (lo >= 0xDC00 && lo < 0xE000)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else
+              pos_ = back;  // not a pair: the second escape stands on its own
           }
-          if (cp >= 0xD800 && cp < 0xE000) *out += kReplacement;  // an unpaired surrogate, as Go
-          else AppendUtf8(out, cp);
+          if (cp >= 0xD800 && cp < 0xE000)
+            *out += kReplacement;  // an unpaired surrogate, as Go
+          else
+            AppendUtf8(out, cp);
           break;
         }
-        default: return Fail("bad escape");
+        default:
+          return Fail("bad escape");
       }
     }
   }
@@ -315,11 +352,21 @@ void AppendQuoted(std::string* out, std::string_view s) {
     }
     ++i;
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           *out += "\\u00";
@@ -378,7 +425,8 @@ Writer& Writer::Int(int64_t v) {
 }
 
 namespace {
-// The shortest text that reads back as v in its own type (a float 1.8 is "1.8"); null if not finite.
+// The shortest text that reads back as v in its own type (a float 1.8 is "1.8"); null if not
+// finite.
 template <class T>
 void AppendNumber(std::string* out, T v) {
   if (!std::isfinite(v)) {

@@ -93,8 +93,10 @@ std::string Registry::Render() const {
     }
     double v = e->Value();
     out << e->name << " ";
-    if (v == static_cast<double>(static_cast<int64_t>(v))) out << static_cast<int64_t>(v);
-    else out << v;
+    if (v == static_cast<double>(static_cast<int64_t>(v)))
+      out << static_cast<int64_t>(v);
+    else
+      out << v;
     out << "\n";
   }
   return out.str();

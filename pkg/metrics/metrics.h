@@ -49,7 +49,8 @@ class Registry {
   Counter* NewCounter(const std::string& name, const std::string& help);
   Gauge* NewGauge(const std::string& name, const std::string& help);
   // A gauge computed at scrape time.
-  void NewCallbackGauge(const std::string& name, const std::string& help, std::function<double()> fn);
+  void NewCallbackGauge(const std::string& name, const std::string& help,
+                        std::function<double()> fn);
 
   std::string Render() const;
   // The current value of a metric by full name (tests, load tools); nullopt-like -1 when absent.

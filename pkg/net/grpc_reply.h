@@ -5,7 +5,8 @@
 
 namespace goim::net {
 
-inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, grpc::Status st = grpc::Status::OK) {
+inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,
+                                           grpc::Status st = grpc::Status::OK) {
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
   r->Finish(std::move(st));
   return r;

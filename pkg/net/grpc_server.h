@@ -12,8 +12,8 @@ namespace goim::net {
 // default SO_REUSEPORT would let a second server started on it by mistake take part of the
 // calls without an error; here the second one fails to start, as goim's does.
 inline void AddGrpcListener(grpc::ServerBuilder& b, const std::string& addr, int* port) {
-  b.AddListeningPort(!addr.empty() && addr.front() == ':' ? "0.0.0.0" + addr : addr, grpc::InsecureServerCredentials(),
-                     port);
+  b.AddListeningPort(!addr.empty() && addr.front() == ':' ? "0.0.0.0" + addr : addr,
+                     grpc::InsecureServerCredentials(), port);
   b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
 

@@ -22,7 +22,8 @@ struct HttpClient::Impl {
   beast::flat_buffer buf;
 };
 
-HttpClient::HttpClient(std::string addr, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(std::string addr, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
   impl_->addr = std::move(addr);
   impl_->timeout = timeout;
 }
@@ -31,12 +32,14 @@ HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::Get(const std::string& target) { return Do("GET", target, "", ""); }
 
-HttpResult HttpClient::Post(const std::string& target, const std::string& body, const std::string& content_type) {
+HttpResult HttpClient::Post(const std::string& target, const std::string& body,
+                            const std::string& content_type) {
   return Do("POST", target, body, content_type);
 }
 
-HttpResult HttpClient::Do(const std::string& method, const std::string& target, const std::string& body,
-                          const std::string& content_type, const std::string& extra_header) {
+HttpResult HttpClient::Do(const std::string& method, const std::string& target,
+                          const std::string& body, const std::string& content_type,
+                          const std::string& extra_header) {
   HttpResult out;
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool fresh = false;

@@ -9,7 +9,7 @@
 namespace goim::net {
 
 struct HttpResult {
-  int status = 0;        // 0: no response (error holds why)
+  int status = 0;  // 0: no response (error holds why)
   std::string body;
   std::string error;
 };
@@ -17,7 +17,8 @@ struct HttpResult {
 class HttpClient {
  public:
   // host:port, e.g. "127.0.0.1:3111".
-  explicit HttpClient(std::string addr, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  explicit HttpClient(std::string addr,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~HttpClient();
 
   HttpResult Get(const std::string& target);

@@ -2,12 +2,12 @@
 
 #include <optional>
 
+#include <glog/logging.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <glog/logging.h>
 
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/listen.h"
@@ -40,15 +40,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(opts_.max_body);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(opts_.idle_timeout_sec));
-    http::async_read(stream_, buf_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buf_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       HttpResponse r;
       r.status = 413;
-      r.body = R"({"code":-400,"message":"body: over the limit of )" + std::to_string(opts_.max_body) + R"( bytes"})";
+      r.body = R"({"code":-400,"message":"body: over the limit of )" +
+               std::to_string(opts_.max_body) + R"( bytes"})";
       keep_alive_ = false;
       Write(std::move(r));
       return;
@@ -91,14 +93,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     stream_.expires_after(std::chrono::seconds(opts_.idle_timeout_sec));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !self->keep_alive_) {
-        beast::error_code ignored;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        return;
-      }
-      self->Read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (ec || !self->keep_alive_) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          return;
+                        }
+                        self->Read();
+                      });
   }
 
   beast::tcp_stream stream_;

@@ -43,8 +43,8 @@ HttpHandler MetricsHandler();
 class HttpServer {
  public:
   struct Options {
-    size_t max_body = 1 << 20;       // larger bodies get 413
-    int idle_timeout_sec = 60;       // keep-alive idle limit
+    size_t max_body = 1 << 20;  // larger bodies get 413
+    int idle_timeout_sec = 60;  // keep-alive idle limit
   };
   HttpServer(LoopPool& loops, HttpHandler handler, Options opts);
   ~HttpServer();

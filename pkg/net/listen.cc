@@ -12,7 +12,8 @@ tcp::endpoint ParseEndpoint(const std::string& addr) {
   if (colon == std::string::npos) throw std::invalid_argument("address '" + addr + "' has no port");
   std::string host = addr.substr(0, colon);
   std::string port_s = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = -1;
   try {
     size_t used = 0;
@@ -20,13 +21,16 @@ tcp::endpoint ParseEndpoint(const std::string& addr) {
     if (used != port_s.size()) port = -1;
   } catch (...) {
   }
-  if (port < 0 || port > 65535) throw std::invalid_argument("address '" + addr + "' has a bad port");
+  if (port < 0 || port > 65535)
+    throw std::invalid_argument("address '" + addr + "' has a bad port");
   boost::system::error_code ec;
   asio::ip::address ip = host.empty() || host == "0.0.0.0" ? asio::ip::address_v4::any()
-                                                          : asio::ip::make_address(host, ec);
+                                                           : asio::ip::make_address(host, ec);
   if (ec) {
-    if (host == "localhost") ip = asio::ip::address_v4::loopback();
-    else throw std::invalid_argument("address '" + addr + "' has a bad host");
+    if (host == "localhost")
+      ip = asio::ip::address_v4::loopback();
+    else
+      throw std::invalid_argument("address '" + addr + "' has a bad host");
   }
   return tcp::endpoint(ip, static_cast<unsigned short>(port));
 }
@@ -37,7 +41,8 @@ std::string ToString(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
-std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep, bool reuseport) {
+std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep,
+                                      bool reuseport) {
   auto acc = std::make_unique<tcp::acceptor>(io);
   acc->open(ep.protocol());
   acc->set_option(asio::socket_base::reuse_address(true));

@@ -16,7 +16,8 @@ std::string ToString(const tcp::endpoint& ep);
 // An open, bound, listening acceptor on io. reuseport: SO_REUSEPORT, so each event loop can own
 // an acceptor on the same port and the kernel spreads connections over them.
 // Throws boost::system::system_error when the bind fails.
-std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep, bool reuseport);
+std::unique_ptr<tcp::acceptor> Listen(asio::io_context& io, const tcp::endpoint& ep,
+                                      bool reuseport);
 
 // One acceptor per io_context on the same address; a port 0 request is resolved by the first
 // bind and reused by the others. A port another process already listens on is refused (throws),

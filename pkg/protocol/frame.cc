@@ -8,16 +8,26 @@ namespace goim::protocol {
 
 const char* ErrorName(Error e) {
   switch (e) {
-    case Error::kOk: return "ok";
-    case Error::kNeedMore: return "need more";
-    case Error::kHeaderLen: return "bad header length";
-    case Error::kPackLenTooLarge: return "pack length too large";
-    case Error::kPackLenTooSmall: return "pack length too small";
-    case Error::kTruncatedHeader: return "truncated header";
-    case Error::kTruncatedBody: return "truncated body";
-    case Error::kWsShort: return "websocket message shorter than a header";
-    case Error::kWsPackLen: return "websocket message shorter than its pack length";
-    case Error::kIo: return "io error";
+    case Error::kOk:
+      return "ok";
+    case Error::kNeedMore:
+      return "need more";
+    case Error::kHeaderLen:
+      return "bad header length";
+    case Error::kPackLenTooLarge:
+      return "pack length too large";
+    case Error::kPackLenTooSmall:
+      return "pack length too small";
+    case Error::kTruncatedHeader:
+      return "truncated header";
+    case Error::kTruncatedBody:
+      return "truncated body";
+    case Error::kWsShort:
+      return "websocket message shorter than a header";
+    case Error::kWsPackLen:
+      return "websocket message shorter than its pack length";
+    case Error::kIo:
+      return "io error";
   }
   return "unknown";
 }
@@ -58,9 +68,12 @@ void Fill(Frame* p, const Header& h, const uint8_t* body, size_t body_len) {
 
 Error FromStatus(bufio::Status s, Error truncated) {
   switch (s) {
-    case bufio::Status::kNeedMore: return Error::kNeedMore;
-    case bufio::Status::kEof: return truncated;
-    default: return Error::kIo;
+    case bufio::Status::kNeedMore:
+      return Error::kNeedMore;
+    case bufio::Status::kEof:
+      return truncated;
+    default:
+      return Error::kIo;
   }
 }
 

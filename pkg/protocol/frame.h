@@ -19,7 +19,7 @@
 namespace goim::protocol {
 
 inline constexpr int32_t kRawHeaderSize = 16;
-inline constexpr int32_t kMaxBodySize = 1 << 12;  // 4096, goim v2 MaxBodySize
+inline constexpr int32_t kMaxBodySize = 1 << 12;                        // 4096, goim v2 MaxBodySize
 inline constexpr int32_t kMaxPackSize = kMaxBodySize + kRawHeaderSize;  // 4112
 inline constexpr int32_t kHeartSize = 4;
 inline constexpr int kPackOffset = 0;

@@ -15,9 +15,9 @@ enum Op : int32_t {
   kOpDisconnectReply = 6,
   kOpAuth = 7,
   kOpAuthReply = 8,
-  kOpRaw = 9,          // server -> client batch: concatenated frames
-  kOpProtoReady = 10,  // internal signal in goim, never on the wire
-  kOpProtoFinish = 11, // internal signal in goim, never on the wire
+  kOpRaw = 9,           // server -> client batch: concatenated frames
+  kOpProtoReady = 10,   // internal signal in goim, never on the wire
+  kOpProtoFinish = 11,  // internal signal in goim, never on the wire
   kOpChangeRoom = 12,
   kOpChangeRoomReply = 13,
   kOpSub = 14,

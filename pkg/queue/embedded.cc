@@ -92,7 +92,8 @@ bool Embedded::Append(std::string key, std::string value, std::string* error) {
       LOG_EVERY_T(WARNING, 1) << "queue: embedded queue full capacity=" << capacity_;
       return false;
     }
-    Partition& p = parts_[static_cast<size_t>(PartitionOf(key, static_cast<int32_t>(parts_.size())))];
+    Partition& p =
+        parts_[static_cast<size_t>(PartitionOf(key, static_cast<int32_t>(parts_.size())))];
     Message m;
     m.partition = static_cast<int32_t>(&p - parts_.data());
     m.offset = p.base + static_cast<int64_t>(p.log.size());
@@ -120,7 +121,8 @@ std::optional<Message> Embedded::Next(int timeout_ms, const bool* paused) {
   };
   Partition* p = ready();
   if (!p) {
-    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return (p = ready()) != nullptr; });
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                 [&] { return (p = ready()) != nullptr; });
   }
   if (!p) return std::nullopt;
   Message m = p->log[static_cast<size_t>(p->read - p->base)];

@@ -66,7 +66,8 @@ class KafkaProducer : public Producer {
     Set(conf.get(), "partitioner", "fnv1a");
     for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
     std::string err;
-    if (conf->set("dr_cb", &reporter_, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error(err);
+    if (conf->set("dr_cb", &reporter_, err) != RdKafka::Conf::CONF_OK)
+      throw std::runtime_error(err);
     producer_.reset(RdKafka::Producer::create(conf.get(), err));
     if (!producer_) throw std::runtime_error("kafka producer: " + err);
     poller_ = std::thread([this] {
@@ -88,7 +89,8 @@ class KafkaProducer : public Producer {
         value.size(), key.empty() ? nullptr : key.data(), key.size(), 0, cb);
     if (ec != RdKafka::ERR_NO_ERROR) {
       Counters::Get().produce_failed->Inc();
-      LOG_EVERY_T(WARNING, 1) << "queue: kafka produce refused error(" << RdKafka::err2str(ec) << ")";
+      LOG_EVERY_T(WARNING, 1) << "queue: kafka produce refused error(" << RdKafka::err2str(ec)
+                              << ")";
       if (*cb) (*cb)("kafka: " + RdKafka::err2str(ec));
       delete cb;
     }
@@ -121,12 +123,14 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
     Set(conf.get(), "auto.offset.reset", "earliest");
     for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
     std::string err;
-    if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), err) != RdKafka::Conf::CONF_OK)
+    if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), err) !=
+        RdKafka::Conf::CONF_OK)
       throw std::runtime_error(err);
     consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!consumer_) throw std::runtime_error("kafka consumer: " + err);
     RdKafka::ErrorCode ec = consumer_->subscribe({topic_});
-    if (ec != RdKafka::ERR_NO_ERROR) throw std::runtime_error("kafka subscribe: " + RdKafka::err2str(ec));
+    if (ec != RdKafka::ERR_NO_ERROR)
+      throw std::runtime_error("kafka subscribe: " + RdKafka::err2str(ec));
   }
 
   ~KafkaConsumer() override { Close(); }
@@ -143,14 +147,18 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       LOG(INFO) << "queue: kafka partitions assigned count=" << ids.size();
       if (listener_.assigned) listener_.assigned(ids);
-      if (cooperative) c->incremental_assign(parts);
-      else c->assign(parts);
+      if (cooperative)
+        c->incremental_assign(parts);
+      else
+        c->assign(parts);
       if (paused_) c->pause(parts);
     } else {
       LOG(INFO) << "queue: kafka partitions revoked count=" << ids.size();
       if (listener_.revoked) listener_.revoked(ids);
-      if (cooperative) c->incremental_unassign(parts);
-      else c->unassign();
+      if (cooperative)
+        c->incremental_unassign(parts);
+      else
+        c->unassign();
     }
     rebalance_thread_ = std::thread::id();
   }
@@ -179,14 +187,17 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
 
   void Commit(const std::vector<PartitionOffset>& offsets) override {
     std::vector<RdKafka::TopicPartition*> tps;
-    for (const auto& po : offsets) tps.push_back(RdKafka::TopicPartition::create(topic_, po.partition, po.offset));
+    for (const auto& po : offsets)
+      tps.push_back(RdKafka::TopicPartition::create(topic_, po.partition, po.offset));
     RdKafka::ErrorCode ec;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_) ec = RdKafka::ERR__STATE;
       // Inside a revoke the commit must land before the partitions go to another consumer.
-      else if (std::this_thread::get_id() == rebalance_thread_) ec = consumer_->commitSync(tps);
-      else ec = consumer_->commitAsync(tps);
+      else if (std::this_thread::get_id() == rebalance_thread_)
+        ec = consumer_->commitSync(tps);
+      else
+        ec = consumer_->commitAsync(tps);
     }
     if (ec != RdKafka::ERR_NO_ERROR) {
       LOG_EVERY_T(WARNING, 5) << "queue: kafka commit error(" << RdKafka::err2str(ec) << ")";
@@ -214,8 +225,10 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
     paused_ = p;
     std::vector<RdKafka::TopicPartition*> parts;
     consumer_->assignment(parts);
-    if (p) consumer_->pause(parts);
-    else consumer_->resume(parts);
+    if (p)
+      consumer_->pause(parts);
+    else
+      consumer_->resume(parts);
     RdKafka::TopicPartition::destroy(parts);
   }
 

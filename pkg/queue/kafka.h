@@ -14,7 +14,7 @@ namespace goim::queue {
 struct KafkaOptions {
   std::vector<std::string> brokers{"127.0.0.1:9092"};
   std::string topic = "goim-push-topic";
-  std::string group = "goim-push-group-job";  // consumer only
+  std::string group = "goim-push-group-job";      // consumer only
   std::map<std::string, std::string> properties;  // any librdkafka property, applied last
 };
 

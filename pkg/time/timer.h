@@ -56,7 +56,9 @@ class Timer {
     uint32_t next_free = UINT32_MAX;
   };
   bool Live(TimerId id) const;
-  bool Less(uint32_t a, uint32_t b) const { return entries_[heap_[a]].expire < entries_[heap_[b]].expire; }
+  bool Less(uint32_t a, uint32_t b) const {
+    return entries_[heap_[a]].expire < entries_[heap_[b]].expire;
+  }
   void Swap(uint32_t a, uint32_t b);
   void Up(uint32_t i);
   void Down(uint32_t i);

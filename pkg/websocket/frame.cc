@@ -9,15 +9,24 @@ namespace goim::websocket {
 
 const char* FrameErrorName(FrameError e) {
   switch (e) {
-    case FrameError::kOk: return "ok";
-    case FrameError::kNeedMore: return "need more";
-    case FrameError::kReservedBits: return "reserved bits set";
-    case FrameError::kReservedOpcode: return "reserved opcode";
-    case FrameError::kControlTooLong: return "control frame too long";
-    case FrameError::kControlFragmented: return "fragmented control frame";
-    case FrameError::kNotMasked: return "client frame not masked";
-    case FrameError::kMasked: return "server frame masked";
-    case FrameError::kTooLarge: return "frame too large";
+    case FrameError::kOk:
+      return "ok";
+    case FrameError::kNeedMore:
+      return "need more";
+    case FrameError::kReservedBits:
+      return "reserved bits set";
+    case FrameError::kReservedOpcode:
+      return "reserved opcode";
+    case FrameError::kControlTooLong:
+      return "control frame too long";
+    case FrameError::kControlFragmented:
+      return "fragmented control frame";
+    case FrameError::kNotMasked:
+      return "client frame not masked";
+    case FrameError::kMasked:
+      return "server frame masked";
+    case FrameError::kTooLarge:
+      return "frame too large";
   }
   return "unknown";
 }

@@ -22,14 +22,14 @@ enum Opcode : uint8_t {
 
 enum class FrameError : uint8_t {
   kOk = 0,
-  kNeedMore,          // the header is not fully buffered yet
-  kReservedBits,      // RSV1-3 set without a negotiated extension
-  kReservedOpcode,    // opcodes 3-7 and 11-15
-  kControlTooLong,    // control frame payload > 125
-  kControlFragmented, // control frame without FIN
-  kNotMasked,         // a client frame must be masked
-  kMasked,            // a server frame must not be masked
-  kTooLarge,          // payload above the configured limit
+  kNeedMore,           // the header is not fully buffered yet
+  kReservedBits,       // RSV1-3 set without a negotiated extension
+  kReservedOpcode,     // opcodes 3-7 and 11-15
+  kControlTooLong,     // control frame payload > 125
+  kControlFragmented,  // control frame without FIN
+  kNotMasked,          // a client frame must be masked
+  kMasked,             // a server frame must not be masked
+  kTooLarge,           // payload above the configured limit
 };
 const char* FrameErrorName(FrameError e);
 

@@ -25,7 +25,8 @@ bool Matches(const std::string& origin, const std::string& pattern) {
   std::string_view scheme(pattern.data(), star + 3);
   std::string_view rest(pattern.data() + star + 4, pattern.size() - star - 4);  // ".rest"
   if (origin.compare(0, scheme.size(), scheme) != 0 || !EndsWith(origin, rest)) return false;
-  std::string_view label(origin.data() + scheme.size(), origin.size() - scheme.size() - rest.size());
+  std::string_view label(origin.data() + scheme.size(),
+                         origin.size() - scheme.size() - rest.size());
   return !label.empty() && label.find_first_of("/:") == std::string_view::npos;
 }
 
@@ -37,18 +38,21 @@ std::string CheckOriginPattern(std::string_view pattern) {
   size_t sep = p.find("://");
   if (sep == std::string::npos) return "'" + std::string(pattern) + "' is not scheme://host[:port]";
   std::string scheme = p.substr(0, sep);
-  if (scheme != "http" && scheme != "https") return "'" + std::string(pattern) + "': scheme must be http or https";
+  if (scheme != "http" && scheme != "https")
+    return "'" + std::string(pattern) + "': scheme must be http or https";
   std::string host = p.substr(sep + 3);
   if (host.rfind("*.", 0) == 0) host = host.substr(2);
   if (host.empty() || host.find_first_of("/*?# ") != std::string::npos)
-    return "'" + std::string(pattern) + "': only scheme://host[:port], no path, a '*.' only at the host's start";
+    return "'" + std::string(pattern) +
+           "': only scheme://host[:port], no path, a '*.' only at the host's start";
   return "";
 }
 
 bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allowed) {
   if (allowed.empty()) return true;
   std::string o = Lower(origin);
-  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& p) { return Matches(o, Lower(p)); });
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [&](const std::string& p) { return Matches(o, Lower(p)); });
 }
 
 }  // namespace goim::websocket

@@ -79,9 +79,18 @@ class BenchSmoke : public ::testing::Test {
 };
 
 // A member of the summary; a missing one reads as -1 / "" so the comparisons fail.
-int64_t I(const json::Value& v, std::string_view k) { const json::Value* m = v.Find(k); return m && m->is_number() ? m->AsInt() : -1; }
-double D(const json::Value& v, std::string_view k) { const json::Value* m = v.Find(k); return m && m->is_number() ? m->AsDouble() : -1; }
-std::string S(const json::Value& v, std::string_view k) { const json::Value* m = v.Find(k); return m && m->is_string() ? m->AsString() : ""; }
+int64_t I(const json::Value& v, std::string_view k) {
+  const json::Value* m = v.Find(k);
+  return m && m->is_number() ? m->AsInt() : -1;
+}
+double D(const json::Value& v, std::string_view k) {
+  const json::Value* m = v.Find(k);
+  return m && m->is_number() ? m->AsDouble() : -1;
+}
+std::string S(const json::Value& v, std::string_view k) {
+  const json::Value* m = v.Find(k);
+  return m && m->is_string() ? m->AsString() : "";
+}
 
 // The harness's JSON summary (its last line) as parsed values.
 json::Value Summary(const std::string& out) {
@@ -95,10 +104,11 @@ json::Value Summary(const std::string& out) {
 TEST_F(BenchSmoke, FanoutOverTcpDeliversEveryPushToEveryClientOnce) {
   const auto& c = cluster_->comets[0];
   int status = -1;
-  std::string out = RunCommand(Tool("goim-bench") + " fanout --clients 300 --rate 20 --duration 3 --comet " + c.tcp +
-                            " --logic " + cluster_->http + " --pid " + std::to_string(cluster_->procs[0]->pid()) +
-                            " --procs 1 --json",
-                        &status);
+  std::string out =
+      RunCommand(Tool("goim-bench") + " fanout --clients 300 --rate 20 --duration 3 --comet " +
+                     c.tcp + " --logic " + cluster_->http + " --pid " +
+                     std::to_string(cluster_->procs[0]->pid()) + " --procs 1 --json",
+                 &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_NE(out.find("deliveries"), std::string::npos) << out;
   EXPECT_NE(out.find("latency"), std::string::npos) << out;
@@ -122,15 +132,19 @@ void ExpectEveryDeliveryOnce(const json::Value& s, int64_t expected, const std::
 
 TEST_F(BenchSmoke, FanoutOverWebSocketAndStraightToTheCometsGrpc) {
   const auto& c = cluster_->comets[0];
-  const std::string fanout = Tool("goim-bench") + " fanout --clients 200 --duration 2 --logic " + cluster_->http;
+  const std::string fanout =
+      Tool("goim-bench") + " fanout --clients 200 --duration 2 --logic " + cluster_->http;
   int status = -1;
-  std::string out = RunCommand(fanout + " --rate 20 --transport ws --comet " + c.ws + " --procs 1 --json", &status);
+  std::string out = RunCommand(
+      fanout + " --rate 20 --transport ws --comet " + c.ws + " --procs 1 --json", &status);
   ASSERT_EQ(status, 0) << out;
   json::Value ws = Summary(out);
   EXPECT_EQ(S(ws, "transport"), "ws");
   ExpectEveryDeliveryOnce(ws, 200 * 40, out);
 
-  out = RunCommand(fanout + " --rate 40 --comet " + c.tcp + " --grpc " + c.grpc + " --batch 4 --procs 1 --json", &status);
+  out = RunCommand(
+      fanout + " --rate 40 --comet " + c.tcp + " --grpc " + c.grpc + " --batch 4 --procs 1 --json",
+      &status);
   ASSERT_EQ(status, 0) << out;
   json::Value g = Summary(out);
   EXPECT_EQ(S(g, "path"), "grpc");
@@ -143,7 +157,9 @@ TEST_F(BenchSmoke, GoimClientToolCountsEveryRoomPushOfPushRoom) {
                     LogDir() + "/bench-smoke-client.log");
   ASSERT_TRUE(client.started());
   // The tool prints "<time> alive:N down:N down/s:N" every 5 s.
-  ASSERT_TRUE(Eventually([&] { return client.output().find("alive:" + std::to_string(clients)) != std::string::npos; }, 20s))
+  ASSERT_TRUE(Eventually(
+      [&] { return client.output().find("alive:" + std::to_string(clients)) != std::string::npos; },
+      20s))
       << client.output();
   int status = -1;
   std::string pushed = RunCommand(Tool("push_room") + " 1 10 " + cluster_->http + " 2", &status);
@@ -154,7 +170,8 @@ TEST_F(BenchSmoke, GoimClientToolCountsEveryRoomPushOfPushRoom) {
   EXPECT_GE(ok, 10) << pushed;
   const std::string want = "down:" + std::to_string(ok * clients) + " ";
   EXPECT_TRUE(Eventually([&] { return client.output().find(want) != std::string::npos; }, 20s))
-      << "want " << want << "\n" << client.output();
+      << "want " << want << "\n"
+      << client.output();
 }
 
 }  // namespace

@@ -95,7 +95,9 @@ TEST_F(BadInputTest, MorePipelinedFramesThanTheRingHoldsClose) {
   std::string small;
   for (int i = 0; i < 8; ++i) protocol::AppendFrame(&small, 1, protocol::kOpHeartbeat, i, "");
   ASSERT_TRUE(ok->SendRaw(small));
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(ok->ReadOp(protocol::kOpHeartbeatReply).value_or(testing::Frame{0,0,-1,""}).seq, i);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(ok->ReadOp(protocol::kOpHeartbeatReply).value_or(testing::Frame{0, 0, -1, ""}).seq,
+              i);
   ExpectHealthy();
 }
 
@@ -157,7 +159,8 @@ TEST_F(BadInputTest, BadUpgradeRequests) {
   EXPECT_FALSE(Client::Dial(Addr(Transport::kWs), Transport::kWs, &err, "/other", &status));
   EXPECT_EQ(status, 404);
   // A plain HTTP GET /sub without the upgrade headers.
-  auto plain = Client::Dial(Addr(Transport::kTcp).substr(0, 0) + Addr(Transport::kWs), Transport::kTcp, &err);
+  auto plain = Client::Dial(Addr(Transport::kTcp).substr(0, 0) + Addr(Transport::kWs),
+                            Transport::kTcp, &err);
   ASSERT_TRUE(plain);
   ASSERT_TRUE(plain->SendRaw("GET /sub HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_TRUE(plain->WaitClosed());
@@ -174,15 +177,25 @@ TEST_F(BadInputTest, BadUpgradeRequests) {
 // failure reproduces.
 TEST_F(BadInputTest, MutatedSessionsLeaveNothingBehind) {
   std::mt19937 rng(20261124);
-  auto uniform = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
-  auto frame = [&](int32_t op, const std::string& body) { return Raw(static_cast<int32_t>(16 + body.size()), 16, op, body); };
+  auto uniform = [&](size_t lo, size_t hi) {
+    return std::uniform_int_distribution<size_t>(lo, hi)(rng);
+  };
+  auto frame = [&](int32_t op, const std::string& body) {
+    return Raw(static_cast<int32_t>(16 + body.size()), 16, op, body);
+  };
   auto mutate = [&](std::string b) {
     for (size_t k = uniform(1, 6); k > 0 && !b.empty(); --k) {
       size_t i = uniform(0, b.size() - 1);
       switch (uniform(0, 3)) {
-        case 0: b[i] = static_cast<char>(uniform(0, 255)); break;
-        case 1: b.erase(i, uniform(1, 8)); break;
-        case 2: b.insert(i, uniform(1, 16), static_cast<char>(uniform(0, 255))); break;
+        case 0:
+          b[i] = static_cast<char>(uniform(0, 255));
+          break;
+        case 1:
+          b.erase(i, uniform(1, 8));
+          break;
+        case 2:
+          b.insert(i, uniform(1, 16), static_cast<char>(uniform(0, 255)));
+          break;
         default: {
           std::string piece = b.substr(i, uniform(1, 64));
           for (size_t r = uniform(1, 4); r > 0; --r) b.insert(i, piece);
@@ -194,9 +207,13 @@ TEST_F(BadInputTest, MutatedSessionsLeaveNothingBehind) {
   const std::string upgrade =
       "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  const std::vector<std::string> session = {
-      frame(7, Token(1, "", "live://fuzz", {1000})), frame(2, ""), frame(12, "live://fuzz2"), frame(14, "1000,1001"),
-      frame(16, "1001"), frame(99, "echo"), frame(2, "")};
+  const std::vector<std::string> session = {frame(7, Token(1, "", "live://fuzz", {1000})),
+                                            frame(2, ""),
+                                            frame(12, "live://fuzz2"),
+                                            frame(14, "1000,1001"),
+                                            frame(16, "1001"),
+                                            frame(99, "echo"),
+                                            frame(2, "")};
   double proto_errors = Metric("goim_comet_proto_errors_total");
   const double open_before = Metric("goim_comet_connections");  // the healthy client
   for (int n = 0; n < 400; ++n) {
@@ -209,21 +226,26 @@ TEST_F(BadInputTest, MutatedSessionsLeaveNothingBehind) {
     ASSERT_TRUE(c) << "connection " << n << ": " << err;
     for (size_t off = 0; off < bytes.size();) {
       size_t len = uniform(1, 256);
-      if (!c->SendRaw(std::string_view(bytes).substr(off, len))) break;  // closed by the comet: fine
+      if (!c->SendRaw(std::string_view(bytes).substr(off, len)))
+        break;  // closed by the comet: fine
       off += len;
     }
   }  // each client closes its end here
-  EXPECT_GT(Metric("goim_comet_proto_errors_total"), proto_errors);  // the mutations did reach the decoder
+  EXPECT_GT(Metric("goim_comet_proto_errors_total"),
+            proto_errors);  // the mutations did reach the decoder
   ExpectHealthy();
   EXPECT_TRUE(Eventually([&] { return Metric("goim_comet_connections") == open_before; }, 10s))
-      << Metric("goim_comet_connections") - open_before << " connections left besides the healthy one";
+      << Metric("goim_comet_connections") - open_before
+      << " connections left besides the healthy one";
   // A closed channel gives its buffer back when freed, once its cancelled waits have run.
   EXPECT_TRUE(Eventually([&] { return Metric("goim_comet_read_buffers") == 0; }, 10s))
       << Metric("goim_comet_read_buffers") << " read buffers still held";
 }
 
 class OriginTest : public CometFixture {
-  void Customize(comet::Config& c) override { c.websocket.allowedOrigins = {"https://live.example.com"}; }
+  void Customize(comet::Config& c) override {
+    c.websocket.allowedOrigins = {"https://live.example.com"};
+  }
 };
 
 TEST_F(OriginTest, OnlyListedBrowserOriginsMayUpgrade) {

@@ -40,8 +40,8 @@ class CometFixture : public ::testing::Test {
     Customize(cfg);
     server_ = std::make_unique<comet::Server>(cfg);
     server_->Start();
-    stub_ = goim::comet::Comet::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()), grpc::InsecureChannelCredentials()));
+    stub_ = goim::comet::Comet::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->grpc_port()), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     server_->Stop();
@@ -49,7 +49,8 @@ class CometFixture : public ::testing::Test {
   }
 
   std::string Addr(Transport t) const {
-    return "127.0.0.1:" + std::to_string(t == Transport::kTcp ? server_->tcp_port() : server_->ws_port());
+    return "127.0.0.1:" +
+           std::to_string(t == Transport::kTcp ? server_->tcp_port() : server_->ws_port());
   }
   std::unique_ptr<Client> Dial(Transport t) {
     std::string err;
@@ -57,7 +58,8 @@ class CometFixture : public ::testing::Test {
     EXPECT_TRUE(c) << err;
     return c;
   }
-  std::unique_ptr<Client> Authed(Transport t, int64_t mid, const std::string& key, const std::string& room,
+  std::unique_ptr<Client> Authed(Transport t, int64_t mid, const std::string& key,
+                                 const std::string& room,
                                  std::vector<int32_t> accepts = {1000, 1001, 1002}) {
     auto c = Dial(t);
     if (c) {
@@ -107,7 +109,8 @@ class CometFixture : public ::testing::Test {
     return Metric(std::string("goim_comet_closed_total{reason=\"") + reason + "\"}");
   }
   // Polls cond every few milliseconds until it holds or timeout passes.
-  static bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 5s) {
+  static bool Eventually(const std::function<bool()>& cond,
+                         std::chrono::milliseconds timeout = 5s) {
     auto until = std::chrono::steady_clock::now() + timeout;
     while (!cond()) {
       if (std::chrono::steady_clock::now() > until) return false;

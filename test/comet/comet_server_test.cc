@@ -1,8 +1,8 @@
 // The comet over loopback, as goim clients and goim's job see it.
 #include <set>
 
-#include "test/comet/comet_fixture.h"
 #include "comet/stats.h"
+#include "test/comet/comet_fixture.h"
 
 namespace goim::testing {
 namespace {
@@ -41,20 +41,24 @@ TEST_F(CometTest, AuthReplyAndHeartbeatOnlineCountOnBothTransports) {
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(logic_.mu);
     return !logic_.reports.empty() && logic_.reports.back().roomcount().count("live://hb") &&
-           logic_.reports.back().roomcount().at("live://hb") == 3 && logic_.reports.back().conncount() == 4 &&
-           logic_.reports.back().server() == "comet-test";
+           logic_.reports.back().roomcount().at("live://hb") == 3 &&
+           logic_.reports.back().conncount() == 4 && logic_.reports.back().server() == "comet-test";
   }));
 }
 
 TEST_F(CometTest, WebsocketPassesTheCookieAndTcpAnEmptyOne) {
   int status = 0;
-  auto ws = Client::Dial(Addr(Transport::kWs), Transport::kWs, nullptr, "/sub", &status, "Cookie: sid=abc\r\n");
+  auto ws = Client::Dial(Addr(Transport::kWs), Transport::kWs, nullptr, "/sub", &status,
+                         "Cookie: sid=abc\r\n");
   ASSERT_TRUE(ws);
   ASSERT_TRUE(ws->Auth(Token(1, "cookie-key", "", {})));
   auto tcp = Authed(Transport::kTcp, 2, "tcp-key", "");
   std::lock_guard<std::mutex> lock(logic_.mu);
-  EXPECT_NE(std::find(logic_.connects.begin(), logic_.connects.end(), "cookie-key|comet-test|sid=abc"), logic_.connects.end());
-  EXPECT_NE(std::find(logic_.connects.begin(), logic_.connects.end(), "tcp-key|comet-test|"), logic_.connects.end());
+  EXPECT_NE(
+      std::find(logic_.connects.begin(), logic_.connects.end(), "cookie-key|comet-test|sid=abc"),
+      logic_.connects.end());
+  EXPECT_NE(std::find(logic_.connects.begin(), logic_.connects.end(), "tcp-key|comet-test|"),
+            logic_.connects.end());
 }
 
 // A WebSocket client may send its auth frame in the same packet as the upgrade request; while
@@ -65,13 +69,15 @@ TEST_F(CometTest, NoReadBufferIsHeldWhileAuthIsPendingOnAPipelinedWebsocketAuth)
   ASSERT_EQ(held->Value(), 0);
   logic_.hold_connects = true;
   std::string err;
-  auto c = Client::Dial(Addr(Transport::kWs), Transport::kTcp, &err);  // a plain socket to the WS port
+  auto c =
+      Client::Dial(Addr(Transport::kWs), Transport::kTcp, &err);  // a plain socket to the WS port
   ASSERT_TRUE(c) << err;
   std::string auth;
   protocol::AppendFrame(&auth, 1, protocol::kOpAuth, 1, Token(5, "pipelined", "live://1", {}));
-  std::string bytes = "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
-                      WsFrame(auth);
+  std::string bytes =
+      "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+      WsFrame(auth);
   ASSERT_TRUE(c->SendRaw(bytes));
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(logic_.mu);
@@ -92,7 +98,7 @@ TEST_F(CometTest, UnknownOpIsEchoedWithAnEmptyBodyAndForwardedToLogic) {
     EXPECT_EQ(f->seq, 5);
     EXPECT_TRUE(f->body.empty());
     ASSERT_TRUE(c->Send(4242, 6, "x"));
-    EXPECT_EQ(c->ReadOp(4242).value_or(testing::Frame{0,0,-1,""}).seq, 6);
+    EXPECT_EQ(c->ReadOp(4242).value_or(testing::Frame{0, 0, -1, ""}).seq, 6);
   }
   // Each is its own async call, so logic may see them in any order.
   using Got = std::multiset<std::pair<int64_t, int32_t>>;
@@ -112,14 +118,15 @@ TEST_F(CometTest, FramesForLogicReachItInOrderAndAreEchoedAfterIt) {
   for (int i = 1; i <= 3; ++i) {
     std::string body = "m" + std::to_string(i);
     std::string head(16, '\0');
-    protocol::EncodeHeader(reinterpret_cast<uint8_t*>(head.data()), static_cast<int32_t>(16 + body.size()), 1,
-                           protocol::kOpSendMsg, i);
+    protocol::EncodeHeader(reinterpret_cast<uint8_t*>(head.data()),
+                           static_cast<int32_t>(16 + body.size()), 1, protocol::kOpSendMsg, i);
     pipelined += head + body;
   }
   ASSERT_TRUE(c->SendRaw(pipelined));
   EXPECT_TRUE(Eventually([&] { return logic_.Count(logic_.receive_bodies) == 1; }));
   EXPECT_FALSE(c->Read(200ms)) << "echoed before logic answered";
-  EXPECT_EQ(logic_.Count(logic_.receive_bodies), 1u) << "the next frame went to logic before the first was answered";
+  EXPECT_EQ(logic_.Count(logic_.receive_bodies), 1u)
+      << "the next frame went to logic before the first was answered";
   logic_.hold_receives = false;
   logic_.ReleaseHeld();
   for (int i = 1; i <= 3; ++i) {
@@ -221,7 +228,8 @@ TEST_F(CometTest, DisconnectIsReportedAndRoomsRpcListsRooms) {
   a.reset();
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(logic_.mu);
-    return std::find(logic_.disconnects.begin(), logic_.disconnects.end(), "ra") != logic_.disconnects.end();
+    return std::find(logic_.disconnects.begin(), logic_.disconnects.end(), "ra") !=
+           logic_.disconnects.end();
   }));
 }
 
@@ -237,7 +245,8 @@ TEST_F(CometTest, AChangeRoomToInvalidUtf8DoesNotBreakTheOnlineReport) {
     std::lock_guard<std::mutex> lock(logic_.mu);
     if (logic_.reports.empty()) return false;
     const auto& counts = logic_.reports.back().roomcount();
-    return counts.count("live://ok") && counts.at("live://ok") == 1 && counts.count(fixed) && counts.at(fixed) == 1;
+    return counts.count("live://ok") && counts.at("live://ok") == 1 && counts.count(fixed) &&
+           counts.at(fixed) == 1;
   }));
   goim::comet::RoomsReply rooms;
   grpc::ClientContext ctx;
@@ -253,7 +262,8 @@ TEST_F(CometTest, InvalidRpcArgumentsAreRefused) {
   goim::comet::BroadcastRoomReq room;
   goim::comet::BroadcastRoomReply room_reply;
   grpc::ClientContext ctx2;
-  EXPECT_EQ(stub_->BroadcastRoom(&ctx2, room, &room_reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub_->BroadcastRoom(&ctx2, room, &room_reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CometTest, ShutdownDisconnectsEveryClientFromLogic) {
@@ -267,7 +277,9 @@ TEST_F(CometTest, ShutdownDisconnectsEveryClientFromLogic) {
 }
 
 class TimeoutTest : public CometFixture {
-  void Customize(comet::Config& c) override { c.protocol.handshakeTimeout = std::chrono::milliseconds(300); }
+  void Customize(comet::Config& c) override {
+    c.protocol.handshakeTimeout = std::chrono::milliseconds(300);
+  }
 };
 
 TEST_F(TimeoutTest, HandshakeAndHeartbeatDeadlines) {
@@ -309,4 +321,3 @@ TEST_F(LogicHeartbeatTest, HeartbeatsRenewTheSessionAtTheServerInterval) {
 
 }  // namespace
 }  // namespace goim::testing
-

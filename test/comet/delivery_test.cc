@@ -14,7 +14,8 @@ TEST_F(DeliveryTest, ThousandConnectionsGetEveryPushInOrder) {
   for (int i = 0; i < n; ++i) {
     keys.push_back("fan-" + std::to_string(i));
     // A quarter of them over WebSocket.
-    clients.push_back(Authed(i % 4 == 0 ? Transport::kWs : Transport::kTcp, i, keys.back(), "live://fan", {1000, 1001}));
+    clients.push_back(Authed(i % 4 == 0 ? Transport::kWs : Transport::kTcp, i, keys.back(),
+                             "live://fan", {1000, 1001}));
     ASSERT_TRUE(clients.back());
   }
   // 20 room batches of 5 frames each, like job's OpRaw batches.
@@ -66,7 +67,8 @@ TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
   auto stalled = Authed(Transport::kTcp, 1, "stalled", "live://st");
   stalled->StopReading();
   std::vector<std::unique_ptr<Client>> readers;
-  for (int i = 0; i < 10; ++i) readers.push_back(Authed(i % 2 ? Transport::kWs : Transport::kTcp, 10 + i, "", "live://st"));
+  for (int i = 0; i < 10; ++i)
+    readers.push_back(Authed(i % 2 ? Transport::kWs : Transport::kTcp, 10 + i, "", "live://st"));
   const std::string big(2000, 'z');
   int sent = 0;
   auto deadline = std::chrono::steady_clock::now() + 20s;

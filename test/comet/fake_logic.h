@@ -53,7 +53,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     return v.size();
   }
 
-  grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* ctx, const goim::logic::ConnectReq* req,
+  grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* ctx,
+                                    const goim::logic::ConnectReq* req,
                                     goim::logic::ConnectReply* reply) override {
     json::Value v;
     std::string err;
@@ -83,7 +84,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     r->Finish(st);
     return r;
   }
-  grpc::ServerUnaryReactor* Disconnect(grpc::CallbackServerContext* ctx, const goim::logic::DisconnectReq* req,
+  grpc::ServerUnaryReactor* Disconnect(grpc::CallbackServerContext* ctx,
+                                       const goim::logic::DisconnectReq* req,
                                        goim::logic::DisconnectReply* reply) override {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -92,7 +94,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     reply->set_has(true);
     return net::FinishNow(ctx);
   }
-  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx, const goim::logic::HeartbeatReq* req,
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const goim::logic::HeartbeatReq* req,
                                       goim::logic::HeartbeatReply*) override {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -100,7 +103,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     }
     return net::FinishNow(ctx);
   }
-  grpc::ServerUnaryReactor* RenewOnline(grpc::CallbackServerContext* ctx, const goim::logic::OnlineReq* req,
+  grpc::ServerUnaryReactor* RenewOnline(grpc::CallbackServerContext* ctx,
+                                        const goim::logic::OnlineReq* req,
                                         goim::logic::OnlineReply* reply) override {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -109,7 +113,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     }
     return net::FinishNow(ctx);
   }
-  grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* ctx, const goim::logic::ReceiveReq* req,
+  grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* ctx,
+                                    const goim::logic::ReceiveReq* req,
                                     goim::logic::ReceiveReply*) override {
     {
       std::lock_guard<std::mutex> lock(mu);

@@ -96,7 +96,7 @@ TEST_F(LoopRooms, JoinLeaveChangeAndSameRoom) {
   loop.Join(a, "live://2");
   EXPECT_EQ(Members("live://1"), std::vector<Channel*>{b});
   EXPECT_EQ(Members("live://2").size(), 2u);
-  loop.Join(b, "");  // "" leaves
+  loop.Join(b, "");                               // "" leaves
   EXPECT_EQ(loop.FindRoom("live://1"), nullptr);  // an empty room is released
   EXPECT_EQ(ctx.rooms.Loops("live://1"), 0u);
   loop.Leave(c);

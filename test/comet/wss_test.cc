@@ -20,8 +20,10 @@ class WssTest : public CometFixture {
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / ("goim-wss-" + std::to_string(::getpid())));
     fs::create_directories(*dir_);
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
-                      (*dir_ / "key.pem").string() + " -out " + (*dir_ / "cert.pem").string() + " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
+        (*dir_ / "key.pem").string() + " -out " + (*dir_ / "cert.pem").string() +
+        " >/dev/null 2>&1";
     have_cert_ = std::system(cmd.c_str()) == 0;
   }
   static void TearDownTestSuite() {
@@ -74,7 +76,8 @@ std::string ReadMessage(ssl::stream<asio::ip::tcp::socket>& s, std::string& in) 
 int32_t OpOf(const std::string& goim_frame) {
   protocol::Frame f;
   size_t used = 0;
-  std::span<const uint8_t> in(reinterpret_cast<const uint8_t*>(goim_frame.data()), goim_frame.size());
+  std::span<const uint8_t> in(reinterpret_cast<const uint8_t*>(goim_frame.data()),
+                              goim_frame.size());
   return protocol::DecodeFrame(in, &f, &used) == protocol::Error::kOk ? f.op : -1;
 }
 
@@ -113,7 +116,8 @@ TEST_F(WssTest, UpgradeAuthHeartbeatAndRoomPushOverTls) {
   EXPECT_TRUE(Eventually([] { return comet::Stats::Get().read_buffers->Value() == 0; }));
   // And it still reads after the wait: six heartbeats, each its own TLS record, sent at once so
   // several records arrive in one socket read (none may be left undecrypted behind a short read).
-  for (int i = 0; i < 6; ++i) asio::write(s, asio::buffer(WsFrame(GoimFrame(protocol::kOpHeartbeat, 10 + i, ""))));
+  for (int i = 0; i < 6; ++i)
+    asio::write(s, asio::buffer(WsFrame(GoimFrame(protocol::kOpHeartbeat, 10 + i, ""))));
   for (int i = 0; i < 6; ++i) EXPECT_EQ(OpOf(ReadMessage(s, in)), protocol::kOpHeartbeatReply) << i;
 }
 

@@ -24,15 +24,16 @@ std::string CometYaml(const CometEndpoints& c, const std::string& logic_grpc, bo
   if (!logic_grpc.empty()) y += in + "rpcClient: {logic: [" + Q(logic_grpc) + "]}\n";
   y += in + "tcp: {bind: [" + Q(c.tcp) + "]}\n";
   y += in + "websocket: {bind: [" + Q(c.ws) + "]}\n";
-  y += in + "online: {interval: 200ms}\n" + in + "protocol: {loops: 2}\n" + in + "metrics: {addr: \"\"}\n";
+  y += in + "online: {interval: 200ms}\n" + in + "protocol: {loops: 2}\n" + in +
+       "metrics: {addr: \"\"}\n";
   return y;
 }
 
 std::string CometList(const std::vector<CometEndpoints>& comets) {
   std::string y = "[";
   for (size_t i = 0; i < comets.size(); ++i) {
-    y += std::string(i ? ", " : "") + "{hostname: " + Q(comets[i].name) + ", grpc: " + Q(comets[i].grpc) +
-         ", addrs: [\"127.0.0.1\"]}";
+    y += std::string(i ? ", " : "") + "{hostname: " + Q(comets[i].name) +
+         ", grpc: " + Q(comets[i].grpc) + ", addrs: [\"127.0.0.1\"]}";
   }
   return y + "]";
 }
@@ -52,15 +53,18 @@ class Standalone : public Cluster {
     router_grpc = Loopback(FreePort());
     std::string logic_grpc = Loopback(FreePort());
     std::string y = "env: {host: \"standalone\"}\n";
-    y += "router:\n  rpcServer: {addr: " + Q(router_grpc) + "}\n  online: {stale: 3s}\n  metrics: {addr: \"\"}\n";
+    y += "router:\n  rpcServer: {addr: " + Q(router_grpc) +
+         "}\n  online: {stale: 3s}\n  metrics: {addr: \"\"}\n";
     y += "logic:\n  rpcServer: {addr: " + Q(logic_grpc) + "}\n  httpServer: {addr: " + Q(http) +
          "}\n  online: {tick: 200ms}\n";
     y += "comet:\n" + CometYaml(comets[0], "", true);
     y += "job:\n  room: {signal: 20ms}\n  metrics: {addr: \"\"}\n";
     procs.push_back(std::make_unique<Process>("standalone", "goim-standalone", y));
     procs.back()->Start();
-    for (const std::string& addr : {comets[0].tcp, comets[0].ws, comets[0].grpc, http, logic_grpc, router_grpc}) {
-      if (!WaitPort(PortOf(addr))) throw std::runtime_error("standalone did not start; see " + procs.back()->log_path());
+    for (const std::string& addr :
+         {comets[0].tcp, comets[0].ws, comets[0].grpc, http, logic_grpc, router_grpc}) {
+      if (!WaitPort(PortOf(addr)))
+        throw std::runtime_error("standalone did not start; see " + procs.back()->log_path());
     }
   }
 };
@@ -71,42 +75,50 @@ class Kafka : public Cluster {
   const char* mode() const override { return "kafka"; }
   void Start() override {
     std::string broker = KafkaBroker();
-    if (broker.empty()) throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
+    if (broker.empty())
+      throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
     static std::atomic<int> seq{0};
     std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(seq++);
     std::string topic = "goim-e2e-" + suffix, group = "goim-e2e-job-" + suffix;
     // 0.9 creates a topic (num.partitions=4) on its first metadata request: make it exist before
     // anyone produces or subscribes.
-    std::string kcat = "kcat -b " + broker + " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " +
-                       topic + " 2>/dev/null | grep -q 'partition 3,'";
+    std::string kcat =
+        "kcat -b " + broker +
+        " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " + topic +
+        " 2>/dev/null | grep -q 'partition 3,'";
     if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
       throw std::runtime_error("topic " + topic + " was not created");
     std::string kafka = "kafka:\n  brokers: [" + Q(broker) + "]\n  topic: " + Q(topic) + "\n";
     router_grpc = Loopback(FreePort());
     http = Loopback(FreePort());
     std::string logic_grpc = Loopback(FreePort());
-    for (int i = 1; i <= opts_.comets; ++i) comets.push_back(NewComet("comet-" + std::to_string(i)));
+    for (int i = 1; i <= opts_.comets; ++i)
+      comets.push_back(NewComet("comet-" + std::to_string(i)));
 
     Add("router", "goim-router",
         "rpcServer: {addr: " + Q(router_grpc) + "}\nonline: {stale: 3s}\nmetrics: {addr: \"\"}\n");
     Add("logic", "goim-logic",
-        "rpcServer: {addr: " + Q(logic_grpc) + "}\nhttpServer: {addr: " + Q(http) + "}\nrouter:\n  nodes: {router-1: " +
-            Q(router_grpc) + "}\nonline: {tick: 200ms}\n" + kafka + "  properties: " + kKafkaProducerProps + "\ncomets: " + CometList(comets) + "\n");
+        "rpcServer: {addr: " + Q(logic_grpc) + "}\nhttpServer: {addr: " + Q(http) +
+            "}\nrouter:\n  nodes: {router-1: " + Q(router_grpc) + "}\nonline: {tick: 200ms}\n" +
+            kafka + "  properties: " + kKafkaProducerProps + "\ncomets: " + CometList(comets) +
+            "\n");
     for (const auto& c : comets) Add(c.name, "goim-comet", CometYaml(c, logic_grpc, false));
     for (int i = 1; i <= opts_.jobs; ++i) {
       job_metrics.push_back(Loopback(FreePort()));
       Add("job-" + std::to_string(i), "goim-job",
           kafka + "  properties: " + kKafkaConsumerProps + "\n  group: " + Q(group) +
-              "\nconsumer: {commitInterval: " + opts_.commit_interval + "}\nroom: {signal: 20ms}\n" +
-              "comet: {failTimeout: 3s, timeout: 1s}\ncomets: " + CometList(comets) + "\nmetrics: {addr: " +
-              Q(job_metrics.back()) + "}\n");
+              "\nconsumer: {commitInterval: " + opts_.commit_interval +
+              "}\nroom: {signal: 20ms}\n" + "comet: {failTimeout: 3s, timeout: 1s}\ncomets: " +
+              CometList(comets) + "\nmetrics: {addr: " + Q(job_metrics.back()) + "}\n");
     }
     for (const std::string& addr : {router_grpc, http, logic_grpc}) {
-      if (!WaitPort(PortOf(addr))) throw std::runtime_error("router or logic did not start; see " + LogDir());
+      if (!WaitPort(PortOf(addr)))
+        throw std::runtime_error("router or logic did not start; see " + LogDir());
     }
     for (const auto& c : comets) {
       for (const std::string& addr : {c.tcp, c.ws, c.grpc}) {
-        if (!WaitPort(PortOf(addr))) throw std::runtime_error(c.name + " did not start; see " + LogDir());
+        if (!WaitPort(PortOf(addr)))
+          throw std::runtime_error(c.name + " did not start; see " + LogDir());
       }
     }
   }
@@ -122,7 +134,9 @@ class Kafka : public Cluster {
 }  // namespace
 
 std::unique_ptr<Cluster> MakeStandalone() { return std::make_unique<Standalone>(); }
-std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) { return std::make_unique<Kafka>(std::move(opts)); }
+std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) {
+  return std::make_unique<Kafka>(std::move(opts));
+}
 
 double MetricAt(const std::string& addr, const std::string& name) {
   net::HttpClient http(addr, std::chrono::seconds(2));

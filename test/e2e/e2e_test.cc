@@ -47,7 +47,8 @@ class E2E : public ::testing::TestWithParam<std::string> {
   }
 
   // A client on comet i (wrapping), TCP or WebSocket.
-  std::unique_ptr<Client> Connect(size_t i, Transport t, int64_t mid, const std::string& key, const std::string& room,
+  std::unique_ptr<Client> Connect(size_t i, Transport t, int64_t mid, const std::string& key,
+                                  const std::string& room,
                                   std::vector<int32_t> accepts = {1000, 1001, 1002}) {
     const CometEndpoints& c = cluster_->comets[i % cluster_->comets.size()];
     std::string err;
@@ -65,7 +66,8 @@ class E2E : public ::testing::TestWithParam<std::string> {
   }
   // A unique name per test and mode.
   std::string Name(const std::string& what) const {
-    return what + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + GetParam();
+    return what + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+           GetParam();
   }
 
   Cluster* cluster_ = nullptr;
@@ -101,11 +103,13 @@ TEST_P(E2E, RoomPushReachesEveryMemberInOrderWithoutLoss) {
   std::string room = Name("room");
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 20; ++i) {
-    clients.push_back(Connect(static_cast<size_t>(i), i % 3 ? Transport::kTcp : Transport::kWs, i, "", "live://" + room));
+    clients.push_back(Connect(static_cast<size_t>(i), i % 3 ? Transport::kTcp : Transport::kWs, i,
+                              "", "live://" + room));
     ASSERT_TRUE(clients.back());
   }
   const int n = 200;
-  for (int m = 0; m < n; ++m) Push("/goim/push/room?operation=1000&type=live&room=" + room, "m" + std::to_string(m));
+  for (int m = 0; m < n; ++m)
+    Push("/goim/push/room?operation=1000&type=live&room=" + room, "m" + std::to_string(m));
   for (size_t i = 0; i < clients.size(); ++i) {
     for (int m = 0; m < n; ++m) {
       auto f = clients[i]->Read(20s);
@@ -133,9 +137,11 @@ TEST_P(E2E, PushAllHonoursAcceptsAndSubUnsub) {
   Push("/goim/push/all?operation=1000", "three-1000");
   Push("/goim/push/all?operation=1001", "four-1001");
   std::set<std::string> got{a->ReadBody(10s), a->ReadBody(10s)};
-  EXPECT_EQ(got, (std::set<std::string>{"two-1002", "three-1000"}));  // accepted 1000, subscribed 1002
+  EXPECT_EQ(got,
+            (std::set<std::string>{"two-1002", "three-1000"}));  // accepted 1000, subscribed 1002
   auto f = b->Read(2s);
-  EXPECT_FALSE(f) << "b unsubscribed from 1001 and never accepted 1000 or 1002, got " << (f ? f->body : "");
+  EXPECT_FALSE(f) << "b unsubscribed from 1001 and never accepted 1000 or 1002, got "
+                  << (f ? f->body : "");
   f = a->Read(200ms);
   EXPECT_FALSE(f) << "a never watched 1001, got " << (f ? f->body : "");
 }
@@ -160,20 +166,26 @@ TEST_P(E2E, ChangeRoomMovesDeliveryAndSameKeyReconnectKicks) {
 TEST_P(E2E, OnlineAndNodesEndpointsReflectTheClients) {
   std::string type = Name("t");
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 3; ++i) clients.push_back(Connect(static_cast<size_t>(i), Transport::kTcp, i, "", type + "://big"));
+  for (int i = 0; i < 3; ++i)
+    clients.push_back(Connect(static_cast<size_t>(i), Transport::kTcp, i, "", type + "://big"));
   clients.push_back(Connect(1, Transport::kWs, 9, "", type + "://small"));
-  std::string want_top = R"({"code":0,"message":"","data":[{"room_id":"big","count":3},{"room_id":"small","count":1}]})";
-  EXPECT_TRUE(Eventually([&] { return http_->Get("/goim/online/top?type=" + type + "&limit=5").body == want_top; }, 20s))
+  std::string want_top =
+      R"({"code":0,"message":"","data":[{"room_id":"big","count":3},{"room_id":"small","count":1}]})";
+  EXPECT_TRUE(Eventually(
+      [&] { return http_->Get("/goim/online/top?type=" + type + "&limit=5").body == want_top; },
+      20s))
       << http_->Get("/goim/online/top?type=" + type + "&limit=5").body;
   EXPECT_EQ(http_->Get("/goim/online/room?type=" + type + "&rooms=big,small,none").body,
-            R"({"code":0,"message":"","data":{"big":3,"none":0,"small":1}})");  // keys sorted, as Go's encoder
+            R"({"code":0,"message":"","data":{"big":3,"none":0,"small":1}})");  // keys sorted, as
+                                                                                // Go's encoder
   auto total = Parse(http_->Get("/goim/online/total").body);
   EXPECT_GE(total.Find("data")->Find("conn_count")->AsInt(), 4);
   EXPECT_GE(total.Find("data")->Find("ip_count")->AsInt(), 1);
   auto nodes = Parse(http_->Get("/goim/nodes/weighted?platform=web").body);
   std::set<std::string> names;
   for (const auto& n : nodes.Find("data")->Find("nodes")->AsArray()) names.insert(n.AsString());
-  for (const auto& c : cluster_->comets) EXPECT_TRUE(names.count(c.name) || names.count(c.name + ".goim.io")) << c.name;
+  for (const auto& c : cluster_->comets)
+    EXPECT_TRUE(names.count(c.name) || names.count(c.name + ".goim.io")) << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, E2E, ::testing::Values("standalone", "kafka"),
@@ -191,7 +203,8 @@ class KafkaCluster : public ::testing::Test {
     // Every job holds partitions of its own before anything is pushed: otherwise the group's
     // first rebalance may come after the work, and one job would have done it all.
     for (const auto& addr : cluster_->job_metrics) {
-      ASSERT_TRUE(Eventually([&] { return MetricAt(addr, "goim_job_assigned_partitions") > 0; }, 45s))
+      ASSERT_TRUE(
+          Eventually([&] { return MetricAt(addr, "goim_job_assigned_partitions") > 0; }, 45s))
           << "job at " << addr << " got no partitions";
     }
   }
@@ -211,7 +224,8 @@ class KafkaCluster : public ::testing::Test {
     std::set<int32_t> seen;
     for (int i = 0; seen.size() < 4 || rooms.size() < 4; ++i) {
       std::string r = prefix + std::to_string(i);
-      if (seen.insert(queue::PartitionOf("live://" + r, 4)).second || rooms.size() < 4) rooms.push_back(r);
+      if (seen.insert(queue::PartitionOf("live://" + r, 4)).second || rooms.size() < 4)
+        rooms.push_back(r);
       if (rooms.size() >= 8) break;
     }
     return rooms;
@@ -235,8 +249,10 @@ struct Tally {
           auto f = clients[i]->Read(1s);
           if (!f) continue;
           int m = std::stoi(f->body.substr(f->body.find(':') + 1));
-          if (seen[static_cast<size_t>(m)]++ == 0) ++distinct;
-          else ++duplicates;
+          if (seen[static_cast<size_t>(m)]++ == 0)
+            ++distinct;
+          else
+            ++duplicates;
         }
         ASSERT_EQ(distinct, n) << "room " << room << " client " << i << " lost messages";
         while (auto extra = clients[i]->Read(200ms)) ++duplicates;
@@ -249,19 +265,23 @@ TEST_F(KafkaCluster, TwoCometsTwoJobsDeliverEachRoomPushExactlyOnce) {
   auto rooms = SpreadRooms("x");
   Tally t;
   for (const auto& r : rooms) {
-    for (int i = 0; i < 4; ++i) t.by_room[r].push_back(Connect(static_cast<size_t>(i % 2), i % 2 ? Transport::kWs : Transport::kTcp, i, "live://" + r));
+    for (int i = 0; i < 4; ++i)
+      t.by_room[r].push_back(Connect(static_cast<size_t>(i % 2),
+                                     i % 2 ? Transport::kWs : Transport::kTcp, i, "live://" + r));
   }
   const int n = 50;
   for (int m = 0; m < n; ++m) {
     for (const auto& r : rooms) {
-      auto res = http_->Post("/goim/push/room?operation=1000&type=live&room=" + r, r + ":" + std::to_string(m));
+      auto res = http_->Post("/goim/push/room?operation=1000&type=live&room=" + r,
+                             r + ":" + std::to_string(m));
       ASSERT_EQ(res.body, R"({"code":0,"message":""})");
     }
   }
   t.Check(n, 30s);
   EXPECT_EQ(t.duplicates, 0);
   // Both jobs did part of the work: the rooms cover all four partitions, split between them.
-  for (const auto& addr : cluster_->job_metrics) EXPECT_GT(MetricAt(addr, "goim_job_consumed_total"), 0) << addr;
+  for (const auto& addr : cluster_->job_metrics)
+    EXPECT_GT(MetricAt(addr, "goim_job_consumed_total"), 0) << addr;
 }
 
 // Commits once a second, so a job killed mid-stream surely dies with delivered but uncommitted
@@ -278,14 +298,17 @@ TEST_F(KafkaJobKill, AJobKilledMidStreamLosesNothing) {
   auto rooms = SpreadRooms("k");
   Tally t;
   for (const auto& r : rooms) {
-    for (int i = 0; i < 3; ++i) t.by_room[r].push_back(Connect(static_cast<size_t>(i % 2), Transport::kTcp, i, "live://" + r));
+    for (int i = 0; i < 3; ++i)
+      t.by_room[r].push_back(
+          Connect(static_cast<size_t>(i % 2), Transport::kTcp, i, "live://" + r));
   }
   const int n = 150;
   std::thread pusher([&] {
     net::HttpClient http(cluster_->http);
     for (int m = 0; m < n; ++m) {
       for (const auto& r : rooms) {
-        auto res = http.Post("/goim/push/room?operation=1000&type=live&room=" + r, r + ":" + std::to_string(m));
+        auto res = http.Post("/goim/push/room?operation=1000&type=live&room=" + r,
+                             r + ":" + std::to_string(m));
         EXPECT_EQ(res.body, R"({"code":0,"message":""})");
       }
       std::this_thread::sleep_for(10ms);
@@ -293,12 +316,15 @@ TEST_F(KafkaJobKill, AJobKilledMidStreamLosesNothing) {
   });
   // Mid-stream: once the victim has delivered some of the messages.
   Process* victim = Jobs(*cluster_).front();
-  ASSERT_TRUE(Eventually([&] { return MetricAt(cluster_->job_metrics[0], "goim_job_done_total") >= 40; }, 30s));
+  ASSERT_TRUE(Eventually(
+      [&] { return MetricAt(cluster_->job_metrics[0], "goim_job_done_total") >= 40; }, 30s));
   victim->Stop(SIGKILL);
   victim->Start();
   pusher.join();
   t.Check(n, 60s);
-  std::printf("job killed mid-stream: %d duplicate deliveries (redelivered uncommitted work), 0 lost\n", t.duplicates);
+  std::printf(
+      "job killed mid-stream: %d duplicate deliveries (redelivered uncommitted work), 0 lost\n",
+      t.duplicates);
   RecordProperty("duplicates", t.duplicates);
   EXPECT_GT(t.duplicates, 0) << "the kill did not hit uncommitted work: the test proved nothing";
 }
@@ -308,7 +334,8 @@ TEST_F(KafkaCluster, AKilledCometLosesItsSessionsAndTheOthersKeepReceiving) {
   auto on1 = Connect(0, Transport::kTcp, 1, room);
   auto on2 = Connect(1, Transport::kTcp, 2, room);
   ASSERT_TRUE(on1 && on2);
-  auto stub = router::Router::NewStub(grpc::CreateChannel(cluster_->router_grpc, grpc::InsecureChannelCredentials()));
+  auto stub = router::Router::NewStub(
+      grpc::CreateChannel(cluster_->router_grpc, grpc::InsecureChannelCredentials()));
   auto keys_on = [&](const std::string& server) {
     grpc::ClientContext ctx;
     router::StatsReply st;
@@ -322,7 +349,8 @@ TEST_F(KafkaCluster, AKilledCometLosesItsSessionsAndTheOthersKeepReceiving) {
   EXPECT_TRUE(Eventually([&] { return keys_on("comet-2") == 0; }, 30s));
   EXPECT_EQ(keys_on("comet-1"), 1);
   for (int m = 0; m < 20; ++m) {
-    auto res = http_->Post("/goim/push/room?operation=1000&type=live&room=survive", "s:" + std::to_string(m));
+    auto res = http_->Post("/goim/push/room?operation=1000&type=live&room=survive",
+                           "s:" + std::to_string(m));
     ASSERT_EQ(res.body, R"({"code":0,"message":""})");
   }
   for (int m = 0; m < 20; ++m) {

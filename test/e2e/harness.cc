@@ -29,8 +29,10 @@ namespace {
 std::string CurrentTest() {
   auto* ut = ::testing::UnitTest::GetInstance();
   std::string n = "e2e";
-  if (auto* ti = ut->current_test_info()) n = std::string(ti->test_suite_name()) + "." + ti->name();
-  else if (auto* ts = ut->current_test_suite()) n = ts->name();
+  if (auto* ti = ut->current_test_info())
+    n = std::string(ti->test_suite_name()) + "." + ti->name();
+  else if (auto* ts = ut->current_test_suite())
+    n = ts->name();
   for (char& c : n) {
     if (c == '/') c = '_';
   }
@@ -69,7 +71,8 @@ int FreePort() {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  const std::string dir = "/tmp/goim-test-ports-" + std::to_string(::getuid());  // one per user: no permission clashes
+  const std::string dir =
+      "/tmp/goim-test-ports-" + std::to_string(::getuid());  // one per user: no permission clashes
   ::mkdir(dir.c_str(), 0777);
   for (int attempt = 0; attempt < 4000; ++attempt) {
     int port = kTestPortFirst + static_cast<int>(rng() % (kTestPortLast - kTestPortFirst + 1));
@@ -79,7 +82,8 @@ int FreePort() {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && Bindable(port)) return port;
     ::close(fd);
   }
-  throw std::runtime_error("no free test port in " + std::to_string(kTestPortFirst) + "-" + std::to_string(kTestPortLast));
+  throw std::runtime_error("no free test port in " + std::to_string(kTestPortFirst) + "-" +
+                           std::to_string(kTestPortLast));
 }
 
 bool WaitPort(int port, std::chrono::milliseconds timeout) {
@@ -106,8 +110,11 @@ bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return true;
 }
 
-Process::Process(std::string name, std::string binary, std::string yaml, std::vector<std::string> extra_args)
-    : name_(std::move(name)), binary_(BinDir() + "/" + std::move(binary)), extra_(std::move(extra_args)) {
+Process::Process(std::string name, std::string binary, std::string yaml,
+                 std::vector<std::string> extra_args)
+    : name_(std::move(name)),
+      binary_(BinDir() + "/" + std::move(binary)),
+      extra_(std::move(extra_args)) {
   std::string test = CurrentTest();
   conf_ = LogDir() + "/" + test + "-" + name_ + ".yaml";
   log_ = LogDir() + "/" + test + "-" + name_ + ".log";
@@ -132,7 +139,7 @@ void Process::Start() {
   if (pid < 0) throw std::runtime_error("cannot start " + binary_);
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+    if (::getppid() != parent) ::_exit(127);                    // the parent is already gone
     int fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);  // kept across restarts
     if (fd >= 0) {
       ::dup2(fd, 1);

@@ -31,7 +31,8 @@ std::string Loopback(int port);
 class Process {
  public:
   // binary: a name under the build's cmd/ (goim-comet, ...); yaml: its config file content.
-  Process(std::string name, std::string binary, std::string yaml, std::vector<std::string> extra_args = {});
+  Process(std::string name, std::string binary, std::string yaml,
+          std::vector<std::string> extra_args = {});
   ~Process();
   void Start();
   // SIGTERM (graceful) or SIGKILL; waits for the exit.
@@ -56,9 +57,12 @@ std::string KafkaBroker();
 // librdkafka settings for the local Kafka 0.9 broker (the first two are what 0.9 needs; the rest
 // keep test latency low), as YAML flow maps: for logic's producer and job's consumer.
 inline const char* kKafkaProducerProps =
-    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", queue.buffering.max.ms: \"1\"}";
+    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", "
+    "queue.buffering.max.ms: \"1\"}";
 inline const char* kKafkaConsumerProps =
-    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", session.timeout.ms: \"6000\", "
-    "heartbeat.interval.ms: \"500\", topic.metadata.refresh.interval.ms: \"1000\", fetch.wait.max.ms: \"10\"}";
+    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", session.timeout.ms: "
+    "\"6000\", "
+    "heartbeat.interval.ms: \"500\", topic.metadata.refresh.interval.ms: \"1000\", "
+    "fetch.wait.max.ms: \"10\"}";
 
 }  // namespace goim::e2e

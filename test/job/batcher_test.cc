@@ -24,8 +24,9 @@ std::vector<std::string> Bodies(const Batch& b) {
   while (at < b.frames.size()) {
     protocol::Frame f;
     size_t used;
-    EXPECT_EQ(protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(b.frames.data()) + at, b.frames.size() - at}, &f,
-                                    &used),
+    EXPECT_EQ(protocol::DecodeFrame(
+                  {reinterpret_cast<const uint8_t*>(b.frames.data()) + at, b.frames.size() - at},
+                  &f, &used),
               protocol::Error::kOk);
     EXPECT_EQ(f.ver, 1);
     EXPECT_EQ(f.seq, 0);
@@ -38,7 +39,9 @@ std::vector<std::string> Bodies(const Batch& b) {
 TEST(RoomBatchers, FlushOnSizeInOrder) {
   Clock c;
   std::vector<Batch> flushed;
-  RoomBatchers b(c.timer, 3, 1min, [](const std::string&, time::TimePoint) { return 1s; }, [&](Batch&& x) { flushed.push_back(std::move(x)); });
+  RoomBatchers b(
+      c.timer, 3, 1min, [](const std::string&, time::TimePoint) { return 1s; },
+      [&](Batch&& x) { flushed.push_back(std::move(x)); });
   for (int i = 0; i < 7; ++i) b.Append("live://1", 1000, "m" + std::to_string(i), {0, i});
   ASSERT_EQ(flushed.size(), 2u);
   EXPECT_EQ(Bodies(flushed[0]), (std::vector<std::string>{"m0", "m1", "m2"}));
@@ -50,7 +53,9 @@ TEST(RoomBatchers, FlushOnSizeInOrder) {
 TEST(RoomBatchers, FlushOnSignalSinceTheFirstMessage) {
   Clock c;
   std::vector<Batch> flushed;
-  RoomBatchers b(c.timer, 20, 1min, [](const std::string&, time::TimePoint) { return 100ms; }, [&](Batch&& x) { flushed.push_back(std::move(x)); });
+  RoomBatchers b(
+      c.timer, 20, 1min, [](const std::string&, time::TimePoint) { return 100ms; },
+      [&](Batch&& x) { flushed.push_back(std::move(x)); });
   b.Append("live://1", 1000, "a", {0, 1});
   c.Advance(60ms);
   b.Append("live://1", 1000, "b", {0, 2});  // does not push the deadline out
@@ -65,8 +70,10 @@ TEST(RoomBatchers, FlushOnSignalSinceTheFirstMessage) {
 TEST(RoomBatchers, ZeroWindowFlushesAtTheEndOfTheBurstPerRoom) {
   Clock c;
   std::vector<Batch> flushed;
-  RoomBatchers b(c.timer, 20, 1min, [](const std::string& r, time::TimePoint) { return r == "big" ? 50ms : 0ms; },
-                 [&](Batch&& x) { flushed.push_back(std::move(x)); });
+  RoomBatchers b(
+      c.timer, 20, 1min,
+      [](const std::string& r, time::TimePoint) { return r == "big" ? 50ms : 0ms; },
+      [&](Batch&& x) { flushed.push_back(std::move(x)); });
   b.Append("small", 1, "x", {0, 1});
   b.Append("small", 1, "y", {0, 2});
   b.Append("big", 1, "z", {1, 1});
@@ -85,12 +92,13 @@ TEST(RoomBatchers, WindowSeesTheLastFlush) {
   c.now += 10s;
   std::vector<Batch> flushed;
   // A budget-style window: 100 ms must pass between two flushes of a room.
-  RoomBatchers b(c.timer, 20, 1min,
-                 [&](const std::string&, time::TimePoint last) {
-                   auto wait = last + 100ms - c.now;
-                   return wait > time::Duration::zero() ? wait : time::Duration::zero();
-                 },
-                 [&](Batch&& x) { flushed.push_back(std::move(x)); });
+  RoomBatchers b(
+      c.timer, 20, 1min,
+      [&](const std::string&, time::TimePoint last) {
+        auto wait = last + 100ms - c.now;
+        return wait > time::Duration::zero() ? wait : time::Duration::zero();
+      },
+      [&](Batch&& x) { flushed.push_back(std::move(x)); });
   b.Append("r", 1, "a", {0, 1});  // never flushed: at once
   b.FlushImmediate();
   ASSERT_EQ(flushed.size(), 1u);
@@ -109,7 +117,9 @@ TEST(RoomBatchers, WindowSeesTheLastFlush) {
 TEST(RoomBatchers, IdleReleaseThenAPushStartsAFreshBatcher) {
   Clock c;
   std::vector<Batch> flushed;
-  RoomBatchers b(c.timer, 2, 1s, [](const std::string&, time::TimePoint) { return 10ms; }, [&](Batch&& x) { flushed.push_back(std::move(x)); });
+  RoomBatchers b(
+      c.timer, 2, 1s, [](const std::string&, time::TimePoint) { return 10ms; },
+      [&](Batch&& x) { flushed.push_back(std::move(x)); });
   b.Append("r", 1, "1", {0, 1});
   b.Append("r", 1, "2", {0, 2});
   ASSERT_EQ(flushed.size(), 1u);

@@ -54,17 +54,21 @@ class FakeComet final : public goim::comet::Comet::CallbackService {
     return calls;
   }
 
-  grpc::ServerUnaryReactor* PushMsg(grpc::CallbackServerContext* c, const goim::comet::PushMsgReq* req,
+  grpc::ServerUnaryReactor* PushMsg(grpc::CallbackServerContext* c,
+                                    const goim::comet::PushMsgReq* req,
                                     goim::comet::PushMsgReply*) override {
     std::string keys;
     for (const auto& k : req->keys()) keys += k + ",";
-    return Record(c, "push:" + keys + ":" + std::to_string(req->protoop()) + ":" + Bodies(req->proto()));
+    return Record(
+        c, "push:" + keys + ":" + std::to_string(req->protoop()) + ":" + Bodies(req->proto()));
   }
-  grpc::ServerUnaryReactor* Broadcast(grpc::CallbackServerContext* c, const goim::comet::BroadcastReq* req,
+  grpc::ServerUnaryReactor* Broadcast(grpc::CallbackServerContext* c,
+                                      const goim::comet::BroadcastReq* req,
                                       goim::comet::BroadcastReply*) override {
     return Record(c, "all:" + std::to_string(req->protoop()) + ":" + std::to_string(req->speed()));
   }
-  grpc::ServerUnaryReactor* BroadcastRoom(grpc::CallbackServerContext* c, const goim::comet::BroadcastRoomReq* req,
+  grpc::ServerUnaryReactor* BroadcastRoom(grpc::CallbackServerContext* c,
+                                          const goim::comet::BroadcastRoomReq* req,
                                           goim::comet::BroadcastRoomReply*) override {
     return Record(c, "room:" + req->roomid() + ":" + Bodies(req->proto()));
   }
@@ -91,8 +95,8 @@ class FakeComet final : public goim::comet::Comet::CallbackService {
     while (at + 16 <= s.size()) {
       protocol::Frame f;
       size_t used;
-      if (protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(s.data()) + at, s.size() - at}, &f, &used) !=
-          protocol::Error::kOk)
+      if (protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(s.data()) + at, s.size() - at},
+                                &f, &used) != protocol::Error::kOk)
         break;
       out += (out.empty() ? "" : "|") + f.body;
       at += used;
@@ -179,8 +183,9 @@ class JobTest : public ::testing::Test {
     a_.Stop();
     b_.Stop();
   }
-  void Produce(goim::logic::PushMsg::Type type, int32_t op, const std::string& msg, const std::string& server = "",
-               const std::string& room = "", std::vector<std::string> keys = {}, int32_t speed = 0) {
+  void Produce(goim::logic::PushMsg::Type type, int32_t op, const std::string& msg,
+               const std::string& server = "", const std::string& room = "",
+               std::vector<std::string> keys = {}, int32_t speed = 0) {
     goim::logic::PushMsg m;
     m.set_type(type);
     m.set_operation(op);
@@ -189,12 +194,15 @@ class JobTest : public ::testing::Test {
     m.set_room(room);
     m.set_speed(speed);
     for (auto& k : keys) m.add_keys(k);
-    std::string key = type == goim::logic::PushMsg::ROOM ? room : type == goim::logic::PushMsg::PUSH ? keys[0] : std::to_string(op);
+    std::string key = type == goim::logic::PushMsg::ROOM   ? room
+                      : type == goim::logic::PushMsg::PUSH ? keys[0]
+                                                           : std::to_string(op);
     std::string err = "unset";
     producer_->Produce(key, m.SerializeAsString(), [&](const std::string& e) { err = e; });
     ASSERT_EQ(err, "");
   }
-  static bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
+  static bool Eventually(const std::function<bool()>& cond,
+                         std::chrono::milliseconds timeout = 10s) {
     auto until = std::chrono::steady_clock::now() + timeout;
     while (!cond()) {
       if (std::chrono::steady_clock::now() > until) return false;
@@ -223,7 +231,8 @@ TEST_F(JobTest, PushGoesOnlyToTheNamedComet) {
 
 TEST_F(JobTest, RoomMessagesAreBatchedInOrderToEveryComet) {
   StartJob();
-  for (int i = 0; i < 45; ++i) Produce(goim::logic::PushMsg::ROOM, 1000, "m" + std::to_string(i), "", "live://1");
+  for (int i = 0; i < 45; ++i)
+    Produce(goim::logic::PushMsg::ROOM, 1000, "m" + std::to_string(i), "", "live://1");
   ASSERT_TRUE(Eventually([&] { return queue_->uncommitted() == 0; }));
   for (FakeComet* c : {&a_, &b_}) {
     std::string all;
@@ -242,7 +251,8 @@ TEST_F(JobTest, RoomMessagesAreBatchedInOrderToEveryComet) {
 TEST_F(JobTest, BroadcastSplitsTheSpeedAmongComets) {
   StartJob();
   Produce(goim::logic::PushMsg::BROADCAST, 1002, "all", "", "", {}, 100);
-  Produce(goim::logic::PushMsg::BROADCAST, 1003, "all", "", "", {}, 1);  // goim: 1/2 = 0 (unlimited)
+  Produce(goim::logic::PushMsg::BROADCAST, 1003, "all", "", "", {},
+          1);  // goim: 1/2 = 0 (unlimited)
   ASSERT_TRUE(Eventually([&] { return a_.Count() == 2 && b_.Count() == 2; }));
   auto calls = a_.Calls();
   std::sort(calls.begin(), calls.end());
@@ -271,7 +281,9 @@ TEST_F(JobTest, AHangingCometDoesNotDelayTheOthersAndIsDroppedAfterFailTimeout) 
   }
   StartJob();
   auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 10; ++i) Produce(goim::logic::PushMsg::ROOM, 1000, "r" + std::to_string(i), "", "live://h" + std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    Produce(goim::logic::PushMsg::ROOM, 1000, "r" + std::to_string(i), "",
+            "live://h" + std::to_string(i));
   // comet-b gets all ten rooms' batches at once, although comet-a answers nothing.
   ASSERT_TRUE(Eventually([&] { return b_.Count() == 10; }, 5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
@@ -292,7 +304,8 @@ TEST_F(JobTest, BroadcastWaitsForAComet) {
   cfg_.comet.failTimeout = 100ms;
   cfg_.comet.timeout = 100ms;
   StartJob();
-  Produce(goim::logic::PushMsg::PUSH, 1000, "x", "comet-a", "", {"k"});  // makes the comet fail and go down
+  Produce(goim::logic::PushMsg::PUSH, 1000, "x", "comet-a", "",
+          {"k"});  // makes the comet fail and go down
   ASSERT_TRUE(Eventually([&] { return job_->UpComets().empty(); }));
   Produce(goim::logic::PushMsg::BROADCAST, 1000, "wait-for-me");
   ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 1; }));
@@ -339,7 +352,8 @@ TEST_F(JobTest, AdaptiveWindowSpendsEachRoomsWriteBudget) {
 TEST_F(JobTest, StopFlushesAndCommits) {
   cfg_.room.signal = 10s;  // only Stop flushes
   StartJob();
-  for (int i = 0; i < 5; ++i) Produce(goim::logic::PushMsg::ROOM, 1000, "s" + std::to_string(i), "", "live://stop");
+  for (int i = 0; i < 5; ++i)
+    Produce(goim::logic::PushMsg::ROOM, 1000, "s" + std::to_string(i), "", "live://stop");
   ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 5; }));
   job_->Stop();
   EXPECT_EQ(a_.Count(), 1u);

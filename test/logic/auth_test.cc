@@ -10,15 +10,21 @@ namespace {
 
 TEST(Auth, GoimJsonTokenIsTrustedByDefault) {
   AuthToken t;
-  ASSERT_EQ(VerifyToken(R"({"mid":123, "key":"", "room_id":"live://1000", "platform":"web", "accepts":[1000,1001,1002]})",
-                        "", 0, &t),
-            "");
+  ASSERT_EQ(
+      VerifyToken(
+          R"({"mid":123, "key":"", "room_id":"live://1000", "platform":"web", "accepts":[1000,1001,1002]})",
+          "", 0, &t),
+      "");
   EXPECT_EQ(t.mid, 123);
   EXPECT_EQ(t.room_id, "live://1000");
   EXPECT_EQ(t.platform, "web");
   EXPECT_EQ(t.accepts, (std::vector<int32_t>{1000, 1001, 1002}));
   // goim's benchmark client token.
-  ASSERT_EQ(ParseToken(R"({"mid":5,"key":"","room_id":"test://1","platform":"ios","accepts":[1000,1001,1002]})", &t), "");
+  ASSERT_EQ(
+      ParseToken(
+          R"({"mid":5,"key":"","room_id":"test://1","platform":"ios","accepts":[1000,1001,1002]})",
+          &t),
+      "");
   EXPECT_EQ(t.mid, 5);
 }
 
@@ -34,7 +40,8 @@ TEST(Auth, MalformedTokensAreRefusedWithAReason) {
 
 TEST(Auth, SignedTokens) {
   const std::string secret = "s3cret";
-  std::string good = SignToken(R"({"mid":9,"room_id":"live://1","accepts":[1000],"exp":2000})", secret);
+  std::string good =
+      SignToken(R"({"mid":9,"room_id":"live://1","accepts":[1000],"exp":2000})", secret);
   AuthToken t;
   ASSERT_EQ(VerifyToken(good, secret, 1000, &t), "");
   EXPECT_EQ(t.mid, 9);
@@ -42,11 +49,13 @@ TEST(Auth, SignedTokens) {
   EXPECT_EQ(VerifyToken(good, secret, 2001, &t), "token: expired");
   EXPECT_EQ(VerifyToken(good, "other", 1000, &t), "token: bad signature");
   // A forged claim with the original signature.
-  std::string forged = SignToken(R"({"mid":1,"room_id":"live://1","accepts":[1000],"exp":2000})", secret);
+  std::string forged =
+      SignToken(R"({"mid":1,"room_id":"live://1","accepts":[1000],"exp":2000})", secret);
   std::string spliced = forged.substr(0, forged.find('.')) + good.substr(good.find('.'));
   EXPECT_EQ(VerifyToken(spliced, secret, 1000, &t), "token: bad signature");
   EXPECT_EQ(VerifyToken(R"({"mid":9})", secret, 1000, &t), "token: not signed");
-  EXPECT_EQ(VerifyToken(SignToken(R"({"mid":9})", secret), secret, 1000, &t), "token: signed token has no exp");
+  EXPECT_EQ(VerifyToken(SignToken(R"({"mid":9})", secret), secret, 1000, &t),
+            "token: signed token has no exp");
 }
 
 TEST(Auth, UuidsAreV4AndDistinct) {
@@ -97,12 +106,14 @@ TEST(Balancer, HeavierCometLeadsAsInGoim) {
   EXPECT_EQ(domains[0], "c2");
   // Even holding every connection (30 + 0.25 x 10000 against 10 + 0.25 x 10000).
   Balancer b2;
-  b2.Update({Comet("c1", 10, {"1.1.1.1"}), Comet("c2", 30, {"2.2.2.2"})}, {{"c1", 0}, {"c2", 10000}});
+  b2.Update({Comet("c1", 10, {"1.1.1.1"}), Comet("c2", 30, {"2.2.2.2"})},
+            {{"c1", 0}, {"c2", 10000}});
   domains.clear();
   b2.NodeAddrs("", "", 1.6, &domains, &addrs);
   EXPECT_EQ(domains[0], "c2");
   // At equal weights the loaded comet drops behind at once.
-  b2.Update({Comet("c1", 10, {"1.1.1.1"}), Comet("c2", 10, {"2.2.2.2"})}, {{"c1", 0}, {"c2", 10000}});
+  b2.Update({Comet("c1", 10, {"1.1.1.1"}), Comet("c2", 10, {"2.2.2.2"})},
+            {{"c1", 0}, {"c2", 10000}});
   domains.clear();
   b2.NodeAddrs("", "", 1.6, &domains, &addrs);
   EXPECT_EQ(domains[0], "c1");

@@ -43,8 +43,8 @@ class LogicTest : public ::testing::Test {
     server_ = std::make_unique<LogicServer>(cfg, producer_.get());
     server_->Start();
     http_ = std::make_unique<net::HttpClient>("127.0.0.1:" + std::to_string(server_->http_port()));
-    stub_ = goim::logic::Logic::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
-                                                            grpc::InsecureChannelCredentials()));
+    stub_ = goim::logic::Logic::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->grpc_port()), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -100,7 +100,9 @@ class LogicTest : public ::testing::Test {
 
 TEST_F(LogicTest, ConnectWritesSessionsAndPushKeysReachesTheirComet) {
   ConnectReply a, b, c;
-  ASSERT_TRUE(Connect("comet-1", R"({"mid":7,"key":"k-a","room_id":"live://1","accepts":[1000]})", &a).ok());
+  ASSERT_TRUE(
+      Connect("comet-1", R"({"mid":7,"key":"k-a","room_id":"live://1","accepts":[1000]})", &a)
+          .ok());
   ASSERT_TRUE(Connect("comet-2", R"({"mid":7,"key":"k-b","room_id":"live://1"})", &b).ok());
   ASSERT_TRUE(Connect("comet-1", R"({"mid":8})", &c).ok());
   EXPECT_EQ(a.mid(), 7);
@@ -108,9 +110,10 @@ TEST_F(LogicTest, ConnectWritesSessionsAndPushKeysReachesTheirComet) {
   EXPECT_EQ(a.roomid(), "live://1");
   EXPECT_EQ(a.accepts_size(), 1);
   EXPECT_EQ(a.heartbeat(), 8LL * 60 * 1000000000LL);  // 4m x 2, in nanoseconds
-  EXPECT_EQ(c.key().size(), 36u);                      // generated uuid
+  EXPECT_EQ(c.key().size(), 36u);                     // generated uuid
 
-  auto r = http_->Post("/goim/push/keys?operation=1000&keys=k-a&keys=" + c.key() + ",missing", "hello");
+  auto r =
+      http_->Post("/goim/push/keys?operation=1000&keys=k-a&keys=" + c.key() + ",missing", "hello");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body, R"({"code":0,"message":""})");
   auto msgs = Drain();
@@ -166,7 +169,8 @@ TEST_F(LogicTest, HeartbeatReaddsAnExpiredSession) {
 }
 
 TEST_F(LogicTest, RoomAndAllPushesUseGoimKeys) {
-  EXPECT_EQ(Code(http_->Post("/goim/push/room?operation=1000&type=live&room=1000", "room message")), 0);
+  EXPECT_EQ(Code(http_->Post("/goim/push/room?operation=1000&type=live&room=1000", "room message")),
+            0);
   EXPECT_EQ(Code(http_->Post("/goim/push/all?operation=1002&speed=100", "all")), 0);
   auto msgs = Drain();
   ASSERT_EQ(msgs.size(), 2u);
@@ -188,7 +192,8 @@ TEST_F(LogicTest, BadParametersAre400NamingTheParameter) {
   } cases[] = {
       {"/goim/push/keys?operation=1000", "keys: required"},
       {"/goim/push/keys?operation=abc&keys=a", "operation: 'abc' is not a valid int32"},
-      {"/goim/push/keys?operation=99999999999&keys=a", "operation: '99999999999' is not a valid int32"},
+      {"/goim/push/keys?operation=99999999999&keys=a",
+       "operation: '99999999999' is not a valid int32"},
       {"/goim/push/mids?mids=1&mids=x", "mids: 'x' is not a valid int64"},
       {"/goim/push/mids?operation=1", "mids: required"},
       {"/goim/push/room?type=live&room=1", "operation: required"},
@@ -331,8 +336,11 @@ class SignedLogicTest : public LogicTest {
 
 TEST_F(SignedLogicTest, SignedTokensAcceptedForgedRefused) {
   int64_t exp = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count() + 60;
-  std::string claims = R"({"mid":1,"key":"signed","room_id":"live://1","exp":)" + std::to_string(exp) + "}";
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count() +
+                60;
+  std::string claims =
+      R"({"mid":1,"key":"signed","room_id":"live://1","exp":)" + std::to_string(exp) + "}";
   ConnectReply reply;
   EXPECT_TRUE(Connect("comet-1", SignToken(claims, "topsecret"), &reply).ok());
   EXPECT_EQ(reply.key(), "signed");
@@ -346,8 +354,11 @@ TEST_F(SignedLogicTest, PushNeedsTheApiKey) {
   auto r = http_->Post("/goim/push/room?operation=1&type=live&room=1", "x");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(Code(r), -400);
-  EXPECT_EQ(Code(http_->Post("/goim/push/room?operation=1&type=live&room=1&api_key=push-key", "x")), 0);
-  EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "", "X-Goim-Key: push-key")), 0);
+  EXPECT_EQ(Code(http_->Post("/goim/push/room?operation=1&type=live&room=1&api_key=push-key", "x")),
+            0);
+  EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                           "X-Goim-Key: push-key")),
+            0);
   EXPECT_EQ(Drain().size(), 2u);
   EXPECT_EQ(http_->Post("/goim/server/del?server=comet-1", "").status, 401);
   EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // reads stay open
@@ -360,13 +371,16 @@ TEST(LogicRouterDown, FailsWithinTheDeadlineNamingTheRouter) {
   tcp::socket held(io);
   silent.async_accept(held, [](boost::system::error_code) {});
   std::thread t([&] { io.run_for(std::chrono::seconds(5)); });
-  for (const std::string& addr : std::vector<std::string>{"127.0.0.1:1", "127.0.0.1:" + std::to_string(silent.local_endpoint().port())}) {
+  for (const std::string& addr : std::vector<std::string>{
+           "127.0.0.1:1", "127.0.0.1:" + std::to_string(silent.local_endpoint().port())}) {
     auto q = queue::Embedded::Create(1, 10);
     auto prod = q->NewProducer();
     Config cfg;
     cfg.router.nodes = {{"r-down", addr}};
     cfg.router.timeout = std::chrono::milliseconds(300);
-    LogicCore core(cfg, prod.get(), std::make_unique<RouterClient>(cfg.router.nodes, std::chrono::milliseconds(300)));
+    LogicCore core(
+        cfg, prod.get(),
+        std::make_unique<RouterClient>(cfg.router.nodes, std::chrono::milliseconds(300)));
     auto start = std::chrono::steady_clock::now();
     std::promise<Result> got;
     core.Connect("comet-1", "", R"({"mid":1})", [&](Result r, ConnectReply) { got.set_value(r); });

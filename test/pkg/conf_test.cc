@@ -97,8 +97,10 @@ TEST(Conf, UnknownKeysAndBadValuesNameTheKey) {
   EXPECT_EQ(LoadErr("bogus: 1\n"), "bogus: unknown key");
   EXPECT_EQ(LoadErr("tcp:\n  sndbuf: lots\n"), "tcp.sndbuf: expected an integer, got 'lots'");
   EXPECT_EQ(LoadErr("tcp:\n  sndbuf: 99999999999\n"), "tcp.sndbuf: 99999999999 is out of range");
-  EXPECT_EQ(LoadErr("tcp:\n  keepalive: maybe\n"), "tcp.keepalive: expected true or false, got 'maybe'");
-  EXPECT_NE(LoadErr("handshake: 8 minutes\n").find("handshake: expected a duration"), std::string::npos);
+  EXPECT_EQ(LoadErr("tcp:\n  keepalive: maybe\n"),
+            "tcp.keepalive: expected true or false, got 'maybe'");
+  EXPECT_NE(LoadErr("handshake: 8 minutes\n").find("handshake: expected a duration"),
+            std::string::npos);
   EXPECT_EQ(LoadErr("tcp: 3\n"), "tcp: expected a map of keys, got '3'");
   EXPECT_EQ(LoadErr("nodes:\n  - {name: x, port: 1}\n"), "nodes[0].port: unknown key");
   EXPECT_NE(LoadErr("tcp: [\n").find("YAML"), std::string::npos);
@@ -107,8 +109,10 @@ TEST(Conf, UnknownKeysAndBadValuesNameTheKey) {
 TEST(Conf, FlagsAndEnvOverrideTheFile) {
   setenv("REGION", "sh", 1);
   setenv("WEIGHT", "7", 1);
-  const char* argv[] = {"prog", "-conf", "x.yaml", "-zone=sh001", "-weight", "10", "-debug",
-                        "-set", "tcp.sndbuf=1024", "--set=tcp.bind=[\":7\"]", "-addrs", "1.2.3.4,5.6.7.8"};
+  const char* argv[] = {
+      "prog",   "-conf",          "x.yaml", "-zone=sh001",     "-weight",
+      "10",     "-debug",         "-set",   "tcp.sndbuf=1024", "--set=tcp.bind=[\":7\"]",
+      "-addrs", "1.2.3.4,5.6.7.8"};
   Options opts = ParseCommandLine(12, const_cast<char**>(argv), "default.yaml");
   unsetenv("REGION");
   unsetenv("WEIGHT");
@@ -143,9 +147,9 @@ TEST(Conf, HelpListsEveryFlag) {
   std::string u = Usage("goim-comet", "configs/comet.yaml");
   EXPECT_EQ(u.rfind("usage: goim-comet ", 0), 0u) << u;
   EXPECT_NE(u.find("(default configs/comet.yaml)"), std::string::npos) << u;
-  for (const char* f : {"-conf FILE", "-set key.path=value", "-dump-config", "-region VALUE", "-zone VALUE",
-                        "-deploy.env VALUE", "-host VALUE", "-weight VALUE", "-addrs VALUE", "-offline ", "-debug ",
-                        "DEPLOY_ENV, sets env.deployEnv"}) {
+  for (const char* f : {"-conf FILE", "-set key.path=value", "-dump-config", "-region VALUE",
+                        "-zone VALUE", "-deploy.env VALUE", "-host VALUE", "-weight VALUE",
+                        "-addrs VALUE", "-offline ", "-debug ", "DEPLOY_ENV, sets env.deployEnv"}) {
     EXPECT_NE(u.find(f), std::string::npos) << f << " missing from:\n" << u;
   }
 }

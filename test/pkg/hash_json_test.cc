@@ -17,12 +17,15 @@ TEST(Ketama, PlacesKeysAsGoimV1) {
   hash::Ketama ring({"1", "2", "3"});
   EXPECT_EQ(ring.point_count(), 765u);
   const std::map<std::string, std::string> want = {
-      {"0", "1"},    {"1", "2"},     {"2", "1"},     {"3", "1"},    {"42", "2"},
-      {"123", "2"},  {"1000", "3"},  {"99999", "2"}, {"test", "3"}, {"mid_7", "1"}};
+      {"0", "1"},   {"1", "2"},    {"2", "1"},     {"3", "1"},    {"42", "2"},
+      {"123", "2"}, {"1000", "3"}, {"99999", "2"}, {"test", "3"}, {"mid_7", "1"}};
   for (const auto& [key, node] : want) EXPECT_EQ(ring.Get(key), node) << key;
   hash::Ketama named({"router-a", "router-b"});
-  const std::map<std::string, std::string> want2 = {
-      {"1", "router-b"}, {"5", "router-b"}, {"6", "router-a"}, {"7", "router-b"}, {"8", "router-a"}};
+  const std::map<std::string, std::string> want2 = {{"1", "router-b"},
+                                                    {"5", "router-b"},
+                                                    {"6", "router-a"},
+                                                    {"7", "router-b"},
+                                                    {"8", "router-a"}};
   for (const auto& [key, node] : want2) EXPECT_EQ(named.Get(key), node) << key;
   EXPECT_EQ(hash::Ketama::Value("hello"), 2930328397u);
 }
@@ -119,9 +122,11 @@ TEST(Json, InvalidUtf8BecomesReplacementCharactersAsGo) {
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(json::ValidUtf8("live://\xE6\x88\xBF"), "live://\xE6\x88\xBF");  // valid 3-byte kept
   EXPECT_EQ(json::ValidUtf8("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");        // valid 4-byte kept
-  EXPECT_EQ(json::ValidUtf8("a\xFF" "b"), "a" + fffd + "b");
-  EXPECT_EQ(json::ValidUtf8("\xE6\x88"), fffd + fffd);            // cut sequence: one per byte
-  EXPECT_EQ(json::ValidUtf8("\xC0\xAF"), fffd + fffd);            // overlong
+  EXPECT_EQ(json::ValidUtf8("a\xFF"
+                            "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(json::ValidUtf8("\xE6\x88"), fffd + fffd);             // cut sequence: one per byte
+  EXPECT_EQ(json::ValidUtf8("\xC0\xAF"), fffd + fffd);             // overlong
   EXPECT_EQ(json::ValidUtf8("\xED\xA0\x80"), fffd + fffd + fffd);  // encoded surrogate
   EXPECT_EQ(json::ValidUtf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
   json::Value v;
@@ -142,7 +147,8 @@ TEST(Json, StringsAndEscapesRoundTrip) {
   json::Writer w;
   w.BeginObject().Key("s").String("a\"b\\c\n\x01é").Key("n").Int(-5).Key("d").Double(1.5);
   w.Key("a").BeginArray().Bool(true).Null().EndArray().Key("r").Raw("{}").EndObject();
-  EXPECT_EQ(w.str(), "{\"s\":\"a\\\"b\\\\c\\n\\u0001é\",\"n\":-5,\"d\":1.5,\"a\":[true,null],\"r\":{}}");
+  EXPECT_EQ(w.str(),
+            "{\"s\":\"a\\\"b\\\\c\\n\\u0001é\",\"n\":-5,\"d\":1.5,\"a\":[true,null],\"r\":{}}");
   json::Value v;
   std::string err;
   ASSERT_TRUE(json::Parse(w.str(), &v, &err)) << err;

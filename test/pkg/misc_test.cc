@@ -19,7 +19,10 @@ TEST(Metrics, CountersSumAcrossThreadsAndRender) {
   EXPECT_EQ(reg.NewCounter("test_total{kind=\"a\"}", "again"), c);
   reg.NewCounter("test_total{kind=\"b\"}", "help b")->Inc(2);
   std::vector<std::thread> ts;
-  for (int t = 0; t < 4; ++t) ts.emplace_back([c] { for (int i = 0; i < 1000; ++i) c->Inc(); });
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([c] {
+      for (int i = 0; i < 1000; ++i) c->Inc();
+    });
   for (auto& t : ts) t.join();
   EXPECT_EQ(c->Value(), 4000u);
   reg.NewGauge("test_gauge", "g")->Set(-3);
@@ -57,7 +60,9 @@ TEST(Url, QueryRepeatedAndEscaped) {
   EXPECT_FALSE(net::PercentDecode("%4").has_value());
   // Values go into protobuf strings: bytes that are not UTF-8 become U+FFFD, UTF-8 stays.
   q = net::ParseQuery("room=%FF1&rooms=%E6%88%BF");
-  EXPECT_EQ(q[0].second, "\xEF\xBF\xBD" "1");
+  EXPECT_EQ(q[0].second,
+            "\xEF\xBF\xBD"
+            "1");
   EXPECT_EQ(q[1].second, "\xE6\x88\xBF");
 }
 
@@ -92,7 +97,8 @@ TEST(EmbeddedQueue, OrderedPerKeyBoundedAndCommitFreesRoom) {
   cons->SetListener({[&](const std::vector<int32_t>& p) { assigned = p; }, nullptr});
   std::vector<std::string> errors;
   for (int i = 0; i < 6; ++i) {
-    prod->Produce("room://1", "m" + std::to_string(i), [&](const std::string& e) { errors.push_back(e); });
+    prod->Produce("room://1", "m" + std::to_string(i),
+                  [&](const std::string& e) { errors.push_back(e); });
   }
   ASSERT_EQ(errors.size(), 6u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(errors[i], "");

@@ -10,7 +10,8 @@
 namespace goim::protocol {
 namespace {
 
-std::string RawFrame(int32_t pack, int16_t header, int16_t ver, int32_t op, int32_t seq, std::string body) {
+std::string RawFrame(int32_t pack, int16_t header, int16_t ver, int32_t op, int32_t seq,
+                     std::string body) {
   std::string s(16, '\0');
   auto* p = reinterpret_cast<uint8_t*>(s.data());
   StoreI32(p, pack);
@@ -117,7 +118,8 @@ TEST(Protocol, BodyExactlyAtMaxIsAccepted) {
 
 TEST(Protocol, TruncatedInputFromAStreamThatEnds) {
   std::string f = EncodeFrame({1, 4, 1, "abcdef"});
-  for (auto [len, want] : {std::pair{size_t(5), Error::kTruncatedHeader}, {size_t(19), Error::kTruncatedBody}}) {
+  for (auto [len, want] :
+       {std::pair{size_t(5), Error::kTruncatedHeader}, {size_t(19), Error::kTruncatedBody}}) {
     std::string data = f.substr(0, len);
     size_t pos = 0;
     std::vector<uint8_t> mem(64);

@@ -63,7 +63,9 @@ TEST(Ring, ReleaseFreesOnlyWhenEmpty) {
 
 struct FakeClock {
   time::TimePoint now{};
-  time::Timer::NowFn fn() { return [this] { return now; }; }
+  time::Timer::NowFn fn() {
+    return [this] { return now; };
+  }
 };
 
 struct Log {

@@ -48,13 +48,17 @@ TEST(WebsocketFrame, UnmaskIsItsOwnInverseAtAnyOffset) {
 
 TEST(WebsocketFrame, ViolationsAreDistinctErrors) {
   FrameHeader h;
-  EXPECT_EQ(ParseHeader(S({0x82 | 0x40, 0x80, 0, 0, 0, 0}), true, 100, &h), FrameError::kReservedBits);
+  EXPECT_EQ(ParseHeader(S({0x82 | 0x40, 0x80, 0, 0, 0, 0}), true, 100, &h),
+            FrameError::kReservedBits);
   EXPECT_EQ(ParseHeader(S({0x83, 0x80, 0, 0, 0, 0}), true, 100, &h), FrameError::kReservedOpcode);
   EXPECT_EQ(ParseHeader(S({0x82, 0x05}), true, 100, &h), FrameError::kNotMasked);
   EXPECT_EQ(ParseHeader(S({0x82, 0x85, 0, 0, 0, 0}), false, 100, &h), FrameError::kMasked);
-  EXPECT_EQ(ParseHeader(S({0x89, 0xFE, 0, 200, 0, 0, 0, 0}), true, 1000, &h), FrameError::kControlTooLong);
-  EXPECT_EQ(ParseHeader(S({0x09, 0x80, 0, 0, 0, 0}), true, 100, &h), FrameError::kControlFragmented);
-  EXPECT_EQ(ParseHeader(S({0x82, 0xFE, 0x01, 0x00, 0, 0, 0, 0}), true, 255, &h), FrameError::kTooLarge);
+  EXPECT_EQ(ParseHeader(S({0x89, 0xFE, 0, 200, 0, 0, 0, 0}), true, 1000, &h),
+            FrameError::kControlTooLong);
+  EXPECT_EQ(ParseHeader(S({0x09, 0x80, 0, 0, 0, 0}), true, 100, &h),
+            FrameError::kControlFragmented);
+  EXPECT_EQ(ParseHeader(S({0x82, 0xFE, 0x01, 0x00, 0, 0, 0, 0}), true, 255, &h),
+            FrameError::kTooLarge);
   EXPECT_EQ(ParseHeader(S({0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), true, 1 << 20, &h),
             FrameError::kTooLarge);
 }
@@ -71,9 +75,11 @@ TEST(WebsocketFrame, ServerHeaderIsUnmasked) {
 }
 
 TEST(WebsocketOrigin, ExactAndSubdomainEntries) {
-  std::vector<std::string> allowed{"https://live.example.com", "https://*.cdn.example.com", "http://127.0.0.1:3111"};
+  std::vector<std::string> allowed{"https://live.example.com", "https://*.cdn.example.com",
+                                   "http://127.0.0.1:3111"};
   EXPECT_TRUE(OriginAllowed("https://live.example.com", allowed));
-  EXPECT_TRUE(OriginAllowed("HTTPS://Live.Example.COM", allowed));  // scheme and host are case-insensitive
+  EXPECT_TRUE(
+      OriginAllowed("HTTPS://Live.Example.COM", allowed));  // scheme and host are case-insensitive
   EXPECT_TRUE(OriginAllowed("https://a.cdn.example.com", allowed));
   EXPECT_TRUE(OriginAllowed("https://a.b.cdn.example.com", allowed));
   EXPECT_TRUE(OriginAllowed("http://127.0.0.1:3111", allowed));
@@ -95,7 +101,8 @@ TEST(WebsocketOrigin, BadEntriesSayWhy) {
   EXPECT_EQ(CheckOriginPattern("https://*.example.com:8443"), "");
   EXPECT_EQ(CheckOriginPattern("*"), "");
   EXPECT_EQ(CheckOriginPattern("example.com"), "'example.com' is not scheme://host[:port]");
-  EXPECT_EQ(CheckOriginPattern("ftp://example.com"), "'ftp://example.com': scheme must be http or https");
+  EXPECT_EQ(CheckOriginPattern("ftp://example.com"),
+            "'ftp://example.com': scheme must be http or https");
   EXPECT_NE(CheckOriginPattern("https://example.com/app"), "");
   EXPECT_NE(CheckOriginPattern("https://a.*.example.com"), "");
   EXPECT_NE(CheckOriginPattern("https://"), "");

@@ -41,23 +41,26 @@ int ConnectTcp(const std::string& addr, std::string* err) {
 
 }  // namespace
 
-std::string Token(int64_t mid, const std::string& key, const std::string& room, const std::vector<int32_t>& accepts,
-                  const std::string& platform) {
-  std::string t = "{\"mid\":" + std::to_string(mid) + ",\"key\":\"" + key + "\",\"room_id\":\"" + room +
-                  "\",\"platform\":\"" + platform + "\",\"accepts\":[";
+std::string Token(int64_t mid, const std::string& key, const std::string& room,
+                  const std::vector<int32_t>& accepts, const std::string& platform) {
+  std::string t = "{\"mid\":" + std::to_string(mid) + ",\"key\":\"" + key + "\",\"room_id\":\"" +
+                  room + "\",\"platform\":\"" + platform + "\",\"accepts\":[";
   for (size_t i = 0; i < accepts.size(); ++i) t += (i ? "," : "") + std::to_string(accepts[i]);
   return t + "]}";
 }
 
-std::unique_ptr<Client> Client::Dial(const std::string& addr, Transport t, std::string* err, const std::string& path,
-                                     int* status, const std::string& extra_headers) {
+std::unique_ptr<Client> Client::Dial(const std::string& addr, Transport t, std::string* err,
+                                     const std::string& path, int* status,
+                                     const std::string& extra_headers) {
   int fd = ConnectTcp(addr, err);
   if (fd < 0) return nullptr;
   std::unique_ptr<Client> c(new Client(fd, t));
   if (t == Transport::kTcp) return c;
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + addr +
-                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    "Sec-WebSocket-Version: 13\r\n" + extra_headers + "\r\n";
+                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                    "dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n" +
+                    extra_headers + "\r\n";
   if (!c->WriteAll(req)) return nullptr;
   auto deadline = std::chrono::steady_clock::now() + 5s;
   size_t end;
@@ -72,7 +75,8 @@ std::unique_ptr<Client> Client::Dial(const std::string& addr, Transport t, std::
   c->in_.erase(0, end + 4);
   int code = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
   if (status) *status = code;
-  if (code != 101 || head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos) {
+  if (code != 101 ||
+      head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos) {
     if (err) *err = "upgrade refused: " + head.substr(0, head.find("\r\n"));
     return nullptr;
   }
@@ -123,7 +127,8 @@ bool Client::Send(int32_t op, int32_t seq, std::string_view body, int32_t ver) {
 
 bool Client::Fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) return false;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   if (left.count() < 0) return false;
   pollfd p{fd_, POLLIN, 0};
   int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -145,8 +150,8 @@ bool Client::Parse() {
     while (at + 16 <= s.size()) {
       protocol::Frame f;
       size_t used = 0;
-      if (protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(s.data()) + at, s.size() - at}, &f, &used,
-                                1 << 30) != protocol::Error::kOk)
+      if (protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(s.data()) + at, s.size() - at},
+                                &f, &used, 1 << 30) != protocol::Error::kOk)
         break;
       frames_.push_back({f.ver, f.op, f.seq, std::move(f.body)});
       at += used;
@@ -161,7 +166,8 @@ bool Client::Parse() {
   bool any = false;
   for (;;) {
     websocket::FrameHeader h;
-    auto fe = websocket::ParseHeader({reinterpret_cast<const uint8_t*>(in_.data()), in_.size()}, false, 1ull << 30, &h);
+    auto fe = websocket::ParseHeader({reinterpret_cast<const uint8_t*>(in_.data()), in_.size()},
+                                     false, 1ull << 30, &h);
     if (fe != websocket::FrameError::kOk) return any;
     size_t total = h.header_len + static_cast<size_t>(h.payload_len);
     if (in_.size() < total) return any;
@@ -174,7 +180,8 @@ bool Client::Parse() {
     if (h.opcode != websocket::kBinary && h.opcode != websocket::kText) continue;
     ++ws_messages_;
     if (payload.size() < 16) continue;
-    protocol::Header outer = protocol::DecodeHeader(reinterpret_cast<const uint8_t*>(payload.data()));
+    protocol::Header outer =
+        protocol::DecodeHeader(reinterpret_cast<const uint8_t*>(payload.data()));
     last_ws_op_ = outer.op;
     if (outer.op == protocol::kOpRaw) {
       take_frames(std::string_view(payload).substr(16, static_cast<size_t>(outer.pack_len) - 16));
@@ -204,7 +211,8 @@ std::optional<Frame> Client::ReadOp(int32_t op, std::chrono::milliseconds timeou
   std::deque<Frame> others;
   std::optional<Frame> found;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     auto f = Read(left);
     if (!f) break;

@@ -28,9 +28,9 @@ class Client {
   enum class Transport { kTcp, kWs };
 
   // Connects to host:port; for WebSocket also upgrades at path (status = the HTTP status seen).
-  static std::unique_ptr<Client> Dial(const std::string& addr, Transport t, std::string* err = nullptr,
-                                      const std::string& path = "/sub", int* status = nullptr,
-                                      const std::string& extra_headers = "");
+  static std::unique_ptr<Client> Dial(const std::string& addr, Transport t,
+                                      std::string* err = nullptr, const std::string& path = "/sub",
+                                      int* status = nullptr, const std::string& extra_headers = "");
   ~Client();
 
   bool Send(int32_t op, int32_t seq, std::string_view body, int32_t ver = 1);
@@ -84,10 +84,11 @@ class Client {
 };
 
 // One WebSocket frame as a client sends it (masked with a random key unless masked is false).
-std::string WsFrame(std::string_view payload, uint8_t opcode = 2, bool fin = true, bool masked = true);
+std::string WsFrame(std::string_view payload, uint8_t opcode = 2, bool fin = true,
+                    bool masked = true);
 
 // goim's auth token JSON.
-std::string Token(int64_t mid, const std::string& key, const std::string& room, const std::vector<int32_t>& accepts,
-                  const std::string& platform = "web");
+std::string Token(int64_t mid, const std::string& key, const std::string& room,
+                  const std::vector<int32_t>& accepts, const std::string& platform = "web");
 
 }  // namespace goim::testing
