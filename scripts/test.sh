@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything into build/, and runs every test with ctest:
+# Installs what is missing, checks the C++ format (scripts/format.sh --check), builds everything
+# into build/, and runs every test with ctest:
 # unit suites, micro benchmarks (tiny minimum time), the end-to-end suites (standalone and a
 # real local Kafka broker), and sanitizer builds of the pure-C++ suites (pkg under
 # AddressSanitizer+UBSan in build-asan/, the router store under ThreadSanitizer in build-tsan/).
@@ -11,12 +12,15 @@ start=$(date +%s)
 
 scripts/setup.sh
 
+status=0
+echo "== format (.clang-format, clang-format-14)"
+scripts/format.sh --check || status=1
+
 echo "== build (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build
 echo "== build finished at $(( $(date +%s) - start ))s"
 
-status=0
 echo "== ctest (build/)"
 ctest --test-dir build --output-on-failure -j 2 || status=1
 echo "== ctest finished at $(( $(date +%s) - start ))s"
