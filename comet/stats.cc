@@ -58,7 +58,9 @@ Stats& Stats::Get() {
     s->pre_auth_frames =
         r.NewCounter("goim_comet_pre_auth_frames_total", "Frames received before auth and ignored");
     s->proto_errors =
-        r.NewCounter("goim_comet_proto_errors_total", "Malformed goim frames (connection closed)");
+        r.NewCounter("goim_comet_proto_errors_total",
+                     "Malformed goim frames, on TCP or in a WebSocket message of one or more "
+                     "fragments (connection closed)");
     s->ws_errors = r.NewCounter("goim_comet_ws_errors_total",
                                 "WebSocket framing violations (connection closed)");
     s->ws_rejected =

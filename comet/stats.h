@@ -17,9 +17,11 @@ struct Stats {
   metrics::Counter* auth_ok;
   metrics::Counter* auth_failed;
   metrics::Counter* pre_auth_frames;
-  metrics::Counter* proto_errors;  // malformed goim frames
-  metrics::Counter* ws_errors;     // WebSocket framing violations
-  metrics::Counter* ws_rejected;   // bad upgrade requests (wrong path, missing headers, origin)
+  // A malformed goim frame, on TCP or inside a WebSocket message (however fragmented), is a
+  // proto error; a violation of RFC 6455 framing (websocket::MessageReader) a ws error.
+  metrics::Counter* proto_errors;
+  metrics::Counter* ws_errors;
+  metrics::Counter* ws_rejected;  // bad upgrade requests (wrong path, missing headers, origin)
   metrics::Counter*
       ws_origin_rejected;  // of which: a browser origin not in websocket.allowedOrigins
   metrics::Counter* heartbeats;
