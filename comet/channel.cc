@@ -12,6 +12,7 @@
 #include "comet/loop.h"
 #include "comet/stats.h"
 #include "pkg/log/log.h"
+#include "pkg/websocket/frame.h"
 
 namespace goim::comet {
 
@@ -137,6 +138,7 @@ void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room
 void Channel::OnDeadline(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->deadline_ = time::TimerId{};
+  if (ch->state_ == State::kClosing) return ch->Close(ch->closing_);  // the Close frame stuck
   bool ready = ch->ready();
   VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake")
           << " timeout key=" << log::Printable(ch->key_) << " ip=" << ch->ip_;
@@ -152,11 +154,40 @@ void Channel::OnSlow(void* self) {
   ch->Close(CloseReason::kSlow);
 }
 
-// --- 5. close: once, for one reason; freed when no I/O refers to the channel --------------
+// --- 5. close: once, for one reason (WebSocket: after a Close frame when RFC 6455 asks for one);
+// freed when no I/O refers to the channel ----------------------------------------------------
+
+void Channel::CloseWs(uint16_t code, CloseReason why) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  Reply* r;
+  if (replies_.Set(&r) != ring::Error::kOk) return Close(why);  // no slot: just close
+  r->head_len = 0;
+  r->ws_opcode = websocket::kClose;
+  r->body.clear();
+  if (code != 0) r->body = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  replies_.SetAdv();
+  if (ready()) Unregister();
+  state_ = State::kClosing;
+  closing_ = why;
+  loop_->timers().Del(slow_timer_);
+  loop_->timers().Set(deadline_, loop_->cfg().protocol.handshakeTimeout);
+  loop_->TimersChanged();
+  Enqueue({nullptr, r});
+}
+
+void Channel::Unregister() {
+  Context& ctx = loop_->ctx();
+  // A newer connection with the same key on this comet took the key over (and wrote its own
+  // session): disconnecting would delete that one's session, which has the same key and server.
+  bool owned = ctx.buckets.Del(key_, id_);
+  ctx.buckets.DelIp(ip_);
+  loop_->Leave(this);
+  if (owned) ctx.logic->Disconnect(mid_, key_, ctx.server_id);
+}
 
 void Channel::Close(CloseReason why) {
   if (state_ == State::kClosed) return;
-  bool authed = ready();
+  if (ready()) Unregister();
   state_ = State::kClosed;
   Stats& st = Stats::Get();
   st.closes[static_cast<int>(why)]->Inc();
@@ -164,15 +195,6 @@ void Channel::Close(CloseReason why) {
   (transport_ == Transport::kTcp ? st.tcp_connections : st.ws_connections)->Sub(1);
   loop_->timers().Del(deadline_);
   loop_->timers().Del(slow_timer_);
-  Context& ctx = loop_->ctx();
-  if (authed) {
-    // A newer connection with the same key on this comet took the key over (and wrote its own
-    // session): disconnecting would delete that one's session, which has the same key and server.
-    bool owned = ctx.buckets.Del(key_, id_);
-    ctx.buckets.DelIp(ip_);
-    loop_->Leave(this);
-    if (owned) ctx.logic->Disconnect(mid_, key_, ctx.server_id);
-  }
   while (!out_.empty()) ReleaseItem(out_.Pop());
   out_.Release();
   replies_.Reset();

@@ -110,6 +110,7 @@ class Channel {
     kAuthing,    // logic holds the auth frame; reading waits
     kReady,      // authenticated: frames are operations, pushes are written
     kReceiving,  // ready, and a frame is with Logic.Receive; reading waits (frames stay in order)
+    kClosing,    // WebSocket: a Close frame is queued; closed once it is written
     kClosed,
   };
 
@@ -120,6 +121,12 @@ class Channel {
               std::vector<int32_t> accepts, int64_t heartbeat_ns);
   static void OnDeadline(void* self);
   static void OnSlow(void* self);
+  // WebSocket: queues a Close frame with `code` (0: without a body) behind what is queued, then
+  // Close(why) once it is written, or when the handshake timeout passes first. Nothing more is
+  // read or pushed meanwhile (RFC 6455 5.5.1: the server closes the TCP connection first).
+  void CloseWs(uint16_t code, CloseReason why);
+  // Out of the bucket and the room, and the session at logic, once the channel is closing.
+  void Unregister();
   void MaybeFree();
   // --- the WebSocket upgrade (ws_upgrade.cc)
   void StartUpgrade();
@@ -142,8 +149,11 @@ class Channel {
   // A WebSocket framing violation: counted as a WebSocket error, logged, closed. Returns false.
   bool BadWsFrame(websocket::FrameError e);
   void ReleaseReadBuffer();
-  // Reading waits while logic holds the auth frame or a frame for Receive.
-  bool Paused() const { return state_ == State::kAuthing || state_ == State::kReceiving; }
+  // Reading waits while logic holds the auth frame or a frame for Receive, and stops once a
+  // Close frame is queued.
+  bool Paused() const {
+    return state_ == State::kAuthing || state_ == State::kReceiving || state_ == State::kClosing;
+  }
   // Whether the next buffered frame may be handled now.
   bool TakesFrames() const { return state_ == State::kHandshake || state_ == State::kReady; }
   // After logic answered: the frames buffered behind, then the socket.
@@ -173,11 +183,15 @@ class Channel {
   void WaitWritable();
   void TlsWrite();
   void CheckSlow();
+  // Nothing left to write: the queue and the reply slots go (an idle connection holds neither);
+  // a closing connection closes.
+  void Drained();
 
   Loop* loop_;
   uint64_t id_ = 0;
   Transport transport_;
   State state_;
+  CloseReason closing_ = CloseReason::kWsClose;  // kClosing: the reason Close will count
   tcp::socket sock_;
   std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   std::string ip_;

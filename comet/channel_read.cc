@@ -7,9 +7,11 @@
 // with a read attempt.
 //
 // Errors: a WebSocket framing violation (anything websocket::MessageReader refuses) counts
-// goim_comet_ws_errors_total; a message that does not hold a valid goim frame counts
-// goim_comet_proto_errors_total, as a bad TCP frame does, whether the message came in one
-// WebSocket frame or in fragments. Either closes the connection.
+// goim_comet_ws_errors_total and fails the connection with a Close frame (1002, or 1009 for a
+// message over websocket.maxMessageSize), as RFC 6455 asks; a message that does not hold a valid
+// goim frame counts goim_comet_proto_errors_total and closes the connection as a bad TCP frame
+// does (goim's way, no Close frame), whether the message came in one WebSocket frame or in
+// fragments.
 #include <glog/logging.h>
 
 #include "comet/channel.h"
@@ -134,7 +136,8 @@ bool Channel::ConsumeWs() {
       case websocket::Message::kError:
         return BadWsFrame(m.error);
       case websocket::Message::kClose:
-        Close(CloseReason::kWsClose);  // as goim: no close frame back
+        // goim just closes; RFC 6455 5.5.1 wants a Close frame back, echoing the status code.
+        CloseWs(websocket::CloseReplyCode(m.payload()), CloseReason::kWsClose);
         return false;
       case websocket::Message::kPing:
         if (!ReplyPong(m.payload())) return false;
@@ -161,11 +164,12 @@ bool Channel::BadFrame(protocol::Error e) {
   return false;
 }
 
+// RFC 6455 7.1.7: failing the connection sends a Close frame with the reason's code first.
 bool Channel::BadWsFrame(websocket::FrameError e) {
   Stats::Get().ws_errors->Inc();
   LOG_EVERY_T(WARNING, 1) << "comet: bad websocket frame key=" << log::Printable(key_)
                           << " ip=" << ip_ << " error(" << websocket::FrameErrorName(e) << ")";
-  Close(CloseReason::kProtocol);
+  CloseWs(websocket::FailCode(e), CloseReason::kProtocol);
   return false;
 }
 

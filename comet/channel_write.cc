@@ -50,7 +50,7 @@ void Channel::ReleaseItem(const WriteItem& it) {
 }
 
 void Channel::CheckSlow() {
-  if (state_ == State::kClosed) return;
+  if (state_ == State::kClosed || state_ == State::kClosing) return;  // closing has a deadline
   size_t unsent = out_.bytes() + (pending_.size() - pending_off_);
   time::Timer& t = loop_->timers();
   if (unsent > static_cast<size_t>(loop_->cfg().protocol.slowBytes)) {
@@ -184,9 +184,13 @@ void Channel::Flush() {
     }
     WriteDone(items);
   }
-  // Drained: an idle connection keeps no queue and no reply slots.
+  Drained();
+}
+
+void Channel::Drained() {
   out_.Release();
   replies_.Release();
+  if (state_ == State::kClosing) Close(closing_);
 }
 
 void Channel::WaitWritable() {
@@ -200,7 +204,7 @@ void Channel::WaitWritable() {
 }
 
 void Channel::TlsWrite() {
-  if (out_.empty()) return;
+  if (out_.empty()) return Drained();
   std::vector<asio::const_buffer>& iov = loop_->iov();
   iov.clear();
   size_t items = 0, bytes = 0;

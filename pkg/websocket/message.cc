@@ -3,12 +3,61 @@
 namespace goim::websocket {
 
 namespace {
+
 Message& Fail(Message& m, FrameError e) {
   m.kind = Message::kError;
   m.error = e;
   return m;
 }
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool ValidUtf8(std::span<const uint8_t> s) {
+  for (size_t i = 0; i < s.size();) {
+    uint8_t c = s[i];
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // cut short
+    if (s[i + 1] < lo || s[i + 1] > hi) return false;
+    for (size_t k = 2; k <= n; ++k)
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
+
+uint16_t CloseReplyCode(std::span<const uint8_t> payload) {
+  if (payload.empty()) return 0;
+  if (payload.size() == 1) return kCloseProtocolError;
+  uint16_t code = static_cast<uint16_t>(payload[0] << 8 | payload[1]);
+  bool valid = (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006) ||
+               (code >= 3000 && code <= 4999);
+  if (!valid) return kCloseProtocolError;
+  if (!ValidUtf8(payload.subspan(2))) return kCloseInvalidData;
+  return code;
+}
+
+uint16_t FailCode(FrameError e) {
+  return e == FrameError::kTooLarge || e == FrameError::kMessageTooLarge ? kCloseTooBig
+                                                                         : kCloseProtocolError;
+}
 
 Message MessageReader::Read(std::span<uint8_t> in) {
   Message m;

@@ -42,6 +42,21 @@ struct Message {
   std::string assembled;
 };
 
+// Close status codes (RFC 6455 7.4.1) the server sends.
+inline constexpr uint16_t kCloseProtocolError = 1002;
+inline constexpr uint16_t kCloseInvalidData = 1007;
+inline constexpr uint16_t kCloseTooBig = 1009;
+
+// The status code to answer a client's Close frame with (RFC 6455 5.5.1, 7.4): the client's own
+// when its payload is well formed, 0 (a Close frame without a body) when it had none,
+// kCloseProtocolError for a one-byte payload or a code an endpoint may not send, and
+// kCloseInvalidData for a reason that is not UTF-8.
+uint16_t CloseReplyCode(std::span<const uint8_t> payload);
+
+// The status code that fails a connection for a framing violation: kCloseTooBig for a frame or
+// message above the limit, else kCloseProtocolError.
+uint16_t FailCode(FrameError e);
+
 class MessageReader {
  public:
   // max_message: the largest frame payload and the largest assembled message.

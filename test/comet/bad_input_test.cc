@@ -170,7 +170,7 @@ TEST_F(BadInputTest, WebsocketControlAndFragmentsWork) {
   auto reply = c->ReadOp(protocol::kOpAuthReply);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->seq, 3);
-  ASSERT_TRUE(c->SendWs("", 8));  // close frame: closed, as goim, without a close frame back
+  ASSERT_TRUE(c->SendWs("", 8));  // close frame: a close frame back (websocket_test.cc), closed
   EXPECT_TRUE(c->WaitClosed());
 }
 

@@ -180,6 +180,36 @@ TEST(WebsocketMessage, ViolationsAreOneErrorEach) {
   }
 }
 
+std::span<const uint8_t> B(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(WebsocketClose, ReplyEchoesAValidCodeAndRefusesTheRest) {
+  EXPECT_EQ(CloseReplyCode(B("")), 0);  // no body: none back
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE8")), 1000);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE9going away")), 1001);
+  EXPECT_EQ(CloseReplyCode(B("\x0F\xA1")), 4001);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xF3")), 1011);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE8\xE5\xBC\xB9\xE5\xB9\x95")), 1000);  // UTF-8 reason
+  EXPECT_EQ(CloseReplyCode(B("x")), kCloseProtocolError);
+  for (uint16_t bad : {0, 999, 1004, 1005, 1006, 1015, 2999, 5000}) {
+    std::string p = {static_cast<char>(bad >> 8), static_cast<char>(bad & 0xFF)};
+    EXPECT_EQ(CloseReplyCode(B(p)), kCloseProtocolError) << bad;
+  }
+  for (std::string_view reason :
+       {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE5\xBC", "\x80", "\xFF"}) {
+    std::string p = "\x03\xE8" + std::string(reason);
+    EXPECT_EQ(CloseReplyCode(B(p)), kCloseInvalidData) << p.size();
+  }
+}
+
+TEST(WebsocketClose, FailCodes) {
+  EXPECT_EQ(FailCode(FrameError::kTooLarge), kCloseTooBig);
+  EXPECT_EQ(FailCode(FrameError::kMessageTooLarge), kCloseTooBig);
+  EXPECT_EQ(FailCode(FrameError::kNotMasked), kCloseProtocolError);
+  EXPECT_EQ(FailCode(FrameError::kReservedBits), kCloseProtocolError);
+}
+
 TEST(WebsocketOrigin, ExactAndSubdomainEntries) {
   std::vector<std::string> allowed{"https://live.example.com", "https://*.cdn.example.com",
                                    "http://127.0.0.1:3111"};
