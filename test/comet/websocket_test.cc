@@ -1,6 +1,7 @@
-// The comet's WebSocket side against RFC 6455 where goim is looser: the close handshake and the
-// Close frame that fails a connection. The server's frames are
-// read off the socket as they are (opcode and payload), not through the goim client.
+// The comet's WebSocket side against RFC 6455 where goim is looser (the close handshake, the
+// Close frame that fails a connection), and as goim where it is (goim frames in text messages). The
+// server's frames are read off the socket as they are (opcode and payload), not through the goim
+// client.
 #include <poll.h>
 #include <unistd.h>
 
@@ -62,6 +63,34 @@ bool WriteRaw(Client& c, std::string_view bytes) {
 }
 
 class WebsocketTest : public CometFixture {};
+
+// goim reads a frame from a text message as from a binary one; the replies stay binary.
+TEST_F(WebsocketTest, TextMessagesCarryGoimFramesAndRepliesStayBinary) {
+  auto c = Dial(Transport::kWs);
+  std::string auth;
+  protocol::AppendFrame(&auth, 1, protocol::kOpAuth, 5, Token(1, "text", "live://t", {1000}));
+  ASSERT_TRUE(c->SendWs(auth, websocket::kText));
+  std::string hb;
+  protocol::AppendFrame(&hb, 1, protocol::kOpHeartbeat, 6, "");
+  ASSERT_TRUE(c->SendWs(hb, websocket::kText));
+  bool eof;
+  auto frames = ReadServerFrames(
+      *c,
+      [](const WsFrameIn& f) {
+        return f.payload.size() >= 16 &&
+               protocol::DecodeHeader(reinterpret_cast<const uint8_t*>(f.payload.data())).op ==
+                   protocol::kOpHeartbeatReply;
+      },
+      &eof);
+  ASSERT_EQ(frames.size(), 2u) << "eof=" << eof;
+  for (const auto& f : frames) EXPECT_EQ(f.opcode, websocket::kBinary);
+  auto op = [](const WsFrameIn& f) {
+    return protocol::DecodeHeader(reinterpret_cast<const uint8_t*>(f.payload.data()));
+  };
+  EXPECT_EQ(op(frames[0]).op, protocol::kOpAuthReply);
+  EXPECT_EQ(op(frames[0]).seq, 5);
+  EXPECT_EQ(op(frames[1]).seq, 6);
+}
 
 std::string Code(uint16_t code) {
   return {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
