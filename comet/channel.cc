@@ -149,7 +149,7 @@ void Channel::OnSlow(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->slow_timer_ = time::TimerId{};
   LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << log::Printable(ch->key_)
-                          << " ip=" << ch->ip_ << " unsent="
+                          << " ip=" << ch->ip_ << " queued=" << ch->out_.pushes() << " unsent="
                           << ch->out_.bytes() + ch->pending_.size() - ch->pending_off_;
   ch->Close(CloseReason::kSlow);
 }

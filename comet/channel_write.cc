@@ -49,18 +49,19 @@ void Channel::ReleaseItem(const WriteItem& it) {
   }
 }
 
+// Behind: more than slowBytes unsent, or svrProto pushes queued (the next push is dropped). The
+// slow timer starts when a connection falls behind and stops only when everything is written
+// (Drained): one that falls behind again and again without catching up is closed after slowTime,
+// whatever the size of its pushes.
 void Channel::CheckSlow() {
-  if (state_ == State::kClosed || state_ == State::kClosing) return;  // closing has a deadline
+  if (!ready() || slow_timer_.valid()) return;  // closing has a deadline of its own
+  const Config& c = loop_->cfg();
   size_t unsent = out_.bytes() + (pending_.size() - pending_off_);
-  time::Timer& t = loop_->timers();
-  if (unsent > static_cast<size_t>(loop_->cfg().protocol.slowBytes)) {
-    if (!t.Pending(slow_timer_)) {
-      slow_timer_ = t.Add(loop_->cfg().protocol.slowTime, &Channel::OnSlow, this);
-      loop_->TimersChanged();
-    }
-  } else if (slow_timer_.valid()) {
-    t.Del(slow_timer_);
-  }
+  if (unsent <= static_cast<size_t>(c.protocol.slowBytes) &&
+      out_.pushes() < static_cast<uint32_t>(c.protocol.svrProto))
+    return;
+  slow_timer_ = loop_->timers().Add(c.protocol.slowTime, &Channel::OnSlow, this);
+  loop_->TimersChanged();
 }
 
 // --- writing -----------------------------------------------------------------------------------
@@ -190,6 +191,7 @@ void Channel::Flush() {
 void Channel::Drained() {
   out_.Release();
   replies_.Release();
+  if (slow_timer_.valid()) loop_->timers().Del(slow_timer_);  // caught up
   if (state_ == State::kClosing) Close(closing_);
 }
 

@@ -91,5 +91,38 @@ TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
   for (auto& r : readers) EXPECT_EQ(r->ReadBody(), "after");
 }
 
+// Small pushes: a stalled client's queue holds at most svrProto of them, far below slowBytes, so
+// only its full queue (every further push dropped) says it is behind; it is closed after slowTime
+// all the same.
+class SmallPushStalledTest : public CometFixture {
+  void Customize(comet::Config& c) override {
+    c.protocol.slowBytes = 1 << 20;  // never reached: svrProto (10) pushes of 1 KB are queued
+    c.protocol.slowTime = std::chrono::milliseconds(300);
+  }
+};
+
+TEST_F(SmallPushStalledTest, AClientWhoseQueueStaysFullIsClosed) {
+  double dropped = Metric("goim_comet_push_dropped_total"), slow = Closed("slow_consumer");
+  auto stalled = Authed(Transport::kTcp, 1, "stalled", "live://small");
+  stalled->StopReading();
+  auto reader = Authed(Transport::kWs, 2, "", "live://small");
+  const std::string body(1000, 's');
+  int sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (Closed("slow_consumer") == slow && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(Room("live://small", Frames(1000, {std::to_string(sent) + body})).ok());
+    auto f = reader->Read(10s);
+    ASSERT_TRUE(f) << "reader lost message " << sent;
+    ASSERT_EQ(f->body, std::to_string(sent) + body);
+    ++sent;
+  }
+  EXPECT_EQ(Closed("slow_consumer"), slow + 1) << sent << " pushes sent";
+  EXPECT_GT(Metric("goim_comet_push_dropped_total"), dropped);
+  // The reader, which kept up, is still served.
+  ASSERT_TRUE(Room("live://small", Frames(1000, {"after"})).ok());
+  EXPECT_EQ(reader->ReadBody(), "after");
+  EXPECT_EQ(Closed("slow_consumer"), slow + 1);
+}
+
 }  // namespace
 }  // namespace goim::testing
