@@ -5,8 +5,6 @@
 // which it leaves everything and is freed when no I/O refers to it any more.
 #include "comet/channel.h"
 
-#include <algorithm>
-
 #include <glog/logging.h>
 
 #include "comet/loop.h"
@@ -100,9 +98,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   Stats::Get().auth_ok->Inc();
   mid_ = mid;
   key_ = std::move(key);
-  std::sort(accepts.begin(), accepts.end());
-  accepts.erase(std::unique(accepts.begin(), accepts.end()), accepts.end());
-  watch_ops_ = std::move(accepts);
+  Watch(accepts);
   heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
                                 : std::chrono::minutes(8);
   state_ = State::kReady;
@@ -125,8 +121,7 @@ void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room
   null_sink_ = null_sink;
   mid_ = mid;
   key_ = key;
-  std::sort(accepts.begin(), accepts.end());
-  watch_ops_ = std::move(accepts);
+  Watch(accepts);
   state_ = State::kReady;
   heartbeat_ = std::chrono::hours(24);
   loop_->ctx().buckets.Put(key_, id_);

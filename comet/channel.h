@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -171,6 +172,9 @@ class Channel {
   bool ReplyPong(std::span<const uint8_t> payload);
   void ChangeRoom(const std::string& room);
   void Subscribe(const std::string& body, bool add);
+  // Adds ops to the watched ones, at most protocol.maxWatchOps in all; the rest are ignored,
+  // counted and logged.
+  void Watch(std::span<const int32_t> ops);
   void MaybeLogicHeartbeat();
   time::TimePoint NextLogicRenewal() const;
   // --- writing (channel_write.cc)
@@ -200,7 +204,7 @@ class Channel {
   // identity
   int64_t mid_ = 0;
   std::string key_;
-  std::vector<int32_t> watch_ops_;  // sorted
+  std::set<int32_t> watch_ops_;
   Room* room_ = nullptr;
   int32_t pre_auth_frames_ = 0;
   int32_t auth_seq_ = 0;

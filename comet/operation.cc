@@ -168,21 +168,28 @@ void Channel::Subscribe(const std::string& body, bool add) {
     ops.push_back(op);
     start = comma + 1;
   }
-  for (int32_t op : ops) {
-    auto it = std::lower_bound(watch_ops_.begin(), watch_ops_.end(), op);
-    bool has = it != watch_ops_.end() && *it == op;
-    if (add && !has) watch_ops_.insert(it, op);
-    if (!add && has) watch_ops_.erase(it);
-  }
+  if (add) return Watch(ops);
+  for (int32_t op : ops) watch_ops_.erase(op);
 }
 
-bool Channel::Watching(int32_t op) const {
-  for (int32_t w : watch_ops_) {
-    if (w == op) return true;
-    if (w > op) return false;
+// goim keeps no cap, in a sorted slice: a client subscribing op after op made each insertion cost
+// the whole list. Here a set (logarithmic) of at most protocol.maxWatchOps ops.
+void Channel::Watch(std::span<const int32_t> ops) {
+  const size_t cap = static_cast<size_t>(loop_->cfg().protocol.maxWatchOps);
+  uint64_t refused = 0;
+  for (int32_t op : ops) {
+    if (watch_ops_.size() >= cap && !watch_ops_.contains(op))
+      ++refused;
+    else
+      watch_ops_.insert(op);
   }
-  return false;
+  if (refused == 0) return;
+  Stats::Get().watch_ops_refused->Inc(refused);
+  LOG_EVERY_T(WARNING, 1) << "comet: ops to watch over protocol.maxWatchOps key="
+                          << log::Printable(key_) << " ip=" << ip_ << " refused=" << refused;
 }
+
+bool Channel::Watching(int32_t op) const { return watch_ops_.contains(op); }
 
 void Channel::MaybeLogicHeartbeat() {
   time::TimePoint now = loop_->timers().Now();

@@ -61,6 +61,9 @@ Stats& Stats::Get() {
         r.NewCounter("goim_comet_proto_errors_total",
                      "Malformed goim frames, on TCP or in a WebSocket message of one or more "
                      "fragments (connection closed)");
+    s->watch_ops_refused =
+        r.NewCounter("goim_comet_watch_ops_refused_total",
+                     "Ops to watch (auth accepts, OpSub) ignored over protocol.maxWatchOps");
     s->ws_errors = r.NewCounter("goim_comet_ws_errors_total",
                                 "WebSocket framing violations (connection closed)");
     s->ws_rejected =

@@ -25,11 +25,12 @@ struct Stats {
   metrics::Counter*
       ws_origin_rejected;  // of which: a browser origin not in websocket.allowedOrigins
   metrics::Counter* heartbeats;
-  metrics::Counter* pushes_dropped;  // full per-connection queue
-  metrics::Counter* pushes_queued;   // push references queued on connections
-  metrics::Counter* frames_written;  // goim frames (inner frames of pushes + replies) written
-  metrics::Counter* writes;          // write syscalls (gather-writes) that sent bytes
-  metrics::Counter* write_waits;     // writes the socket could not take at once
+  metrics::Counter* watch_ops_refused;  // ops beyond protocol.maxWatchOps, ignored
+  metrics::Counter* pushes_dropped;     // full per-connection queue
+  metrics::Counter* pushes_queued;      // push references queued on connections
+  metrics::Counter* frames_written;     // goim frames (inner frames of pushes + replies) written
+  metrics::Counter* writes;             // write syscalls (gather-writes) that sent bytes
+  metrics::Counter* write_waits;        // writes the socket could not take at once
   metrics::Counter* bytes_written;
   metrics::Counter* room_broadcasts;  // BroadcastRoom calls handled
   metrics::Counter* room_misses;      // BroadcastRoom for a room with no member here

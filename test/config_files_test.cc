@@ -39,6 +39,7 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   ASSERT_EQ(cfg.job.comets.size(), 1u);
   EXPECT_EQ(cfg.job.comets[0].hostname, "standalone");
   EXPECT_EQ(cfg.job.comets[0].grpc, "127.0.0.1:3109");
+  EXPECT_EQ(cfg.comet.protocol.maxWatchOps, 256);
 }
 
 TEST(ConfigFiles, BadValuesNameTheKey) {
@@ -47,6 +48,11 @@ TEST(ConfigFiles, BadValuesNameTheKey) {
   opts.sets.emplace_back("protocol.cliProto", "0");
   conf::LoadText("", opts, &c);
   EXPECT_EQ(c.Validate(), "protocol.cliProto: must be in 1..1024");
+  comet::Config ops;
+  conf::Options oo;
+  oo.sets.emplace_back("protocol.maxWatchOps", "0");
+  conf::LoadText("", oo, &ops);
+  EXPECT_EQ(ops.Validate(), "protocol.maxWatchOps: must be > 0");
   job::Config j;
   conf::Options jo;
   jo.sets.emplace_back("broadcast.noComets", "maybe");
