@@ -38,7 +38,6 @@ tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }
 void Channel::Start() {
   deadline_ =
       loop_->timers().Add(loop_->cfg().protocol.handshakeTimeout, &Channel::OnDeadline, this);
-  loop_->TimersChanged();
   if (transport_ == Transport::kTcp)
     ReadNow();
   else
@@ -168,7 +167,6 @@ void Channel::CheckSlow() {
   if (unsent > static_cast<size_t>(loop_->cfg().protocol.slowBytes)) {
     if (!t.Pending(slow_timer_)) {
       slow_timer_ = t.Add(loop_->cfg().protocol.slowTime, &Channel::OnSlow, this);
-      loop_->TimersChanged();
     }
   } else if (slow_timer_.valid()) {
     t.Del(slow_timer_);

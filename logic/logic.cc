@@ -8,6 +8,7 @@
 #include "logic/auth.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/join.h"
 
 namespace goim::logic {
 
@@ -55,24 +56,6 @@ int64_t UnixMillis() {
 }
 int64_t UnixNow() { return UnixMillis() / 1000; }
 
-// Finishes `done` once every one of n produces answered, with the first error.
-struct ProduceJoin {
-  std::mutex mu;
-  size_t pending;
-  Result result;
-  ResultFn done;
-  ProduceJoin(size_t n, ResultFn d) : pending(n), done(std::move(d)) {}
-  static void One(const std::shared_ptr<ProduceJoin>& j, Result r) {
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(j->mu);
-      if (!r.ok() && j->result.ok()) j->result = r;
-      last = --j->pending == 0;
-    }
-    if (last) j->done(j->result);
-  }
-};
-
 }  // namespace
 
 LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
@@ -82,7 +65,12 @@ LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
   balancer_.Update(cfg_.comets, {});
 }
 
-LogicCore::~LogicCore() { Stop(); }
+LogicCore::~LogicCore() {
+  Stop();
+  // Waits for the router calls in flight now: their callbacks use mu_ and the maps, which are
+  // destroyed before router_ would be.
+  router_.reset();
+}
 
 void LogicCore::Start() {
   ticker_ = std::thread([this] { OnlineLoop(); });
@@ -324,8 +312,11 @@ void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session
     Counters::Get().missing->Inc(asked - sessions.size());
     VLOG(1) << "logic: push " << what << " without session count=" << asked - sessions.size();
   }
-  if (by_server.empty()) return done({});
-  auto join = std::make_shared<ProduceJoin>(by_server.size(), std::move(done));
+  // One produce per comet; done gets the first failure (every one is kServerErr).
+  auto join = net::Join<>::Make(by_server.size(),
+                                [done = std::move(done)](const std::string& err, std::monostate) {
+                                  done(err.empty() ? Result{} : Result{kServerErr, err});
+                                });
   for (auto& [server, keys] : by_server) {
     goim::logic::PushMsg m;
     m.set_type(goim::logic::PushMsg::PUSH);
@@ -333,7 +324,7 @@ void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session
     m.set_server(server);
     for (auto& k : keys) m.add_keys(k);
     m.set_msg(msg);
-    Produce(m, keys.front(), [join](Result r) { ProduceJoin::One(join, r); });
+    Produce(m, keys.front(), [join](Result r) { join->Report(r.ok() ? "" : r.message); });
   }
 }
 
