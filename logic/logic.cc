@@ -56,11 +56,17 @@ int64_t UnixMillis() {
 }
 int64_t UnixNow() { return UnixMillis() / 1000; }
 
+// A kick is one small call to a comet; nobody waits for it.
+constexpr std::chrono::milliseconds kKickTimeout{1000};
+
 }  // namespace
 
 LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
                      std::unique_ptr<RouterClient> router)
-    : cfg_(cfg), producer_(producer), router_(std::move(router)) {
+    : cfg_(cfg),
+      producer_(producer),
+      kicker_(cfg_.comets, kKickTimeout),
+      router_(std::move(router)) {
   Counters::Get();
   balancer_.Update(cfg_.comets, {});
 }
@@ -183,19 +189,24 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie,
   s.set_server(server);
   // Unlike goim, a connection whose session cannot be written is refused: pushes could never
   // find it.
-  router_->Put(
-      s, [done = std::move(done), reply = std::move(reply), server](const std::string& err, int) {
-        if (!err.empty()) {
-          Counters::Get().connect_router->Inc();
-          LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key())
-                                  << " server=" << server << " error(" << err << ")";
-          return done({kServerErr, err}, {});
-        }
-        Counters::Get().connect_ok->Inc();
-        VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key())
-                << " server=" << server << " mid=" << reply.mid();
-        done({}, reply);
-      });
+  router_->Put(s, [this, done = std::move(done), reply = std::move(reply), server](
+                      const std::string& err, RouterClient::PutResult put) {
+    if (!err.empty()) {
+      Counters::Get().connect_router->Inc();
+      LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key())
+                              << " server=" << server << " error(" << err << ")";
+      return done({kServerErr, err}, {});
+    }
+    Counters::Get().connect_ok->Inc();
+    VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key()) << " server=" << server
+            << " mid=" << reply.mid();
+    // The key was on another comet: its connection there is the older one (goim closes it
+    // when both are on one comet; the comet does that itself).
+    for (const auto& m : put.moved) {
+      if (m.server() != server) kicker_.Kick(m.key(), m.server(), server);
+    }
+    done({}, reply);
+  });
 }
 
 void LogicCore::Disconnect(int64_t mid, const std::string& key, const std::string& server,
@@ -219,7 +230,8 @@ void LogicCore::Heartbeat(int64_t mid, const std::string& key, const std::string
   s.set_key(key);
   s.set_server(server);
   // Put renews the mappings and re-adds them when they expired meanwhile.
-  router_->Put(s, [done = std::move(done)](const std::string& err, int) {
+  // A renewal that moves the key back (a stale connection renewing) kicks nobody.
+  router_->Put(s, [done = std::move(done)](const std::string& err, RouterClient::PutResult) {
     done(err.empty() ? Result{} : Result{kServerErr, err});
   });
 }

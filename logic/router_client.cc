@@ -90,9 +90,13 @@ std::map<std::string, router::PutReq> RouterClient::Place(const router::Session&
 }
 
 void RouterClient::Put(const router::Session& s,
-                       std::function<void(const std::string&, int)> done) {
-  Fan<int>(
-      &Async::Put, Place(s), [](const router::PutReply& reply, int& r) { r += reply.existed(); },
+                       std::function<void(const std::string&, PutResult)> done) {
+  Fan<PutResult>(
+      &Async::Put, Place(s),
+      [](const router::PutReply& reply, PutResult& r) {
+        r.existed += reply.existed();
+        r.moved.insert(r.moved.end(), reply.moved().begin(), reply.moved().end());
+      },
       std::move(done));
 }
 

@@ -30,8 +30,12 @@ class RouterClient {
   // destroy this client.
   ~RouterClient();
 
-  // Writes (or renews) a connection's mappings; existed = how many were already there.
-  void Put(const router::Session& s, std::function<void(const std::string&, int existed)> done);
+  struct PutResult {
+    int existed = 0;                     // entries that were already there (renewed)
+    std::vector<router::Session> moved;  // the key pointed at another comet (server) before
+  };
+  // Writes (or renews) a connection's mappings.
+  void Put(const router::Session& s, std::function<void(const std::string&, PutResult)> done);
   // Deletes a connection's mappings while they still point at s.server.
   void Del(const router::Session& s, std::function<void(const std::string&, int deleted)> done);
   // Live sessions of these keys / mids (missing ones are absent).
