@@ -49,7 +49,6 @@ tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }
 void Channel::Start() {
   deadline_ =
       loop_->timers().Add(loop_->cfg().protocol.handshakeTimeout, &Channel::OnDeadline, this);
-  loop_->TimersChanged();
   if (transport_ == Transport::kTcp)
     ReadNow();
   else
@@ -166,7 +165,6 @@ void Channel::CloseWs(uint16_t code, CloseReason why) {
   closing_ = why;
   loop_->timers().Del(slow_timer_);
   loop_->timers().Set(deadline_, loop_->cfg().protocol.handshakeTimeout);
-  loop_->TimersChanged();
   Enqueue({nullptr, r});
 }
 

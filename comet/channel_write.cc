@@ -61,7 +61,6 @@ void Channel::CheckSlow() {
       out_.pushes() < static_cast<uint32_t>(c.protocol.svrProto))
     return;
   slow_timer_ = loop_->timers().Add(c.protocol.slowTime, &Channel::OnSlow, this);
-  loop_->TimersChanged();
 }
 
 // --- writing -----------------------------------------------------------------------------------

@@ -18,10 +18,8 @@ Loop::Loop(int index, asio::io_context& io, Context& ctx)
     : index_(index),
       io_(io),
       ctx_(ctx),
-      timer_(4096),
-      wake_(io),
-      read_pool_(static_cast<size_t>(ctx.cfg.tcp.readBufSize), 64),
-      pace_(io) {
+      timer_(io, *ctx.clock, 4096),
+      read_pool_(static_cast<size_t>(ctx.cfg.tcp.readBufSize), 64) {
   scratch_.resize(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 32 + 64);
   iov_.reserve(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 3 + 4);
 }
@@ -179,24 +177,6 @@ void Loop::Leave(Channel* ch) {
   ctx_.rooms.Release(stats, index_);
 }
 
-// --- timers ----------------------------------------------------------------------------------
-
-void Loop::TimersChanged() {
-  auto next = timer_.Next();
-  if (next && *next < armed_at_) ArmAt(*next);
-}
-
-void Loop::ArmAt(time::TimePoint when) {
-  armed_at_ = when;
-  wake_.expires_at(when);
-  wake_.async_wait([this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
-    armed_at_ = time::TimePoint::max();
-    timer_.Expire();
-    TimersChanged();
-  });
-}
-
 // --- flushing --------------------------------------------------------------------------------
 
 void Loop::MarkDirty(Channel* ch) {
@@ -293,15 +273,18 @@ void Loop::RunBroadcasts() {
     }
     pacing_ = true;
     if (b.per_sec > 0 && b.budget < 1) {
-      pace_.expires_after(kPaceTick);
-      pace_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) RunBroadcasts();
-      });
+      pace_ = timer_.Add(kPaceTick, &Loop::OnPace, this);
     } else {
       asio::post(io_, [this] { RunBroadcasts(); });
     }
     return;
   }
+}
+
+void Loop::OnPace(void* self) {
+  auto* loop = static_cast<Loop*>(self);
+  loop->pace_ = time::TimerId{};
+  loop->RunBroadcasts();
 }
 
 void Loop::PostClose(uint64_t id, CloseReason why) {
@@ -315,7 +298,7 @@ void Loop::PostCloseAll(std::function<void()> done) {
     for (Channel* ch : std::vector<Channel*>(slots_)) {
       if (ch) ch->Close(CloseReason::kShutdown);
     }
-    pace_.cancel();
+    timer_.Del(pace_);
     for (auto& b : broadcasts_) Unref(b.msg);
     broadcasts_.clear();
     if (done) done();

@@ -33,7 +33,8 @@ void OnEveryLoop(const std::vector<std::unique_ptr<Loop>>& loops,
 }
 }  // namespace
 
-Server::Server(const Config& cfg) : ctx_(std::make_unique<Context>(cfg)) {
+Server::Server(const Config& cfg, time::Clock& clock) : ctx_(std::make_unique<Context>(cfg)) {
+  ctx_->clock = &clock;
   ctx_->cfg.env.Resolve();
   ctx_->server_id = ctx_->cfg.env.host;
   Stats::Get();
@@ -110,7 +111,6 @@ void Server::Start() {
   metrics::Registry::Default().NewCallbackGauge(
       "goim_comet_rooms", "Rooms with members on this comet",
       [ctx] { return static_cast<double>(ctx->rooms.size()); });
-  report_timer_ = std::make_unique<asio::steady_timer>(loops_.front()->io());
   ScheduleReport(std::chrono::nanoseconds(0));
   started_ = true;
 }
@@ -118,11 +118,16 @@ void Server::Start() {
 void Server::ScheduleReport(std::chrono::nanoseconds after) {
   asio::post(loops_.front()->io(), [this, after] {
     if (stopped_) return;
-    report_timer_->expires_after(after);
-    report_timer_->async_wait([this](boost::system::error_code ec) {
-      if (!ec) ReportOnline();
-    });
+    time::LoopTimer& t = loops_.front()->timers();
+    t.Del(report_timer_);  // one report chain, also when ReportOnline was called by hand
+    report_timer_ = t.Add(after, &Server::OnReport, this);
   });
+}
+
+void Server::OnReport(void* self) {
+  auto* s = static_cast<Server*>(self);
+  s->report_timer_ = time::TimerId{};
+  s->ReportOnline();
 }
 
 void Server::ReportOnline() {
@@ -153,7 +158,7 @@ void Server::Stop() {
   stopped_ = true;
   for (auto& l : loops_) l->CloseAcceptors();
   if (metrics_) metrics_->Close();
-  asio::post(loops_.front()->io(), [this] { report_timer_->cancel(); });
+  asio::post(loops_.front()->io(), [this] { loops_.front()->timers().Del(report_timer_); });
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpc_->Wait();
   // Close every connection (each is disconnected from logic), then let the loops finish the

@@ -1,9 +1,8 @@
 #include "logic/router_client.h"
 
-#include <atomic>
-#include <mutex>
-
 #include <grpcpp/create_channel.h>
+
+#include "pkg/net/join.h"
 
 namespace goim::logic {
 
@@ -14,37 +13,6 @@ std::vector<std::string> Names(const std::map<std::string, std::string>& nodes) 
   for (const auto& [name, addr] : nodes) out.push_back(name);
   return out;
 }
-
-// Waits for n parallel calls, keeps the first error and whatever the calls collect, then calls
-// done once.
-template <class T>
-struct Join {
-  std::mutex mu;
-  int pending;
-  std::string error;
-  T result{};
-  std::function<void(const std::string&, T)> done;
-  Join(int n, std::function<void(const std::string&, T)> d) : pending(n), done(std::move(d)) {}
-  // Runs f(result) under the lock, records err, and finishes when it was the last call.
-  template <class F>
-  static void One(const std::shared_ptr<Join>& j, const std::string& err, F&& f) {
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(j->mu);
-      if (!err.empty() && j->error.empty()) j->error = err;
-      if (err.empty()) f(j->result);
-      last = --j->pending == 0;
-    }
-    if (last) j->done(j->error, std::move(j->result));
-  }
-};
-
-template <class Req, class Reply>
-struct Call {
-  grpc::ClientContext ctx;
-  Req req;
-  Reply reply;
-};
 
 }  // namespace
 
@@ -64,10 +32,7 @@ RouterClient::RouterClient(const std::map<std::string, std::string>& nodes,
   }
 }
 
-RouterClient::~RouterClient() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return outstanding_ == 0; });
-}
+RouterClient::~RouterClient() { calls_.WaitIdle(); }
 
 RouterClient::Node& RouterClient::NodeNamed(const std::string& name) {
   for (auto& n : nodes_) {
@@ -100,39 +65,20 @@ std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
   return "router " + n.name + " (" + n.addr + "): " + name + ": " + st.error_message();
 }
 
-void RouterClient::Deadline(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
-  ctx->set_wait_for_ready(true);  // a restarting router is waited for, within the deadline
-}
-
 // Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;
 // done runs once, after the last answer, with the first error.
-template <class Req, class Reply, class Result, class Invoke, class Collect>
-void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
-                       std::function<void(const std::string&, Result)> done) {
-  if (reqs.empty()) return done("", Result{});
-  auto join = std::make_shared<Join<Result>>(static_cast<int>(reqs.size()), std::move(done));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    outstanding_ += static_cast<int>(reqs.size());
-  }
+template <class Result, class Req, class Reply, class Collect>
+void RouterClient::Fan(net::AsyncMethod<Async, Req, Reply> method, std::map<std::string, Req> reqs,
+                       Collect collect, std::function<void(const std::string&, Result)> done) {
+  auto join = net::Join<Result>::Make(reqs.size(), std::move(done));
+  // A restarting router is waited for, within the deadline.
+  const net::CallOptions opts{timeout_, true, &calls_};
   for (auto& [name, req] : reqs) {
     Node& n = NodeNamed(name);
-    auto* c = new Call<Req, Reply>();
-    c->req = std::move(req);
-    Deadline(&c->ctx);
-    invoke(n.stub->async(), &c->ctx, &c->req, &c->reply,
-           [this, &n, c, join, collect](grpc::Status st) {
-             // The call's state is gone before done runs: done may destroy this client.
-             std::string err = Error(n, st);
-             Reply reply = std::move(c->reply);
-             delete c;
-             {
-               std::lock_guard<std::mutex> lock(mu_);
-               if (--outstanding_ == 0) idle_.notify_all();
-             }
-             Join<Result>::One(join, err, [&reply, &collect](Result& r) { collect(reply, r); });
-           });
+    net::UnaryCall(n.stub->async(), method, std::move(req), opts,
+                   [this, &n, join, collect](const grpc::Status& st, Reply& reply) {
+                     join->Report(Error(n, st), [&](Result& r) { collect(reply, r); });
+                   });
   }
 }
 
@@ -144,13 +90,14 @@ std::map<std::string, router::PutReq> RouterClient::Place(const router::Session&
 }
 
 void RouterClient::Put(const router::Session& s,
-                       std::function<void(const std::string&, int)> done) {
-  Fan<router::PutReq, router::PutReply, int>(
-      Place(s),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Put(ctx, req, reply, std::move(cb));
+                       std::function<void(const std::string&, PutResult)> done) {
+  Fan<PutResult>(
+      &Async::Put, Place(s),
+      [](const router::PutReply& reply, PutResult& r) {
+        r.existed += reply.existed();
+        r.moved.insert(r.moved.end(), reply.moved().begin(), reply.moved().end());
       },
-      [](const router::PutReply& reply, int& r) { r += reply.existed(); }, std::move(done));
+      std::move(done));
 }
 
 void RouterClient::Del(const router::Session& s,
@@ -161,11 +108,8 @@ void RouterClient::Del(const router::Session& s,
     *reqs[name].mutable_by_key() = put.by_key();
     *reqs[name].mutable_by_mid() = put.by_mid();
   }
-  Fan<router::DelReq, router::DelReply, int>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Del(ctx, req, reply, std::move(cb));
-      },
+  Fan<int>(
+      &Async::Del, std::move(reqs),
       [](const router::DelReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 
@@ -179,11 +123,8 @@ void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& i
 void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone done) {
   std::map<std::string, router::GetKeysReq> reqs;
   for (const auto& k : keys) reqs[ring_.Get(k)].add_keys(k);
-  Fan<router::GetKeysReq, router::GetKeysReply, std::vector<router::Session>>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->GetKeys(ctx, req, reply, std::move(cb));
-      },
+  Fan<std::vector<router::Session>>(
+      &Async::GetKeys, std::move(reqs),
       [](const router::GetKeysReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
       std::move(done));
 }
@@ -191,11 +132,8 @@ void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone do
 void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
   std::map<std::string, router::GetMidsReq> reqs;
   for (int64_t m : mids) reqs[ring_.Get(std::to_string(m))].add_mids(m);
-  Fan<router::GetMidsReq, router::GetMidsReply, std::vector<router::Session>>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->GetMids(ctx, req, reply, std::move(cb));
-      },
+  Fan<std::vector<router::Session>>(
+      &Async::GetMids, std::move(reqs),
       [](const router::GetMidsReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
       std::move(done));
 }
@@ -203,23 +141,16 @@ void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) 
 void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
   std::map<std::string, router::PutOnlineReq> reqs;
   *reqs[ring_.Get(o.server())].mutable_online() = o;
-  Fan<router::PutOnlineReq, router::PutOnlineReply, int>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->PutOnline(ctx, req, reply, std::move(cb));
-      },
-      [](const router::PutOnlineReply&, int&) {},
+  Fan<int>(
+      &Async::PutOnline, std::move(reqs), [](const router::PutOnlineReply&, int&) {},
       [done](const std::string& err, int) { done(err); });
 }
 
 void RouterClient::Online(OnlineDone done) {
   std::map<std::string, router::OnlineReq> reqs;
   for (auto& n : nodes_) reqs[n->name];
-  Fan<router::OnlineReq, router::OnlineReply, std::vector<router::ServerOnline>>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Online(ctx, req, reply, std::move(cb));
-      },
+  Fan<std::vector<router::ServerOnline>>(
+      &Async::Online, std::move(reqs),
       [](const router::OnlineReply& reply, auto& r) {
         r.insert(r.end(), reply.servers().begin(), reply.servers().end());
       },
@@ -230,11 +161,8 @@ void RouterClient::DelServer(const std::string& server,
                              std::function<void(const std::string&, int)> done) {
   std::map<std::string, router::DelServerReq> reqs;
   for (auto& n : nodes_) reqs[n->name].set_server(server);
-  Fan<router::DelServerReq, router::DelServerReply, int>(
-      std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->DelServer(ctx, req, reply, std::move(cb));
-      },
+  Fan<int>(
+      &Async::DelServer, std::move(reqs),
       [](const router::DelServerReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 

@@ -5,16 +5,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "api/router.grpc.pb.h"
 #include "pkg/hash/ketama.h"
+#include "pkg/net/grpc_call.h"
 
 namespace goim::logic {
 
@@ -27,10 +26,16 @@ class RouterClient {
       std::function<void(const std::string& error, std::vector<router::ServerOnline>)>;
 
   RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout);
+  // Waits for the calls in flight (their callbacks use the nodes); a callback must therefore not
+  // destroy this client.
   ~RouterClient();
 
-  // Writes (or renews) a connection's mappings; existed = how many were already there.
-  void Put(const router::Session& s, std::function<void(const std::string&, int existed)> done);
+  struct PutResult {
+    int existed = 0;                     // entries that were already there (renewed)
+    std::vector<router::Session> moved;  // the key pointed at another comet (server) before
+  };
+  // Writes (or renews) a connection's mappings.
+  void Put(const router::Session& s, std::function<void(const std::string&, PutResult)> done);
   // Deletes a connection's mappings while they still point at s.server.
   void Del(const router::Session& s, std::function<void(const std::string&, int deleted)> done);
   // Live sessions of these keys / mids (missing ones are absent).
@@ -55,19 +60,16 @@ class RouterClient {
   Node& NodeNamed(const std::string& name);
   // The requests writing (or deleting) a connection's two mappings, per node.
   std::map<std::string, router::PutReq> Place(const router::Session& s) const;
-  template <class Req, class Reply, class Result, class Invoke, class Collect>
-  void Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
-           std::function<void(const std::string&, Result)> done);
+  using Async = class router::Router::Stub::async;  // the callback-API half of the stub
+  template <class Result, class Req, class Reply, class Collect>
+  void Fan(net::AsyncMethod<Async, Req, Reply> method, std::map<std::string, Req> reqs,
+           Collect collect, std::function<void(const std::string&, Result)> done);
   std::string Error(const Node& n, const grpc::Status& st) const;
-  void Deadline(grpc::ClientContext* ctx) const;
 
   std::vector<std::unique_ptr<Node>> nodes_;
   hash::Ketama ring_;
   std::chrono::milliseconds timeout_;
-  // Calls whose callbacks have not finished: the destructor waits for them (they use the nodes).
-  std::mutex mu_;
-  std::condition_variable idle_;
-  int outstanding_ = 0;
+  net::InFlight calls_;
 };
 
 }  // namespace goim::logic
