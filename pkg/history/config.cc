@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "pkg/history/store.h"
+
 namespace goim::history {
 
 bool SplitAddr(const std::string& addr, std::string* host, int* port) {
@@ -24,6 +26,9 @@ std::string Config::Validate(const std::string& prefix) const {
   if (ttl < std::chrono::seconds(1)) return bad("ttl", "must be >= 1s");
   if (maxRequest < 1 || maxRequest > 100000) return bad("maxRequest", "must be in 1..100000");
   if (maxRewind < 0) return bad("maxRewind", "must be >= 0");
+  // A new epoch must hold the largest batch.
+  if (maxOffset < static_cast<int64_t>(kMaxBatch) || maxOffset > INT32_MAX)
+    return bad("maxOffset", "must be in 256..2147483647");
   if (memory.maxBytes < (1 << 20)) return bad("memory.maxBytes", "must be >= 1048576");
   std::string host;
   int port = 0;

@@ -22,6 +22,10 @@ struct Config {
   // then starts a new epoch. A job crash re-consumes at most its uncommitted window (job's
   // consumer.maxInflight plus one commitInterval of messages), far below this.
   int64_t maxRewind = 1000000;
+  // Not a YAML key: the largest room offset. Frames carry the offset in the header's seq, an
+  // int32, so a room that reaches it starts a new epoch (at 1,000 messages/s, after 24 days).
+  // Tests lower it.
+  int64_t maxOffset = INT32_MAX;
   struct Memory {
     // Bytes of all rooms together (bodies plus a fixed overhead per message and room); above
     // it the least recently appended rooms are evicted whole (their epoch ends), counted.

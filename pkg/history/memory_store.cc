@@ -53,7 +53,8 @@ AppendReply MemoryStore::Write(std::string_view room, std::string_view source,
   }
   Plan p = MakePlan(*r, msgs, true);
   if (p.restart) {
-    Metrics::Get().epochs_queue_restarted->Inc();
+    Metrics& m = Metrics::Get();
+    (p.offset_limit ? m.epochs_offset_limit : m.epochs_queue_restarted)->Inc();
     StartEpoch(r);
     reply.new_epoch = true;
     p = MakePlan(*r, msgs, false);
@@ -95,6 +96,10 @@ MemoryStore::Plan MemoryStore::MakePlan(const Room& r, std::span<const Input> ms
   for (const Input& m : msgs) {
     int64_t* last = Find(p.last, m.pos.partition);
     if (last == nullptr || m.pos.offset > *last) {
+      if (p.next > cfg_.maxOffset) {  // cannot happen again in a new epoch (maxOffset >= kMaxBatch)
+        p.restart = p.offset_limit = true;
+        return p;
+      }
       if (last == nullptr) {
         p.last.emplace_back(m.pos.partition, m.pos.offset);
       } else {

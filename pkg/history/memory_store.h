@@ -64,7 +64,10 @@ class MemoryStore final : public Store {
   static constexpr int kStored = 1;
   // What an append batch does to a room, decided before anything changes.
   struct Plan {
-    bool restart = false;  // the batch shows the queue started over: new epoch, then plan again
+    // A new epoch is needed (the queue started over, or maxOffset is reached): start it, then
+    // plan again.
+    bool restart = false;
+    bool offset_limit = false;  // why: maxOffset
     std::vector<Appended> items;
     Positions last;
     int64_t next = 1;

@@ -16,6 +16,8 @@ Metrics Make() {
   m.epochs_new = r.NewCounter("goim_history_epochs_total{reason=\"new\"}", epochs);
   m.epochs_queue_restarted =
       r.NewCounter("goim_history_epochs_total{reason=\"queue_restarted\"}", epochs);
+  m.epochs_offset_limit =
+      r.NewCounter("goim_history_epochs_total{reason=\"offset_limit\"}", epochs);
   m.reads_recovered = r.NewCounter("goim_history_reads_total{recovered=\"true\"}", reads);
   m.reads_unrecovered = r.NewCounter("goim_history_reads_total{recovered=\"false\"}", reads);
   m.append_errors = r.NewCounter("goim_history_store_errors_total{op=\"append\"}", errors);

@@ -12,6 +12,7 @@ struct Metrics {
   metrics::Counter* stale;       // re-consumed after leaving retention: no offset
   metrics::Counter* epochs_new;  // rooms whose history started (first message, expiry, wipe)
   metrics::Counter* epochs_queue_restarted;  // new epochs because the queue started over
+  metrics::Counter* epochs_offset_limit;     // new epochs because maxOffset was reached
   metrics::Counter* reads_recovered;
   metrics::Counter* reads_unrecovered;  // replies with recovered:false
   metrics::Counter* append_errors;

@@ -7,7 +7,8 @@ namespace goim::history {
 const char* const kAppendScript = R"lua(
 local meta, stream = KEYS[1], KEYS[2]
 local cap, ttl, rewind, source = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local n = (#ARGV - 5) / 4
+local maxoff = tonumber(ARGV[6])
+local n = (#ARGV - 6) / 4
 
 local h = redis.call('HGETALL', meta)
 local epoch, nxt, src, last = false, 1, false, {}
@@ -51,18 +52,21 @@ local function lookup(key)
   return retained[key]
 end
 
--- What the batch does, decided before anything is written; nil when it shows that the queue
--- started over (a position that holds another message, or a rewind beyond maxRewind). adds holds
--- the ARGV index of each message to store; they take the offsets nxt, nxt + 1, ...
+-- What the batch does, decided before anything is written; nil and why (2, 3 as `started`) when
+-- it needs a new epoch: the queue started over (a position that holds another message, or a
+-- rewind beyond maxRewind) or the offsets reached maxOffset. adds holds the ARGV index of each
+-- message to store; they take the offsets nxt, nxt + 1, ...
 local function plan(may_restart)
   local items, adds, pos = {}, {}, {}
   for k, v in pairs(last) do pos[k] = v end
   for i = 0, n - 1 do
-    local a = 6 + i * 4
+    local a = 7 + i * 4
     local p, qs = ARGV[a], ARGV[a + 1]
     local q, l = tonumber(qs), pos[p]
     local status, at = 0, 0
-    if l == nil or q > l then
+    if (l == nil or q > l) and nxt + #adds > maxoff then
+      return nil, 3  -- cannot happen again in a new epoch (maxOffset >= the largest batch)
+    elseif l == nil or q > l then
       pos[p] = q
       adds[#adds + 1] = a
       at = nxt + #adds - 1
@@ -80,7 +84,7 @@ local function plan(may_restart)
         else restart = true end
       end
       if restart then
-        if may_restart then return nil end
+        if may_restart then return nil, 2 end
         status = 2
       end
     end
@@ -92,7 +96,7 @@ end
 
 local items, adds, pos = plan(true)
 if items == nil then
-  start(2)
+  start(adds)
   items, adds, pos = plan(false)
 end
 -- One trim per batch: trimming on each XADD (MAXLEN there) cost three times the whole batch.

@@ -15,9 +15,10 @@
 namespace goim::history {
 
 // KEYS: meta, stream. ARGV: a new epoch (used only when one starts), perRoom, ttl in ms,
-// maxRewind, source, then per message: partition, queue offset, op, body.
+// maxRewind, source, maxOffset, then per message: partition, queue offset, op, body.
 // Returns {epoch, started, {status, offset, ...}}: started 0 (same epoch), 1 (the room had no
-// history) or 2 (the queue started over); status 0 appended, 1 duplicate, 2 stale.
+// history), 2 (the queue started over) or 3 (maxOffset reached); status 0 appended,
+// 1 duplicate, 2 stale.
 extern const char* const kAppendScript;
 
 // KEYS: meta, stream. ARGV: a new epoch, ttl in ms. The room's epoch, made when it has none or

@@ -137,11 +137,12 @@ AppendReply RedisStore::Write(std::string_view room, std::string_view source,
   const std::string meta = MetaKey(room), stream = StreamKey(room), epoch = NewEpoch();
   // Numbers as text; reserved up front so the views taken below stay valid.
   std::vector<std::string> text;
-  text.reserve(2 + 3 * msgs.size());
+  text.reserve(3 + 3 * msgs.size());
   text.push_back(std::to_string(cfg_.perRoom));
   text.push_back(std::to_string(cfg_.maxRewind));
-  std::vector<std::string_view> argv{"EVALSHA", append_.sha, "2",     meta,    stream,
-                                     epoch,     text[0],     ttl_ms_, text[1], source};
+  text.push_back(std::to_string(cfg_.maxOffset));
+  std::vector<std::string_view> argv{"EVALSHA", append_.sha, "2",     meta,   stream, epoch,
+                                     text[0],   ttl_ms_,     text[1], source, text[2]};
   argv.reserve(argv.size() + 4 * msgs.size());
   for (const Input& m : msgs) {
     for (int64_t v : {int64_t{m.pos.partition}, m.pos.offset, int64_t{m.op}}) {
@@ -164,6 +165,7 @@ AppendReply RedisStore::Write(std::string_view room, std::string_view source,
   out.new_epoch = started != 0;
   if (started == 1) Metrics::Get().epochs_new->Inc();
   if (started == 2) Metrics::Get().epochs_queue_restarted->Inc();
+  if (started == 3) Metrics::Get().epochs_offset_limit->Inc();
   const redisReply* items = x->element[2];
   out.items.reserve(msgs.size());
   for (size_t i = 0; i < msgs.size(); ++i) {

@@ -22,7 +22,8 @@ AppendReply Store::AppendBatch(std::string_view room, std::string_view source,
                                std::span<const Input> msgs) {
   Metrics& m = Metrics::Get();
   AppendReply r;
-  if (r.error = CheckRoom(room); r.error.empty() && msgs.size() > kMaxBatch)
+  r.error = CheckRoom(room);
+  if (r.error.empty() && msgs.size() > kMaxBatch)
     r.error = "batch of " + std::to_string(msgs.size()) + " messages (at most " +
               std::to_string(kMaxBatch) + ")";
   if (r.error.empty()) {

@@ -9,7 +9,8 @@
 //
 // Epoch. A short random string created with the room's history. It changes when continuity is
 // lost: the history expired (ttl) or was wiped (Redis FLUSHALL, memory eviction), or the queue
-// started over (below). A client that names another epoch gets recovered:false.
+// started over (below); and when the offsets reach maxOffset (frames carry them in an int32).
+// A client that names another epoch gets recovered:false.
 //
 // Queue positions. `source` names the queue the positions come from (the Kafka topic; the
 // embedded queue's id for this process run). Per room and source the store keeps the newest

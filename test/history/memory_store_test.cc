@@ -135,6 +135,8 @@ TEST(HistoryConfig, BadValuesNameTheirKey) {
   check([](Config& c) { c.ttl = 0s; }, "ttl");
   check([](Config& c) { c.maxRequest = -1; }, "maxRequest");
   check([](Config& c) { c.maxRewind = -1; }, "maxRewind");
+  check([](Config& c) { c.maxOffset = 255; }, "maxOffset");
+  check([](Config& c) { c.maxOffset = int64_t{1} << 31; }, "maxOffset");
   check([](Config& c) { c.memory.maxBytes = 1000; }, "memory.maxBytes");
   check([](Config& c) { c.redis.addr = "localhost"; }, "redis.addr");
   check([](Config& c) { c.redis.addr = "h:99999"; }, "redis.addr");

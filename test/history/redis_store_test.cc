@@ -206,6 +206,21 @@ TEST_F(RedisStoreTest, AnotherInstanceRecognisesReconsumedMessages) {
   EXPECT_EQ(r.items[10].status, AppendStatus::kAppended);
 }
 
+TEST_F(RedisStoreTest, OffsetsStayWithinTheFramesInt32Seq) {
+  auto s = Make();
+  const std::string epoch = Fill(*s, 0, 3);
+  // As if the room had been busy for weeks: its next offset is the largest an int32 seq holds.
+  EXPECT_EQ(server_.Command({"HSET", s->MetaKey(kRoom), "next", "2147483647"}), "0");
+  AppendReply last = s->Append(kRoom, kSource, {0, 3}, 1000, "last");
+  EXPECT_EQ(last.epoch, epoch);
+  EXPECT_EQ(last.items[0].offset, 2147483647);
+  EXPECT_EQ(s->Last(kRoom, 1).messages[0].offset, 2147483647);
+  AppendReply next = s->Append(kRoom, kSource, {0, 4}, 1000, "next");
+  EXPECT_TRUE(next.new_epoch);
+  EXPECT_NE(next.epoch, epoch);
+  EXPECT_EQ(next.items[0].offset, 1);
+}
+
 TEST_F(RedisStoreTest, TheStreamIsTrimmedToPerRoom) {
   cfg_.perRoom = 7;
   auto s = Make();

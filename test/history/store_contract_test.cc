@@ -23,11 +23,12 @@ class StoreContract : public ::testing::Test {
     if (std::string why = Env::Unavailable(); !why.empty()) GTEST_SKIP() << why;
   }
   std::unique_ptr<Store> Make(int32_t per_room = 100, int32_t max_request = 100,
-                              int64_t max_rewind = 1000000) {
+                              int64_t max_rewind = 1000000, int64_t max_offset = INT32_MAX) {
     Config c;
     c.perRoom = per_room;
     c.maxRequest = max_request;
     c.maxRewind = max_rewind;
+    c.maxOffset = max_offset;
     return Env::Make(c);
   }
   // Appends n messages (queue offsets 0..n-1 of partition 0) and returns the epoch.
@@ -321,6 +322,22 @@ TYPED_TEST(StoreContract, QueueThatStartedOverStartsANewEpoch) {
   EXPECT_TRUE(back.new_epoch);
   EXPECT_EQ(back.items[0].offset, 1);
   EXPECT_EQ(Metric("goim_history_epochs_total{reason=\"queue_restarted\"}") - restarted, 2);
+}
+
+TYPED_TEST(StoreContract, ReachingMaxOffsetStartsANewEpoch) {
+  auto s = this->Make(100, 100, 1000000, /*max_offset=*/256);
+  const std::string e1 = this->Fill(*s, 250);
+  const double limited = Metric("goim_history_epochs_total{reason=\"offset_limit\"}");
+  Batch b(0, 250, 10);  // 251..260 do not fit: the whole batch opens the next epoch
+  AppendReply r = s->AppendBatch(kRoom, kSource, b.in);
+  EXPECT_TRUE(r.new_epoch);
+  EXPECT_NE(r.epoch, e1);
+  EXPECT_EQ(Offsets(r.items), Range(1, 10));
+  EXPECT_EQ(Metric("goim_history_epochs_total{reason=\"offset_limit\"}") - limited, 1);
+  ReadReply old = s->Read(kRoom, 250, e1, 100);
+  EXPECT_FALSE(old.recovered);
+  EXPECT_EQ(old.newest, 10);
+  EXPECT_EQ(old.messages[0].body, Batch::Body(0, 250));
 }
 
 TYPED_TEST(StoreContract, AnotherSourceKeepsTheEpoch) {
