@@ -156,11 +156,9 @@ void Server::Stop() {
   asio::post(loops_.front()->io(), [this] { report_timer_->cancel(); });
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpc_->Wait();
-  // Close every connection (each is disconnected from logic), then let the loops finish the
-  // aborted I/O and free the channels.
+  // Close every connection (each is disconnected from logic); the pool's Stop then runs the
+  // aborted I/O on each loop and frees the channels.
   OnEveryLoop(loops_, [](Loop& l) { l.PostCloseAll(nullptr); });
-  OnEveryLoop(loops_, [](Loop&) {});
-  OnEveryLoop(loops_, [](Loop&) {});
   if (!ctx_->logic->WaitIdle(std::chrono::seconds(3)))
     LOG(WARNING) << "comet: logic calls still in flight at exit";
   pool_->Stop();
