@@ -3,42 +3,61 @@
 #include <random>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "pkg/hash/base64.h"
 #include "pkg/hash/digest.h"
 #include "pkg/json/json.h"
 
 namespace goim::logic {
 
+namespace {
+
+// An integer of the token that fits int64 (nlohmann reads non-negative integers as unsigned).
+bool Int64(const json::Json& j, int64_t* out) {
+  if (j.is_number_unsigned()) {
+    if (j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
+  } else if (!j.is_number_integer()) {
+    return false;
+  }
+  *out = j.get<int64_t>();
+  return true;
+}
+
+}  // namespace
+
 std::string ParseToken(std::string_view text, AuthToken* out) {
-  json::Value v;
+  json::Json v;
   std::string err;
   if (!json::Parse(text, &v, &err)) return "token: not JSON: " + err;
   if (!v.is_object()) return "token: not a JSON object";
   *out = AuthToken();
-  if (const auto* m = v.Find("mid"); m && !m->is_null()) {
-    if (!m->is_int()) return "token: mid must be an integer";
-    out->mid = m->AsInt();
-  }
+  // A member that is null is left alone, as Go's decoder leaves the field.
+  auto member = [&v](const char* name) -> const json::Json* {
+    auto it = v.find(name);
+    return it == v.end() || it->is_null() ? nullptr : &*it;
+  };
+  if (const auto* m = member("mid"); m && !Int64(*m, &out->mid))
+    return "token: mid must be an integer";
   using StringField = std::pair<const char*, std::string*>;
   for (auto [name, field] : {StringField{"key", &out->key}, StringField{"room_id", &out->room_id},
                              StringField{"platform", &out->platform}}) {
-    if (const auto* m = v.Find(name); m && !m->is_null()) {
+    if (const auto* m = member(name)) {
       if (!m->is_string()) return std::string("token: ") + name + " must be a string";
-      *field = m->AsString();
+      *field = m->get<std::string>();
     }
   }
-  if (const auto* a = v.Find("accepts"); a && !a->is_null()) {
+  if (const auto* a = member("accepts")) {
     if (!a->is_array()) return "token: accepts must be an array of integers";
-    for (const auto& op : a->AsArray()) {
-      if (!op.is_int() || op.AsInt() < INT32_MIN || op.AsInt() > INT32_MAX)
+    for (const auto& op : *a) {
+      int64_t n;
+      if (!Int64(op, &n) || n < INT32_MIN || n > INT32_MAX)
         return "token: accepts must be an array of int32";
-      out->accepts.push_back(static_cast<int32_t>(op.AsInt()));
+      out->accepts.push_back(static_cast<int32_t>(n));
     }
   }
-  if (const auto* e = v.Find("exp"); e && !e->is_null()) {
-    if (!e->is_int()) return "token: exp must be an integer";
-    out->exp = e->AsInt();
-  }
+  if (const auto* e = member("exp"); e && !Int64(*e, &out->exp))
+    return "token: exp must be an integer";
   return "";
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "logic/logic.h"
+#include "pkg/json/json.h"
 #include "pkg/net/http_server.h"
 
 namespace goim::logic {
@@ -29,7 +30,8 @@ class HttpApi {
   LogicCore& core_;
 };
 
-// {"code":code,"message":message[,"data":data_json]}
-std::string Envelope(int code, const std::string& message, const std::string& data_json = "");
+// goim's reply {"code":code,"message":message[,"data":data]}.
+std::string Envelope(int code, const std::string& message);
+std::string Envelope(int code, const std::string& message, json::Json data);
 
 }  // namespace goim::logic

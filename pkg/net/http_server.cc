@@ -11,6 +11,7 @@
 
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/listen.h"
+#include "pkg/strings/strings.h"
 
 namespace goim::net {
 
@@ -66,11 +67,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.path = req.target.substr(0, q);
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
     req.body = std::move(msg.body());
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    for (const auto& f : msg) req.headers.emplace_back(strings::Lower(f.name_string()), f.value());
     boost::system::error_code ignored;
     auto ep = stream_.socket().remote_endpoint(ignored);
     if (!ignored) req.remote_ip = ep.address().to_string();
@@ -115,18 +112,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+HttpResponse NotFound() {
+  HttpResponse r;
+  r.status = 404;
+  r.content_type = "text/plain";
+  r.body = "404 page not found";
+  return r;
+}
+
+HttpResponse MetricsPage() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = metrics::Registry::Default().Render();
+  return r;
+}
+
 HttpHandler MetricsHandler() {
   return [](HttpRequest&& req, HttpReply reply) {
-    HttpResponse r;
-    if (req.path == "/metrics") {
-      r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics::Registry::Default().Render();
-    } else {
-      r.status = 404;
-      r.content_type = "text/plain";
-      r.body = "404 page not found";
-    }
-    reply(std::move(r));
+    reply(req.path == "/metrics" ? MetricsPage() : NotFound());
   };
 }
 

@@ -37,7 +37,11 @@ struct HttpResponse {
 using HttpReply = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&&, HttpReply)>;
 
-// Serves GET /metrics (the default metrics registry); 404 for anything else.
+// goim's (gin's) answer to a path or method it does not serve: 404, "404 page not found".
+HttpResponse NotFound();
+// The default metrics registry as a Prometheus text page.
+HttpResponse MetricsPage();
+// Serves /metrics (MetricsPage); NotFound for anything else.
 HttpHandler MetricsHandler();
 
 class HttpServer {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/logic.grpc.pb.h"
 #include "logic/auth.h"
@@ -62,20 +63,14 @@ class LogicTest : public ::testing::Test {
   }
 
   // The envelope of a response, parsed.
-  json::Value Body(const net::HttpResult& r) {
-    json::Value v;
+  json::Json Body(const net::HttpResult& r) {
+    json::Json v;
     std::string err;
     EXPECT_TRUE(json::Parse(r.body, &v, &err)) << r.body;
     return v;
   }
-  int Code(const net::HttpResult& r) {
-    json::Value v = Body(r);
-    return v.Find("code") ? static_cast<int>(v.Find("code")->AsInt()) : 999;
-  }
-  std::string Message(const net::HttpResult& r) {
-    json::Value v = Body(r);
-    return v.Find("message") ? v.Find("message")->AsString() : "";
-  }
+  int Code(const net::HttpResult& r) { return Body(r).value("code", 999); }
+  std::string Message(const net::HttpResult& r) { return Body(r).value("message", ""); }
 
   std::vector<goim::logic::PushMsg> Drain() {
     std::vector<goim::logic::PushMsg> out;
@@ -257,19 +252,19 @@ TEST_F(LogicTest, OnlineEndpointsReflectCometReports) {
   auto total = http_->Get("/goim/online/total");
   EXPECT_EQ(total.body, R"({"code":0,"message":"","data":{"ip_count":7,"conn_count":15}})");
   auto nodes = Body(http_->Get("/goim/nodes/weighted?platform=ios"));
-  const json::Value* data = nodes.Find("data");
-  ASSERT_NE(data, nullptr);
-  EXPECT_EQ(data->Find("tcp_port")->AsInt(), 3101);
-  EXPECT_EQ(data->Find("heartbeat")->AsInt(), 240);
-  EXPECT_EQ(data->Find("heartbeat_max")->AsInt(), 2);
-  EXPECT_EQ(data->Find("nodes")->AsArray().size(), 2u);
+  ASSERT_TRUE(nodes.contains("data"));
+  const json::Json& data = nodes.at("data");
+  EXPECT_EQ(data.at("tcp_port").get<int>(), 3101);
+  EXPECT_EQ(data.at("heartbeat").get<int>(), 240);
+  EXPECT_EQ(data.at("heartbeat_max").get<int>(), 2);
+  EXPECT_EQ(data.at("nodes").size(), 2u);
   // comet-2 holds far fewer connections: it is handed out first.
-  EXPECT_EQ(data->Find("nodes")->AsArray()[0].AsString(), "10.0.0.2");
+  EXPECT_EQ(data.at("nodes").at(0).get<std::string>(), "10.0.0.2");
   auto web = Body(http_->Get("/goim/nodes/weighted?platform=web"));
-  EXPECT_EQ(web.Find("data")->Find("nodes")->AsArray()[0].AsString().substr(0, 6), "comet-");
+  EXPECT_EQ(web.at("data").at("nodes").at(0).get<std::string>().substr(0, 6), "comet-");
   auto inst = Body(http_->Get("/goim/nodes/instances"));
-  ASSERT_EQ(inst.Find("data")->AsArray().size(), 2u);
-  EXPECT_EQ(inst.Find("data")->AsArray()[0].Find("metadata")->Find("conn_count")->AsString(), "13");
+  ASSERT_EQ(inst.at("data").size(), 2u);
+  EXPECT_EQ(inst.at("data").at(0).at("metadata").at("conn_count").get<std::string>(), "13");
 }
 
 TEST_F(LogicTest, MetricsEndpoint) {

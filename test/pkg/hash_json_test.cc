@@ -2,6 +2,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "pkg/hash/base64.h"
 #include "pkg/hash/digest.h"
@@ -88,25 +89,25 @@ TEST(Base64, StdAndUrl) {
 }
 
 TEST(Json, ParsesGoimAuthToken) {
-  json::Value v;
+  json::Json v;
   std::string err;
   ASSERT_TRUE(json::Parse(R"({"mid":123, "key":"", "room_id":"live://1000", "platform":"web",
                               "accepts":[1000,1001,1002], "x": {"nested": [true, null, 1.5e2]}})",
                           &v, &err))
       << err;
   ASSERT_TRUE(v.is_object());
-  EXPECT_EQ(v.Find("mid")->AsInt(), 123);
-  EXPECT_TRUE(v.Find("mid")->is_int());
-  EXPECT_EQ(v.Find("room_id")->AsString(), "live://1000");
-  ASSERT_EQ(v.Find("accepts")->AsArray().size(), 3u);
-  EXPECT_EQ(v.Find("accepts")->AsArray()[2].AsInt(), 1002);
-  EXPECT_EQ(v.Find("x")->Find("nested")->AsArray()[2].AsDouble(), 150.0);
-  EXPECT_FALSE(v.Find("x")->Find("nested")->AsArray()[2].is_int());
-  EXPECT_EQ(v.Find("missing"), nullptr);
+  EXPECT_EQ(v["mid"].get<int64_t>(), 123);
+  EXPECT_TRUE(v["mid"].is_number_integer());
+  EXPECT_EQ(v["room_id"].get<std::string>(), "live://1000");
+  ASSERT_EQ(v["accepts"].size(), 3u);
+  EXPECT_EQ(v["accepts"][2].get<int64_t>(), 1002);
+  EXPECT_EQ(v["x"]["nested"][2].get<double>(), 150.0);
+  EXPECT_FALSE(v["x"]["nested"][2].is_number_integer());
+  EXPECT_FALSE(v.contains("missing"));
 }
 
 TEST(Json, RejectsMalformed) {
-  json::Value v;
+  json::Json v;
   std::string err;
   for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "tru", "\"abc", "01x", "{} x",
                           "\"\x01\"", "-", "1.", "1e"}) {
@@ -129,37 +130,42 @@ TEST(Json, InvalidUtf8BecomesReplacementCharactersAsGo) {
   EXPECT_EQ(json::ValidUtf8("\xC0\xAF"), fffd + fffd);             // overlong
   EXPECT_EQ(json::ValidUtf8("\xED\xA0\x80"), fffd + fffd + fffd);  // encoded surrogate
   EXPECT_EQ(json::ValidUtf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
-  json::Value v;
+  json::Json v;
   std::string err;
   ASSERT_TRUE(json::Parse("{\"room_id\":\"live://\xFF\x31\"}", &v, &err)) << err;
-  EXPECT_EQ(v.Find("room_id")->AsString(), "live://" + fffd + "1");
+  EXPECT_EQ(v["room_id"].get<std::string>(), "live://" + fffd + "1");
   // Unpaired surrogate escapes become U+FFFD; what follows one is kept.
   ASSERT_TRUE(json::Parse(R"(["\ud800\u0041", "\udc00", "\ud83d\ude00"])", &v, &err)) << err;
-  EXPECT_EQ(v.AsArray()[0].AsString(), fffd + "A");
-  EXPECT_EQ(v.AsArray()[1].AsString(), fffd);
-  EXPECT_EQ(v.AsArray()[2].AsString(), "\xF0\x9F\x98\x80");
-  std::string out;
-  json::AppendQuoted(&out, "r\xFF");
-  EXPECT_EQ(out, "\"r" + fffd + "\"");
+  EXPECT_EQ(v[0].get<std::string>(), fffd + "A");
+  EXPECT_EQ(v[1].get<std::string>(), fffd);
+  EXPECT_EQ(v[2].get<std::string>(), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(json::Dump("r\xFF"), "\"r" + fffd + "\"");
 }
 
 TEST(Json, StringsAndEscapesRoundTrip) {
-  json::Writer w;
-  w.BeginObject().Key("s").String("a\"b\\c\n\x01é").Key("n").Int(-5).Key("d").Double(1.5);
-  w.Key("a").BeginArray().Bool(true).Null().EndArray().Key("r").Raw("{}").EndObject();
-  EXPECT_EQ(w.str(),
+  json::Json w = json::Json::object();
+  w["s"] = "a\"b\\c\n\x01é";
+  w["n"] = -5;
+  w["d"] = json::Float64(1.5);
+  w["a"] = {true, nullptr};
+  w["r"] = json::Json::object();
+  EXPECT_EQ(json::Dump(w),
             "{\"s\":\"a\\\"b\\\\c\\n\\u0001é\",\"n\":-5,\"d\":1.5,\"a\":[true,null],\"r\":{}}");
-  json::Value v;
+  json::Json v;
   std::string err;
-  ASSERT_TRUE(json::Parse(w.str(), &v, &err)) << err;
-  EXPECT_EQ(v.Find("s")->AsString(), "a\"b\\c\n\x01é");
+  ASSERT_TRUE(json::Parse(json::Dump(w), &v, &err)) << err;
+  EXPECT_EQ(v["s"].get<std::string>(), "a\"b\\c\n\x01é");
   ASSERT_TRUE(json::Parse(R"("\u00e9\ud83d\ude00")", &v, &err));
-  EXPECT_EQ(v.AsString(), "é\xF0\x9F\x98\x80");
-  json::Writer f;
-  f.BeginArray().Float(0.3f).Float(1.8f).EndArray();
-  EXPECT_EQ(f.str(), "[0.3,1.8]");
+  EXPECT_EQ(v.get<std::string>(), "é\xF0\x9F\x98\x80");
+  EXPECT_EQ(json::Dump({json::Float32(0.3f), json::Float32(1.8f)}), "[0.3,1.8]");
   ASSERT_TRUE(json::Parse("9223372036854775807", &v, &err));
-  EXPECT_EQ(v.AsInt(), INT64_MAX);
+  EXPECT_EQ(v.get<int64_t>(), INT64_MAX);
+}
+
+// Go writes float64 40 as 40 and leaves out what is not a number.
+TEST(Json, NumbersAsGoWritesThem) {
+  EXPECT_EQ(json::Dump({json::Float64(40.0), json::Float64(-0.25), json::Float64(NAN)}),
+            "[40,-0.25,null]");
 }
 
 }  // namespace
