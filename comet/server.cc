@@ -1,7 +1,5 @@
 #include "comet/server.h"
 
-#include <malloc.h>
-
 #include <future>
 
 #include <glog/logging.h>
@@ -126,9 +124,7 @@ void Server::ScheduleReport(std::chrono::nanoseconds after) {
 }
 
 void Server::ReportOnline() {
-  // Give freed heap pages back to the system: a connect storm leaves megabytes of freed RPC and
-  // auth buffers inside malloc's arenas, which would otherwise stay resident.
-  malloc_trim(0);
+  trimmer_.Request();  // off this loop: see bytes::Trimmer
   goim::logic::OnlineReq req;
   req.set_server(ctx_->server_id);
   for (const auto& [room, n] : ctx_->rooms.Counts()) (*req.mutable_roomcount())[room] = n;
