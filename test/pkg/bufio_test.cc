@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "pkg/bufio/reader.h"
-#include "pkg/bytes/pool.h"
 
 namespace goim::bufio {
 namespace {
@@ -63,20 +62,6 @@ TEST(Reader, SourcelessReaderAnswersNeedMoreUntilCommitted) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(p), 4), "abcd");
   EXPECT_EQ(r.Buffered(), 0u);
   EXPECT_EQ(r.WritableTail().size(), sizeof(mem));  // empty reader rewinds
-}
-
-TEST(Pool, HandsOutDistinctBuffersAndReusesReturnedOnes) {
-  bytes::Pool pool(64, 4);
-  bytes::Buffer* a = pool.Get();
-  bytes::Buffer* b = pool.Get();
-  EXPECT_NE(a->data, b->data);
-  EXPECT_EQ(pool.slabs(), 1u);
-  EXPECT_EQ(pool.in_use(), 2u);
-  pool.Put(a);
-  EXPECT_EQ(pool.Get(), a);
-  for (int i = 0; i < 3; ++i) pool.Get();
-  EXPECT_EQ(pool.slabs(), 2u);  // grew by one slab when the free list ran out
-  EXPECT_EQ(pool.in_use(), 5u);
 }
 
 }  // namespace

@@ -23,6 +23,20 @@ bool Eventually(Pred pred) {
   return true;
 }
 
+TEST(Pool, HandsOutDistinctBuffersAndReusesReturnedOnes) {
+  Pool pool(64, 4);
+  Buffer* a = pool.Get();
+  Buffer* b = pool.Get();
+  EXPECT_NE(a->data, b->data);
+  EXPECT_EQ(pool.slabs(), 1u);
+  EXPECT_EQ(pool.in_use(), 2u);
+  pool.Put(a);
+  EXPECT_EQ(pool.Get(), a);
+  for (int i = 0; i < 3; ++i) pool.Get();
+  EXPECT_EQ(pool.slabs(), 2u);  // grew by one slab when the free list ran out
+  EXPECT_EQ(pool.in_use(), 5u);
+}
+
 TEST(Pool, InUseIsReadableFromAnotherThread) {
   Pool pool(64, 4);
   Buffer* a = pool.Get();

@@ -11,6 +11,33 @@
 namespace goim::metrics {
 namespace {
 
+TEST(Metrics, CountersSumAcrossThreadsAndRender) {
+  Registry reg;
+  Counter* c = reg.NewCounter("test_total{kind=\"a\"}", "help a");
+  EXPECT_EQ(reg.NewCounter("test_total{kind=\"a\"}", "again"), c);
+  reg.NewCounter("test_total{kind=\"b\"}", "help b")->Inc(2);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([c] {
+      for (int i = 0; i < 1000; ++i) c->Inc();
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(c->Value(), 4000u);
+  reg.NewGauge("test_gauge", "g")->Set(-3);
+  reg.NewCallbackGauge("test_cb", "cb", [] { return 2.5; });
+  std::string text = reg.Render();
+  EXPECT_NE(text.find("# TYPE test_total counter\n"), std::string::npos);
+  EXPECT_EQ(text.find("help b"), std::string::npos);  // one HELP per family
+  EXPECT_NE(text.find("test_total{kind=\"a\"} 4000\n"), std::string::npos);
+  EXPECT_NE(text.find("test_gauge -3\n"), std::string::npos);
+  EXPECT_NE(text.find("test_cb 2.5\n"), std::string::npos);
+  auto parsed = ParseText(text);
+  ASSERT_EQ(parsed.size(), 4u);
+  EXPECT_EQ(parsed[1].first, "test_total{kind=\"b\"}");
+  EXPECT_EQ(parsed[1].second, 2);
+  EXPECT_EQ(reg.Get("test_gauge"), -3);
+}
+
 // 40 threads alive at once each get a cell of their own (past the 16 the counter holds inline),
 // and the counter still sums every thread's adds.
 TEST(Metrics, CountersKeepACellPerThreadPastSixteenThreads) {

@@ -1,10 +1,14 @@
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "pkg/net/listen.h"
 #include "pkg/net/loop_pool.h"
+#include "pkg/net/url.h"
 
 namespace goim::net {
 namespace {
@@ -51,6 +55,48 @@ TEST(LoopPool, StopDrainsQueuedWorkAndAbortedIo) {
   EXPECT_EQ(ran.load(), 102);
   EXPECT_TRUE(aborted.load());
   EXPECT_TRUE(on_loop.load());
+}
+
+TEST(Url, QueryRepeatedAndEscaped) {
+  std::string bad;
+  auto q = ParseQuery("mids=1&mids=2&keys=a%2Cb&x=hello+world&empty=&broken=%zz", &bad);
+  ASSERT_EQ(q.size(), 5u);
+  EXPECT_EQ(q[1], (std::pair<std::string, std::string>{"mids", "2"}));
+  EXPECT_EQ(q[2].second, "a,b");
+  EXPECT_EQ(q[3].second, "hello world");
+  EXPECT_EQ(q[4].second, "");
+  EXPECT_EQ(bad, "broken=%zz");
+  EXPECT_EQ(PercentEncode("live://1 a"), "live%3A%2F%2F1%20a");
+  EXPECT_FALSE(PercentDecode("%4").has_value());
+  // Values go into protobuf strings: bytes that are not UTF-8 become U+FFFD, UTF-8 stays.
+  q = ParseQuery("room=%FF1&rooms=%E6%88%BF");
+  EXPECT_EQ(q[0].second,
+            "\xEF\xBF\xBD"
+            "1");
+  EXPECT_EQ(q[1].second, "\xE6\x88\xBF");
+}
+
+// The acceptors of one process share a port through SO_REUSEPORT; a port another process (here
+// another socket) listens on is refused rather than shared.
+TEST(Listen, APortListenedOnElsewhereIsRefused) {
+  asio::io_context a, b;
+  std::vector<asio::io_context*> ios{&a, &b};
+  auto first = ListenAll(ios, "127.0.0.1:0");
+  ASSERT_EQ(first.size(), 2u);
+  std::string taken = "127.0.0.1:" + std::to_string(first[0]->local_endpoint().port());
+  EXPECT_THROW(ListenAll(ios, taken), boost::system::system_error);
+  auto plain = Listen(a, ParseEndpoint("127.0.0.1:0"), false);
+  EXPECT_THROW(ListenAll(ios, "127.0.0.1:" + std::to_string(plain->local_endpoint().port())),
+               boost::system::system_error);
+}
+
+TEST(Listen, ParsesGoimAddresses) {
+  EXPECT_EQ(ToString(ParseEndpoint(":3101")), "0.0.0.0:3101");
+  EXPECT_EQ(ToString(ParseEndpoint("127.0.0.1:0")), "127.0.0.1:0");
+  EXPECT_EQ(ToString(ParseEndpoint("[::1]:80")), "[::1]:80");
+  EXPECT_THROW(ParseEndpoint("3101"), std::invalid_argument);
+  EXPECT_THROW(ParseEndpoint("1.2.3.4:99999"), std::invalid_argument);
+  EXPECT_THROW(ParseEndpoint("nohost.example:1"), std::invalid_argument);
 }
 
 }  // namespace
