@@ -8,6 +8,7 @@
 #include <glog/logging.h>
 #include <nlohmann/json.hpp>
 
+#include "pkg/hash/digest.h"
 #include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
@@ -169,8 +170,11 @@ bool HttpApi::Authorized(const net::HttpRequest& req, const std::string& query,
   if (key.empty()) return true;
   Params p(query);
   const std::string* q = p.First("api_key");
-  if (req.Header("x-goim-key") == key || req.Header("authorization") == "Bearer " + key ||
-      (q && *q == key))
+  // Compared in constant time: how long a wrong key took must not tell how much of it was right.
+  auto matches = [&key](std::string_view given) { return hash::ConstantTimeEqual(given, key); };
+  std::string_view bearer = req.Header("authorization");
+  if (matches(req.Header("x-goim-key")) ||
+      (bearer.starts_with("Bearer ") && matches(bearer.substr(7))) || (q && matches(*q)))
     return true;
   BadRequests()->Inc();
   reply(Reply(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", 401));

@@ -28,6 +28,39 @@ const std::string& HttpRequest::Header(const std::string& name) const {
 
 namespace {
 
+// How long a connection that is being closed keeps reading (and dropping) what its client still
+// sends, so the close does not reset the connection before the client has read the answer.
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr size_t kHeaderLimit = 16 * 1024;
+
+HttpResponse Plain(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+// The answer to a request the parser refused (Go's net/http texts), or nullopt when there is
+// nobody to answer: the client closed, went quiet or reset the connection.
+std::optional<HttpResponse> Refusal(beast::error_code ec, size_t max_body) {
+  if (ec == http::error::body_limit) {
+    HttpResponse r;
+    r.status = 413;
+    r.body = R"({"code":-400,"message":"body: over the limit of )" + std::to_string(max_body) +
+             R"( bytes"})";
+    return r;
+  }
+  if (ec == http::error::header_limit)
+    return Plain(431, "431 Request Header Fields Too Large: over " + std::to_string(kHeaderLimit) +
+                          " bytes");
+  static const auto& parse_errors = http::make_error_code(http::error::bad_method).category();
+  if (ec.category() != parse_errors || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message || ec == http::error::short_read)
+    return std::nullopt;
+  return Plain(400, "400 Bad Request: " + ec.message());
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket sock, const HttpHandler& handler, const HttpServer::Options& opts)
@@ -39,7 +72,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->body_limit(opts_.max_body);
-    parser_->header_limit(16 * 1024);
+    parser_->header_limit(kHeaderLimit);
     stream_.expires_after(std::chrono::seconds(opts_.idle_timeout_sec));
     http::async_read(
         stream_, buf_, *parser_,
@@ -47,16 +80,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      HttpResponse r;
-      r.status = 413;
-      r.body = R"({"code":-400,"message":"body: over the limit of )" +
-               std::to_string(opts_.max_body) + R"( bytes"})";
-      keep_alive_ = false;
-      Write(std::move(r));
-      return;
+    if (ec) {
+      if (auto r = Refusal(ec, opts_.max_body)) {
+        keep_alive_ = false;
+        Write(std::move(*r));
+      }
+      return;  // else closed, timed out or reset: the session ends with this handler
     }
-    if (ec) return;  // closed, timed out or malformed: drop the connection
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
@@ -92,13 +122,27 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(opts_.idle_timeout_sec));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                          return;
-                        }
+                        if (ec) return;
+                        if (!self->keep_alive_) return self->Linger();
                         self->Read();
                       });
+  }
+
+  // The last answer is written: send FIN, then drop what the client still sends until it
+  // closes or kLinger passes. Closing with unread bytes would reset the connection, and a client
+  // still sending (a large body) would fail before reading the answer.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLinger);
+    Drain();
+  }
+  void Drain() {
+    buf_.consume(buf_.size());
+    stream_.async_read_some(buf_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) self->Drain();  // else EOF or kLinger passed: close
+                            });
   }
 
   beast::tcp_stream stream_;

@@ -354,7 +354,24 @@ TEST_F(SignedLogicTest, PushNeedsTheApiKey) {
   EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
                            "X-Goim-Key: push-key")),
             0);
-  EXPECT_EQ(Drain().size(), 2u);
+  EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                           "Authorization: Bearer push-key")),
+            0);
+  for (const char* wrong : {"push-ke", "push-key2", "Push-key", ""}) {
+    EXPECT_EQ(http_
+                  ->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                       std::string("X-Goim-Key: ") + wrong)
+                  .status,
+              401)
+        << wrong;
+    EXPECT_EQ(http_
+                  ->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                       std::string("Authorization: Bearer ") + wrong)
+                  .status,
+              401)
+        << wrong;
+  }
+  EXPECT_EQ(Drain().size(), 3u);
   EXPECT_EQ(http_->Post("/goim/server/del?server=comet-1", "").status, 401);
   EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // reads stay open
 }
