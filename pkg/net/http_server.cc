@@ -61,12 +61,40 @@ std::optional<HttpResponse> Refusal(beast::error_code ec, size_t max_body) {
   return Plain(400, "400 Bad Request: " + ec.message());
 }
 
+struct HttpStats {
+  metrics::Counter* accept_errors;
+  metrics::Counter* refused;
+  metrics::SumGauge* connections;
+  static HttpStats& Get() {
+    static HttpStats s = [] {
+      auto& r = metrics::Registry::Default();
+      return HttpStats{
+          r.NewCounter("goim_http_accept_errors_total",
+                       "HTTP accepts that failed (e.g. out of descriptors), retried after 50 ms"),
+          r.NewCounter("goim_http_refused_total",
+                       "HTTP connections refused with 503: max connections reached"),
+          r.NewSumGauge("goim_http_connections", "Open HTTP connections")};
+    }();
+    return s;
+  }
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket sock, const HttpHandler& handler, const HttpServer::Options& opts)
-      : stream_(std::move(sock)), handler_(handler), opts_(opts) {}
+  // conns: the server's count of open connections, taken by this one (null when refused).
+  Session(tcp::socket sock, const HttpHandler& handler, const HttpServer::Options& opts,
+          std::atomic<int>* conns)
+      : stream_(std::move(sock)), handler_(handler), opts_(opts), conns_(conns) {}
+  ~Session() {
+    if (conns_) conns_->fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void Start() { Read(); }
+  // Past max_conns: a clear 503, then the close.
+  void Refuse() {
+    keep_alive_ = false;
+    Write(Plain(503, "503 too many connections (limit " + std::to_string(opts_.max_conns) + ")"));
+  }
 
  private:
   void Read() {
@@ -150,6 +178,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpHandler& handler_;
   const HttpServer::Options& opts_;
+  std::atomic<int>* conns_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };
@@ -179,16 +208,24 @@ HttpHandler MetricsHandler() {
 
 class HttpServer::Acceptor : public std::enable_shared_from_this<HttpServer::Acceptor> {
  public:
-  Acceptor(std::unique_ptr<tcp::acceptor> acc, const HttpHandler& h, const Options& o)
-      : acc_(std::move(acc)), handler_(h), opts_(o) {}
+  Acceptor(std::unique_ptr<tcp::acceptor> acc, const HttpHandler& h, const Options& o,
+           std::atomic<int>& conns)
+      : acc_(std::move(acc)), retry_(acc_->get_executor()), handler_(h), opts_(o), conns_(conns) {}
   void Accept() {
     acc_->async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !self->acc_->is_open()) return;
-      if (!ec) {
-        s.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(s), self->handler_, self->opts_)->Start();
+      if (ec) return self->RetryLater(ec);
+      s.set_option(tcp::no_delay(true), ec);
+      if (self->opts_.max_conns > 0 &&
+          self->conns_.load(std::memory_order_relaxed) >= self->opts_.max_conns) {
+        HttpStats::Get().refused->Inc();
+        LOG_EVERY_T(WARNING, 10) << "http: refusing connections past max_conns="
+                                 << self->opts_.max_conns;
+        std::make_shared<Session>(std::move(s), self->handler_, self->opts_, nullptr)->Refuse();
       } else {
-        LOG_EVERY_T(WARNING, 1) << "http: accept error(" << ec.message() << ")";
+        self->conns_.fetch_add(1, std::memory_order_relaxed);
+        std::make_shared<Session>(std::move(s), self->handler_, self->opts_, &self->conns_)
+            ->Start();
       }
       self->Accept();
     });
@@ -197,19 +234,35 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<HttpServer::Acc
     asio::post(acc_->get_executor(), [self = shared_from_this()] {
       boost::system::error_code ec;
       self->acc_->close(ec);
+      self->retry_.cancel();
     });
   }
 
  private:
+  // Out of descriptors (EMFILE) and the like: accepting again at once fails again at once, so
+  // wait 50 ms (as the comet does); the connection waits in the backlog meanwhile.
+  void RetryLater(boost::system::error_code ec) {
+    HttpStats::Get().accept_errors->Inc();
+    LOG_EVERY_T(WARNING, 1) << "http: accept error(" << ec.message() << "), retrying in 50 ms";
+    retry_.expires_after(std::chrono::milliseconds(50));
+    retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && self->acc_->is_open()) self->Accept();
+    });
+  }
+
   std::unique_ptr<tcp::acceptor> acc_;
+  asio::steady_timer retry_;
   const HttpHandler& handler_;
   const Options& opts_;
+  std::atomic<int>& conns_;
 };
 
 HttpServer::HttpServer(LoopPool& loops, HttpHandler handler, Options opts)
-    : loops_(loops), handler_(std::move(handler)), opts_(opts) {}
+    : loops_(loops), handler_(std::move(handler)), opts_(opts) {
+  HttpStats::Get().connections->Attach(this, [this] { return connections(); });
+}
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() { HttpStats::Get().connections->Detach(this); }
 
 uint16_t HttpServer::Listen(const std::string& addr) {
   std::vector<asio::io_context*> ios;
@@ -217,7 +270,7 @@ uint16_t HttpServer::Listen(const std::string& addr) {
   auto accs = ListenAll(ios, addr);
   port_ = accs.front()->local_endpoint().port();
   for (auto& a : accs) {
-    acceptors_.push_back(std::make_shared<Acceptor>(std::move(a), handler_, opts_));
+    acceptors_.push_back(std::make_shared<Acceptor>(std::move(a), handler_, opts_, conns_));
     acceptors_.back()->Accept();
   }
   return port_;

@@ -376,6 +376,22 @@ TEST_F(SignedLogicTest, PushNeedsTheApiKey) {
   EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // reads stay open
 }
 
+class OneConnLogicTest : public LogicTest {
+ protected:
+  void SetUp() override {
+    Boot([](router::Config&, Config& cfg) { cfg.httpServer.maxConns = 1; });
+  }
+};
+
+// httpServer.maxConns reaches logic's HTTP server: past it a connection gets 503.
+TEST_F(OneConnLogicTest, ConnectionsPastMaxConnsGet503) {
+  EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // keeps the one connection open
+  net::HttpClient second("127.0.0.1:" + std::to_string(server_->http_port()));
+  auto r = second.Get("/goim/online/total");
+  EXPECT_EQ(r.status, 503) << r.error;
+  EXPECT_NE(r.body.find("too many connections (limit 1)"), std::string::npos) << r.body;
+}
+
 TEST(LogicRouterDown, FailsWithinTheDeadlineNamingTheRouter) {
   // One router address refuses connections, the other accepts and never answers.
   asio::io_context io;

@@ -125,6 +125,108 @@ class HttpServerTest : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
+// Out of descriptors, accept fails at once for as long as the connection waits in the backlog:
+// the acceptor backs off 50 ms per failure (logic burned a core retrying), and serves the
+// connection once descriptors are free again.
+TEST_F(HttpServerTest, AcceptBacksOffWhileOutOfDescriptors) {
+  Start({});
+  RawClient c;
+  const double base = Metric("goim_http_accept_errors_total");
+  rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit none = old;
+  none.rlim_cur = static_cast<rlim_t>(lowest_free);  // the next descriptor is over the limit
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  bool connected = c.Connect(port_);  // completes in the kernel's backlog
+  bool failed = Eventually([&] { return Metric("goim_http_accept_errors_total") >= base + 3; });
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  double errors = Metric("goim_http_accept_errors_total") - base;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_TRUE(connected);
+  ASSERT_TRUE(failed);
+  // At most one attempt per 50 ms (load only makes attempts rarer).
+  EXPECT_LE(errors, static_cast<double>(elapsed / 50ms) + 2) << "accept spun";
+  ASSERT_TRUE(c.Send(kGet));
+  EXPECT_EQ(c.Response().substr(0, 12), "HTTP/1.1 200");
+}
+
+// Past max_conns a connection gets a clear 503 and an orderly close, counted; a slot freed by a
+// client that leaves is taken by the next one.
+TEST_F(HttpServerTest, ConnectionsPastMaxConnsAreRefusedWith503) {
+  HttpServer::Options opts;
+  opts.max_conns = 2;
+  Start(opts);
+  const double refused = Metric("goim_http_refused_total");
+  auto a = std::make_unique<RawClient>();
+  RawClient b, over;
+  for (RawClient* c : {a.get(), &b}) {
+    ASSERT_TRUE(c->Connect(port_));
+    ASSERT_TRUE(c->Send(kGet));
+    ASSERT_EQ(c->Response().substr(0, 12), "HTTP/1.1 200");
+  }
+  EXPECT_EQ(server_->connections(), 2);
+  ASSERT_TRUE(over.Connect(port_));
+  over.Send(kGet);
+  std::string r = over.Response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+  EXPECT_NE(r.find("too many connections (limit 2)"), std::string::npos) << r;
+  EXPECT_TRUE(over.ClosedInOrder());
+  EXPECT_EQ(Metric("goim_http_refused_total"), refused + 1);
+  a.reset();  // a client leaves: its slot frees up
+  ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+  RawClient next;
+  ASSERT_TRUE(next.Connect(port_));
+  ASSERT_TRUE(next.Send(kGet));
+  EXPECT_EQ(next.Response().substr(0, 12), "HTTP/1.1 200");
+}
+
+// Stop lets each loop run what is ready on its own thread: work queued before Stop, the aborted
+// completion of I/O cancelled while stopping and what those handlers post; I/O left open is
+// abandoned rather than waited for.
+TEST(LoopPool, StopDrainsQueuedWorkAndAbortedIo) {
+  LoopPool pool(1, "t");
+  asio::io_context& io = pool.Get(0);
+  asio::steady_timer cancelled(io), open(io);
+  std::atomic<int> ran{0};
+  std::atomic<bool> entered{false}, release{false}, aborted{false}, on_loop{true};
+  pool.Start();
+  const std::thread::id caller = std::this_thread::get_id();
+  asio::post(io, [&] {
+    cancelled.expires_after(std::chrono::hours(1));
+    cancelled.async_wait(
+        [&](boost::system::error_code ec) { aborted = ec == asio::error::operation_aborted; });
+    open.expires_after(std::chrono::hours(1));
+    open.async_wait([](boost::system::error_code) {});
+    entered = true;
+    while (!release) std::this_thread::yield();
+    cancelled.cancel();
+    asio::post(io, [&] {
+      ++ran;
+      asio::post(io, [&] { ++ran; });
+    });
+  });
+  while (!entered) std::this_thread::yield();
+  // The loop is held: these queue behind it, and it is let go once Stop has stopped it.
+  for (int i = 0; i < 100; ++i) {
+    asio::post(io, [&] {
+      ++ran;
+      if (std::this_thread::get_id() == caller) on_loop = false;
+    });
+  }
+  std::thread releaser([&] {
+    while (!io.stopped()) std::this_thread::yield();
+    release = true;
+  });
+  pool.Stop();
+  releaser.join();
+  EXPECT_EQ(ran.load(), 102);
+  EXPECT_TRUE(aborted.load());
+  EXPECT_TRUE(on_loop.load());
+}
+
 // A header block over the limit gets 431 and garbage gets 400, each before an orderly close
 // (the connection was dropped without a status).
 TEST_F(HttpServerTest, BadHeadersGetAStatusBeforeTheClose) {
