@@ -126,11 +126,14 @@ const char* ContentType(const std::string& path) {
 
 void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
   const std::string& path = req.path;
+  // A wrong method is an unknown route to gin: goim answers 404 page not found. Allow says which
+  // method the path takes (a header goim does not send; the status and body are goim's).
   auto method_is = [&](const char* m) {
     if (req.method == m) return true;
     BadRequests()->Inc();
-    reply(
-        Reply(kRequestErr, "method " + req.method + " not allowed on " + path + ", use " + m, 405));
+    net::HttpResponse r = net::NotFound();
+    r.headers.emplace_back("Allow", m);
+    reply(std::move(r));
     return false;
   };
   if (path.rfind("/goim/push/", 0) == 0) {
@@ -149,7 +152,7 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
     std::string server, err;
     if (!p.String("server", &server, &err)) {
       BadRequests()->Inc();
-      return reply(Reply(kRequestErr, err));
+      return reply(Reply(kRequestErr, err, 400));
     }
     core_.DelServer(server, [reply](Result r, int deleted) {
       reply(r.ok() ? Data({{"deleted", deleted}}) : Reply(r.code, r.message));
@@ -189,7 +192,7 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
     BadRequests()->Inc();
     LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << log::Printable(req.path, 256)
                          << " ip=" << req.remote_ip << " error(" << log::Printable(msg, 256) << ")";
-    reply(Reply(kRequestErr, msg));
+    reply(Reply(kRequestErr, msg, 400));
   };
   if (!p.bad().empty()) return bad("malformed query parameter '" + p.bad() + "'");
   if (req.body.size() > static_cast<size_t>(cfg.maxBodySize)) {
@@ -239,7 +242,7 @@ void HttpApi::Online(const net::HttpRequest& req, net::HttpReply reply) {
   std::string err;
   auto bad = [&](const std::string& msg) {
     BadRequests()->Inc();
-    reply(Reply(kRequestErr, msg));
+    reply(Reply(kRequestErr, msg, 400));
   };
   if (req.path == "/goim/online/total") {
     auto [ips, conns] = core_.OnlineTotal();
