@@ -143,17 +143,66 @@ std::string ValidUtf8(std::string_view s) {
   return out;
 }
 
-bool Parse(std::string_view text, Json* out, std::string* error) {
+bool Prepare(std::string_view in, std::string* storage, std::string_view* text,
+             std::string* error) {
   bool repair;
-  if (!Check(text, &repair, error)) return false;
+  if (!Check(in, &repair, error)) return false;
+  if (repair) {
+    *storage = Repair(in);
+    *text = *storage;
+  } else {
+    *text = in;
+  }
+  return true;
+}
+
+bool Parse(std::string_view text, Json* out, std::string* error) {
+  std::string storage;
+  std::string_view prepared;
+  if (!Prepare(text, &storage, &prepared, error)) return false;
   try {
     // Offsets in nlohmann's message count in the repaired text (they differ past a repair).
-    *out = repair ? Json::parse(Repair(text)) : Json::parse(text);
+    *out = Json::parse(prepared);
   } catch (const Json::parse_error& e) {
     *error = e.what();
     return false;
   }
   return true;
+}
+
+namespace {
+
+// Whether key equals field (ASCII) under Go's folding: ASCII letters without case, and the two
+// non-ASCII runes whose fold orbit holds an ASCII letter (K U+212A ~ k, long s U+017F ~ s).
+bool FoldEqual(std::string_view key, std::string_view field) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  size_t i = 0;
+  for (char f : field) {
+    if (i >= key.size()) return false;
+    char lf = lower(f);
+    if (key.substr(i, 3) == "\xE2\x84\xAA" && lf == 'k') {
+      i += 3;
+    } else if (key.substr(i, 2) == "\xC5\xBF" && lf == 's') {
+      i += 2;
+    } else if (lower(key[i]) == lf) {
+      ++i;
+    } else {
+      return false;
+    }
+  }
+  return i == key.size();
+}
+
+}  // namespace
+
+int GoField(std::string_view key, std::span<const std::string_view> fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i] == key) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (FoldEqual(key, fields[i])) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 std::string Dump(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }

@@ -6,6 +6,7 @@
 // Files that build or read values include <nlohmann/json.hpp>; this header only declares.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,16 @@ using Json = nlohmann::ordered_json;
 // Nesting deeper than 64 levels is refused. On failure returns false and sets *error to a
 // message with the byte offset. [thread-safe]
 bool Parse(std::string_view text, Json* out, std::string* error);
+
+// Parse's reading for a walk with nlohmann's SAX parser (Json::sax_parse): checks the nesting and
+// makes Go's repairs. *text is what to walk: `in` itself, or *storage holding the repaired copy.
+bool Prepare(std::string_view in, std::string* storage, std::string_view* text, std::string* error);
+
+// The field of `fields` (ASCII names) an object key sets when Go's encoding/json decodes into a
+// struct: the one named exactly so, else one named so under Unicode case folding (ASCII case, and
+// K U+212A for k and long s U+017F for s, the only other runes folding to ASCII letters); -1 for
+// none. [thread-safe]
+int GoField(std::string_view key, std::span<const std::string_view> fields);
 
 // s with each byte that does not start a valid UTF-8 sequence replaced by U+FFFD, as Go's
 // encoding/json reads and writes strings. Protobuf refuses invalid UTF-8 in string fields, so a

@@ -90,5 +90,25 @@ TEST(Json, NumbersAsGoWritesThem) {
             "[40,-0.25,null]");
 }
 
+// Go's encoding/json key matching (checked against Go 1.26): exact first, else case-insensitive
+// with K (U+212A) for k and long s (U+017F) for s; dotless i (U+0131) and I with a dot (U+0130)
+// are not i.
+TEST(Json, GoFieldMatchesKeysAsGo) {
+  constexpr std::string_view fields[] = {"mid", "key", "room_id", "accepts", "Mid"};
+  const std::string kelvin = "\xE2\x84\xAA", long_s = "\xC5\xBF";
+  const std::string dotless_i = "\xC4\xB1", dotted_i = "\xC4\xB0";
+  EXPECT_EQ(json::GoField("mid", fields), 0);
+  EXPECT_EQ(json::GoField("Mid", fields), 4);  // an exact match wins over an earlier folded one
+  EXPECT_EQ(json::GoField("MID", fields), 0);
+  EXPECT_EQ(json::GoField("Room_ID", fields), 2);
+  EXPECT_EQ(json::GoField(kelvin + "ey", fields), 1);
+  EXPECT_EQ(json::GoField("accept" + long_s, fields), 3);
+  EXPECT_EQ(json::GoField("m" + dotless_i + "d", fields), -1);
+  EXPECT_EQ(json::GoField("m" + dotted_i + "d", fields), -1);
+  EXPECT_EQ(json::GoField("mi", fields), -1);
+  EXPECT_EQ(json::GoField("midd", fields), -1);
+  EXPECT_EQ(json::GoField("", fields), -1);
+}
+
 }  // namespace
 }  // namespace goim
