@@ -33,21 +33,20 @@ class ThreadIndexes {
   int next_ = 0;
 };
 
-thread_local int thread_index = -1;
-
 // Gives the index back at thread exit. The thread keeps using it if it counts after that (a
 // later thread_local destructor): sharing a cell costs contention, never a count.
 struct ThreadIndexHolder {
-  ~ThreadIndexHolder() { ThreadIndexes::Get().Give(thread_index); }
+  ~ThreadIndexHolder() { ThreadIndexes::Get().Give(detail::thread_index); }
 };
 
 }  // namespace
 
 int ThreadIndex() {
-  if (thread_index >= 0) return thread_index;
-  thread_index = ThreadIndexes::Get().Take();
+  int& index = detail::thread_index;
+  if (index >= 0) return index;
+  index = ThreadIndexes::Get().Take();
   thread_local ThreadIndexHolder holder;
-  return thread_index;
+  return index;
 }
 
 Counter::~Counter() {
