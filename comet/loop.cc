@@ -22,9 +22,12 @@ Loop::Loop(int index, asio::io_context& io, Context& ctx)
       read_pool_(static_cast<size_t>(ctx.cfg.tcp.readBufSize), 64) {
   scratch_.resize(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 32 + 64);
   iov_.reserve(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 3 + 4);
+  Stats::Get().read_buffers->Attach(this,
+                                    [this] { return static_cast<int64_t>(read_pool_.in_use()); });
 }
 
 Loop::~Loop() {
+  Stats::Get().read_buffers->Detach(this);
   // Shutdown leftovers (the loop thread has stopped): free what is still here.
   for (Channel* ch : slots_) delete ch;
   for (Channel* ch : retired_) delete ch;
@@ -305,14 +308,8 @@ void Loop::PostCloseAll(std::function<void()> done) {
   });
 }
 
-bytes::Buffer* Loop::GetReadBuffer() {
-  Stats::Get().read_buffers->Add(1);
-  return read_pool_.Get();
-}
+bytes::Buffer* Loop::GetReadBuffer() { return read_pool_.Get(); }
 
-void Loop::PutReadBuffer(bytes::Buffer* b) {
-  Stats::Get().read_buffers->Sub(1);
-  read_pool_.Put(b);
-}
+void Loop::PutReadBuffer(bytes::Buffer* b) { read_pool_.Put(b); }
 
 }  // namespace goim::comet

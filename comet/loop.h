@@ -48,7 +48,8 @@ class Loop {
   // themselves, on the comet's clock.
   time::LoopTimer& timers() { return timer_; }
 
-  // Read buffers come from a per-loop pool; goim_comet_read_buffers counts the ones held.
+  // Read buffers come from a per-loop pool; goim_comet_read_buffers sums the loops' in_use() at
+  // scrape time (nothing shared is touched per get/put).
   bytes::Buffer* GetReadBuffer();
   void PutReadBuffer(bytes::Buffer* b);
   size_t read_buffer_size() const { return read_pool_.buffer_size(); }

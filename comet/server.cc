@@ -1,7 +1,5 @@
 #include "comet/server.h"
 
-#include <malloc.h>
-
 #include <future>
 
 #include <glog/logging.h>
@@ -131,9 +129,7 @@ void Server::OnReport(void* self) {
 }
 
 void Server::ReportOnline() {
-  // Give freed heap pages back to the system: a connect storm leaves megabytes of freed RPC and
-  // auth buffers inside malloc's arenas, which would otherwise stay resident.
-  malloc_trim(0);
+  trimmer_.Request();  // off this loop: see bytes::Trimmer
   goim::logic::OnlineReq req;
   req.set_server(ctx_->server_id);
   for (const auto& [room, n] : ctx_->rooms.Counts()) (*req.mutable_roomcount())[room] = n;
@@ -161,11 +157,9 @@ void Server::Stop() {
   asio::post(loops_.front()->io(), [this] { loops_.front()->timers().Del(report_timer_); });
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpc_->Wait();
-  // Close every connection (each is disconnected from logic), then let the loops finish the
-  // aborted I/O and free the channels.
+  // Close every connection (each is disconnected from logic); the pool's Stop then runs the
+  // aborted I/O on each loop and frees the channels.
   OnEveryLoop(loops_, [](Loop& l) { l.PostCloseAll(nullptr); });
-  OnEveryLoop(loops_, [](Loop&) {});
-  OnEveryLoop(loops_, [](Loop&) {});
   if (!ctx_->logic->WaitIdle(std::chrono::seconds(3)))
     LOG(WARNING) << "comet: logic calls still in flight at exit";
   pool_->Stop();

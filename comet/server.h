@@ -13,6 +13,7 @@
 #include "comet/context.h"
 #include "comet/grpc_service.h"
 #include "comet/loop.h"
+#include "pkg/bytes/trimmer.h"
 #include "pkg/net/http_server.h"
 #include "pkg/net/loop_pool.h"
 
@@ -51,6 +52,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<net::HttpServer> metrics_;
   time::TimerId report_timer_;  // on loop 0's timers
+  bytes::Trimmer trimmer_{std::chrono::seconds(10)};  // asked at each online report
   uint16_t tcp_port_ = 0, ws_port_ = 0, wss_port_ = 0, metrics_port_ = 0;
   int grpc_port_ = 0;
   bool started_ = false;

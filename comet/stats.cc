@@ -44,9 +44,9 @@ Stats& Stats::Get() {
                                     "Open connections by transport");
     s->ws_connections = r.NewGauge("goim_comet_connections_by_transport{transport=\"ws\"}",
                                    "Open connections by transport");
-    s->read_buffers =
-        r.NewGauge("goim_comet_read_buffers",
-                   "Pooled read buffers held by connections (unread bytes or a frame in progress)");
+    s->read_buffers = r.NewSumGauge(
+        "goim_comet_read_buffers",
+        "Pooled read buffers held by connections (unread bytes or a frame in progress)");
     for (int i = 0; i < static_cast<int>(CloseReason::kCount); ++i) {
       s->closes[i] = r.NewCounter(std::string("goim_comet_closed_total{reason=\"") +
                                       CloseReasonName(static_cast<CloseReason>(i)) + "\"}",

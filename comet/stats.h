@@ -12,7 +12,7 @@ struct Stats {
   metrics::Gauge* connections;
   metrics::Gauge* tcp_connections;
   metrics::Gauge* ws_connections;
-  metrics::Gauge* read_buffers;  // pooled read buffers held by connections (none while idle)
+  metrics::SumGauge* read_buffers;  // pooled read buffers held (each loop's pool, at scrape)
   metrics::Counter* closes[static_cast<int>(CloseReason::kCount)];
   metrics::Counter* auth_ok;
   metrics::Counter* auth_failed;

@@ -21,7 +21,7 @@ build_pkgs=(
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev libhiredis-dev
-  libbenchmark-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev
 )
 test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14 redis-server)
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <grpcpp/create_channel.h>
+#include <nlohmann/json.hpp>
 
 #include "api/comet.grpc.pb.h"
 #include "benchmarks/fanout/histogram.h"
@@ -517,57 +518,40 @@ int main(int argc, char** argv) {
   }
   std::printf("  client CPU    %.2f s\n", client_cpu);
   if (o.json) {
-    goim::json::Writer j;
-    j.BeginObject()
-        .Key("mode")
-        .String("fanout")
-        .Key("clients")
-        .Int(o.clients)
-        .Key("transport")
-        .String(o.ws ? "ws" : "tcp");
-    j.Key("rooms")
-        .Int(o.rooms)
-        .Key("rate")
-        .Double(o.rate)
-        .Key("duration")
-        .Double(o.duration)
-        .Key("body")
-        .Int(o.body);
-    j.Key("path").String(o.grpc.empty() ? "http" : "grpc").Key("batch").Int(o.batch);
-    j.Key("expected")
-        .Int(total.expected)
-        .Key("received")
-        .Int(total.received)
-        .Key("lost")
-        .Int(total.lost);
-    j.Key("duplicates")
-        .Int(total.duplicates)
-        .Key("refused")
-        .Int(refused)
-        .Key("deliveries_per_s")
-        .Double(dps);
-    j.Key("p50_ms")
-        .Double(total.hist.Percentile(0.5) / 1e3)
-        .Key("p99_ms")
-        .Double(total.hist.Percentile(0.99) / 1e3);
-    j.Key("p999_ms")
-        .Double(total.hist.Percentile(0.999) / 1e3)
-        .Key("max_ms")
-        .Double(total.hist.max() / 1e3);
-    j.Key("loops_cpu_s").Double(loops1 - loops0).Key("process_cpu_s").Double(cpu1 - cpu0);
-    j.Key("loops_ms_per_million").Double(mdel > 0 ? (loops1 - loops0) * 1e3 / mdel : 0);
-    j.Key("process_ms_per_million").Double(mdel > 0 ? (cpu1 - cpu0) * 1e3 / mdel : 0);
-    j.Key("rss").Int(rss1).Key("rss_per_conn").Double(per_conn).Key("writes").Double(writes);
-    j.Key("frames_per_write")
-        .Double(writes > 0 ? frames / writes : 0)
-        .Key("dropped")
-        .Double(dropped);
-    j.Key("batch_messages")
-        .Double(batches > 0 ? batched / batches : 0)
-        .Key("batch_wait_ms")
-        .Double(batches > 0 ? wait_us / batches / 1e3 : 0);
-    j.Key("client_cpu_s").Double(client_cpu).EndObject();
-    std::printf("%s\n", j.str().c_str());
+    using goim::json::Float64;
+    goim::json::Json j = {
+        {"mode", "fanout"},
+        {"clients", o.clients},
+        {"transport", o.ws ? "ws" : "tcp"},
+        {"rooms", o.rooms},
+        {"rate", Float64(o.rate)},
+        {"duration", Float64(o.duration)},
+        {"body", o.body},
+        {"path", o.grpc.empty() ? "http" : "grpc"},
+        {"batch", o.batch},
+        {"expected", total.expected},
+        {"received", total.received},
+        {"lost", total.lost},
+        {"duplicates", total.duplicates},
+        {"refused", refused},
+        {"deliveries_per_s", Float64(dps)},
+        {"p50_ms", Float64(total.hist.Percentile(0.5) / 1e3)},
+        {"p99_ms", Float64(total.hist.Percentile(0.99) / 1e3)},
+        {"p999_ms", Float64(total.hist.Percentile(0.999) / 1e3)},
+        {"max_ms", Float64(total.hist.max() / 1e3)},
+        {"loops_cpu_s", Float64(loops1 - loops0)},
+        {"process_cpu_s", Float64(cpu1 - cpu0)},
+        {"loops_ms_per_million", Float64(mdel > 0 ? (loops1 - loops0) * 1e3 / mdel : 0)},
+        {"process_ms_per_million", Float64(mdel > 0 ? (cpu1 - cpu0) * 1e3 / mdel : 0)},
+        {"rss", rss1},
+        {"rss_per_conn", Float64(per_conn)},
+        {"writes", Float64(writes)},
+        {"frames_per_write", Float64(writes > 0 ? frames / writes : 0)},
+        {"dropped", Float64(dropped)},
+        {"batch_messages", Float64(batches > 0 ? batched / batches : 0)},
+        {"batch_wait_ms", Float64(batches > 0 ? wait_us / batches / 1e3 : 0)},
+        {"client_cpu_s", Float64(client_cpu)}};
+    std::printf("%s\n", goim::json::Dump(j).c_str());
   }
   return total.lost == 0 ? 0 : 3;
 }

@@ -1,6 +1,6 @@
-// discovery: where the comets are. Static (from config) today; the interface leaves room for
-// etcd. An instance is goim's discovery record for a comet: its server id (hostname), region,
-// zone, gRPC address, public addresses for clients, weight and offline flag.
+// discovery: where the comets are, as listed in the config (static: no registry is watched).
+// An instance is goim's discovery record for a comet: its server id (hostname), region, zone,
+// gRPC address, public addresses for clients, weight and offline flag.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +31,12 @@ struct Instance {
   }
 };
 
-// Comets of the same zone as `zone` (every comet when zone is empty), as goim's job keeps.
+// The comets job talks to, as goim's job keeps them: those of `zone` and those listed without a
+// zone; every comet when `zone` is empty.
 std::vector<Instance> InZone(const std::vector<Instance>& all, const std::string& zone);
 
-// Checks hostnames are present and unique; returns an error naming the entry, or "".
+// Checks hostnames are present and unique and weights positive; returns an error naming the
+// entry, or "".
 std::string Validate(const std::vector<Instance>& all, const std::string& key);
 
 }  // namespace goim::discovery

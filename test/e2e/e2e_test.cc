@@ -5,6 +5,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/router.grpc.pb.h"
 #include "pkg/json/json.h"
@@ -21,8 +22,8 @@ using testing::Client;
 using testing::Token;
 using Transport = Client::Transport;
 
-json::Value Parse(const std::string& body) {
-  json::Value v;
+json::Json Parse(const std::string& body) {
+  json::Json v;
   std::string err;
   EXPECT_TRUE(json::Parse(body, &v, &err)) << body;
   return v;
@@ -195,11 +196,11 @@ TEST_P(E2E, OnlineAndNodesEndpointsReflectTheClients) {
             R"({"code":0,"message":"","data":{"big":3,"none":0,"small":1}})");  // keys sorted, as
                                                                                 // Go's encoder
   auto total = Parse(http_->Get("/goim/online/total").body);
-  EXPECT_GE(total.Find("data")->Find("conn_count")->AsInt(), 4);
-  EXPECT_GE(total.Find("data")->Find("ip_count")->AsInt(), 1);
+  EXPECT_GE(total.at("data").at("conn_count").get<int64_t>(), 4);
+  EXPECT_GE(total.at("data").at("ip_count").get<int64_t>(), 1);
   auto nodes = Parse(http_->Get("/goim/nodes/weighted?platform=web").body);
   std::set<std::string> names;
-  for (const auto& n : nodes.Find("data")->Find("nodes")->AsArray()) names.insert(n.AsString());
+  for (const auto& n : nodes.at("data").at("nodes")) names.insert(n.get<std::string>());
   for (const auto& c : cluster_->comets)
     EXPECT_TRUE(names.count(c.name) || names.count(c.name + ".goim.io")) << c.name;
 }
