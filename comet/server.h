@@ -51,7 +51,7 @@ class Server {
   std::unique_ptr<GrpcService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<net::HttpServer> metrics_;
-  time::TimerId report_timer_;  // on loop 0's timers
+  time::TimerId report_timer_;                        // on loop 0's timers
   bytes::Trimmer trimmer_{std::chrono::seconds(10)};  // asked at each online report
   uint16_t tcp_port_ = 0, ws_port_ = 0, wss_port_ = 0, metrics_port_ = 0;
   int grpc_port_ = 0;
