@@ -60,10 +60,7 @@ class KafkaProducer : public Producer {
   explicit KafkaProducer(const KafkaOptions& o) : topic_(o.topic) {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     Set(conf.get(), "bootstrap.servers", Join(o.brokers));
-    // goim's producer waits for all in-sync replicas (sarama WaitForAll).
-    Set(conf.get(), "acks", "all");
-    // Same partition for a key as goim's Sarama hash partitioner.
-    Set(conf.get(), "partitioner", "fnv1a");
+    for (const auto& [k, v] : kProducerDefaults) Set(conf.get(), k, v);
     for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
     std::string err;
     if (conf->set("dr_cb", &reporter_, err) != RdKafka::Conf::CONF_OK)
@@ -121,6 +118,8 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
     // A new group starts from the oldest retained message rather than skipping what was
     // produced before it joined (goim starts from the newest and loses those).
     Set(conf.get(), "auto.offset.reset", "earliest");
+    // Back within a second of a broker's return (librdkafka's backoff grows to 10 s).
+    Set(conf.get(), "reconnect.backoff.max.ms", "1000");
     for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
     std::string err;
     if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), err) !=
