@@ -101,6 +101,16 @@ start_cluster() {
   cluster_up=1
   scripts/cluster.sh start >"$out/cluster.log" 2>&1 ||
     { cat "$out/cluster.log" >&2; exit 1; }
+  # Measure the steady state: the jobs hold all 4 partitions and logic's producer has its
+  # connection and producer id (the first push waits for them).
+  local until=$(($(date +%s) + 60)) held=0
+  while [[ $held -lt 4 ]]; do
+    [[ $(date +%s) -lt $until ]] || { echo "bench.sh: the jobs got no partitions" >&2; exit 1; }
+    sleep 0.2
+    held=$(cat <(curl -s 127.0.0.1:3138/metrics) <(curl -s 127.0.0.1:4138/metrics) |
+      awk '$1 == "goim_job_assigned_partitions" { n += $2 } END { print n + 0 }')
+  done
+  curl -s -d warm-up "http://127.0.0.1:3111/goim/push/room?operation=1000&type=live&room=warm-up" >/dev/null
 }
 stop_cluster() {
   [[ -n "$cluster_up" ]] || return 0

@@ -12,7 +12,7 @@
 #                               free (a restart keeps the broker's address), else free ones from
 #                               28000-31999 (the e2e harness draws from 20000-27999)
 #   GOIM_KAFKA_PARTITIONS       partitions of goim-push-topic and auto-created topics (default 4)
-#   GOIM_KAFKA_HEAP             the broker's -Xmx (default 256m)
+#   GOIM_KAFKA_HEAP             the broker's heap, -Xms and -Xmx (default 256m)
 # After start, $GOIM_KAFKA_DIR/broker holds the broker address (host:port).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,7 +89,8 @@ pick_ports() {
 write_configs() {
   # Fast to start and to recover: groups rebalance at once, few offsets partitions to create, a
   # crashed broker's old registration is fenced after 3 s instead of 9 s; short consumer session
-  # timeouts (the tests') are allowed.
+  # timeouts (the tests') are allowed. The log cleaner's buffer (128 MB by default) would take
+  # half the heap.
   cat >"$dir/server.properties" <<EOL
 process.roles=broker,controller
 node.id=1
@@ -113,6 +114,7 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 broker.heartbeat.interval.ms=500
 broker.session.timeout.ms=3000
+log.cleaner.dedupe.buffer.size=16777216
 EOL
   cat >"$dir/log4j2.properties" <<EOL
 rootLogger.level=WARN
@@ -154,9 +156,11 @@ start() {
       { echo "kafka.sh: formatting $dir/data failed; see $dir/format.out" >&2; exit 1; }
   fi
   echo "127.0.0.1:$kp" >"$dir/broker"
-  # A small heap and the serial collector: the broker shares 2 cores with everything else.
-  nohup java -Xms64m -Xmx"${GOIM_KAFKA_HEAP:-256m}" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
-    "${cds[@]}" -Djava.awt.headless=true -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+  # A small heap, all of it from the start (no full collections to grow it), and the serial
+  # collector: the broker shares 2 cores with everything else. Pauses are logged in gc.log.
+  local heap=${GOIM_KAFKA_HEAP:-256m}
+  nohup java -Xms"$heap" -Xmx"$heap" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
+    "${cds[@]}" -Xlog:gc:file="$dir/gc.log" -Djava.awt.headless=true -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$libs/*" kafka.Kafka "$dir/server.properties" </dev/null >>"$dir/server.out" 2>&1 &
   echo $! >"$dir/kafka.pid"
   wait_ready 60 broker_answers || { echo "kafka.sh: Kafka did not start; see $dir/server.out" >&2; stop quiet; exit 1; }
