@@ -31,12 +31,14 @@ free_port() {  # free_port <port to avoid>
   echo "kafka.sh: no free port found" >&2
   exit 1
 }
-# The port first: kcat waits out its whole timeout on a refused connection.
+# The port first: kcat waits out its whole timeout on a refused connection. The listener accepts
+# before the broker serves requests, so a start polls with a short timeout (broker_up).
 broker_answers() {
   local b
   b=$(cat "$dir/broker")
-  port_open "${b##*:}" && kcat -b "$b" -m 3 -L >/dev/null 2>&1
+  port_open "${b##*:}" && kcat -b "$b" -m "${1:-3}" -L >/dev/null 2>&1
 }
+broker_up() { broker_answers 1; }
 topic_ready() {  # every partition of the topic has a leader
   kcat -b "$(cat "$dir/broker")" -m 3 -L -t "$topic" 2>/dev/null |
     grep -q "partition $((partitions - 1)), leader [0-9]"
@@ -163,7 +165,7 @@ start() {
     "${cds[@]}" -Xlog:gc:file="$dir/gc.log" -Djava.awt.headless=true -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$libs/*" kafka.Kafka "$dir/server.properties" </dev/null >>"$dir/server.out" 2>&1 &
   echo $! >"$dir/kafka.pid"
-  wait_ready 60 broker_answers || { echo "kafka.sh: Kafka did not start; see $dir/server.out" >&2; stop quiet; exit 1; }
+  wait_ready 60 broker_up || { echo "kafka.sh: Kafka did not start; see $dir/server.out" >&2; stop quiet; exit 1; }
   # A metadata request for a missing topic creates it (auto.create.topics.enable, num.partitions).
   wait_ready 30 topic_ready || { echo "kafka.sh: topic $topic not ready; see $dir/server.out" >&2; exit 1; }
   echo "kafka.sh: broker 127.0.0.1:$kp (controller $cp), topic $topic with $partitions partitions, state $dir"
