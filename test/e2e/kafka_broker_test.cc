@@ -137,21 +137,30 @@ TEST_F(KafkaBroker, ACrashAndARestartMidStreamWriteEachAcceptedPushExactlyOnce) 
   ASSERT_TRUE(Eventually([&] { return stream.accepted() >= at_restart + 500; }, 60s));
   stream.Stop();
 
-  EXPECT_TRUE(stream.failed().empty()) << stream.failed().size() << " pushes failed, e.g. "
-                                       << (stream.failures().empty() ? "" : stream.failures()[0]);
+  // A push may fail (its caller told so) when the crash stops the producer for good and logic
+  // replaces it (librdkafka 2.0.2: "out of order sequence number", now and then); a failed push
+  // may still have reached the broker, but never twice.
   auto count = CountBodies(ReadTopic(cluster_->topic), "r");
-  int missing = 0, twice = 0;
+  int missing = 0, twice = 0, failed_in_topic = 0;
   for (int n : stream.ok()) {
     if (count[n] == 0) ++missing;
     if (count[n] > 1) ++twice;
   }
+  for (int n : stream.failed()) {
+    if (count[n] > 1) ++twice;
+    failed_in_topic += count[n];
+  }
   size_t in_topic = 0;
   for (const auto& [n, k] : count) in_topic += static_cast<size_t>(k);
-  std::printf("broker crash + restart mid-stream: %zu pushes accepted, %zu messages in the topic\n",
-              stream.ok().size(), in_topic);
+  std::printf(
+      "broker crash + restart mid-stream: %zu pushes accepted, %zu failed (%d of them in the "
+      "topic), %zu messages in the topic; producers replaced: %.0f\n",
+      stream.ok().size(), stream.failed().size(), failed_in_topic, in_topic,
+      MetricAt(cluster_->http, "goim_queue_kafka_producer_replaced_total"));
+  if (!stream.failures().empty()) std::printf("  e.g. %s\n", stream.failures()[0].c_str());
   EXPECT_EQ(missing, 0) << "accepted pushes missing from the topic";
   EXPECT_EQ(twice, 0) << "pushes written more than once";
-  EXPECT_EQ(in_topic, stream.ok().size());
+  EXPECT_EQ(in_topic, stream.ok().size() + static_cast<size_t>(failed_in_topic));
 }
 
 TEST_F(KafkaBroker, AnOutageLongerThanTheMessageTimeoutFailsTheCallersAndLosesNothingAccepted) {
