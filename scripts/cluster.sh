@@ -4,6 +4,8 @@
 # build/cluster/. Stops only the processes it started.
 #   scripts/cluster.sh start|stop|status
 # Ports: logic HTTP 3111 (danmaku page at /), comet-1 TCP/WS 3101/3102, comet-2 4101/4102.
+# GOIM_CLUSTER_SET="logic:key=value job:key=value ..." adds -set overrides to the processes whose
+# name starts with the prefix (no spaces inside a value: kafka.properties={"linger.ms":"5"}).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,6 +27,7 @@ start() {
     if alive "$p"; then echo "cluster.sh: $p already running"; continue; fi
     local extra=()
     [[ "$p" == logic || "$p" == job-* ]] && extra=(-set "kafka.brokers=[\"$broker\"]")
+    for s in ${GOIM_CLUSTER_SET:-}; do [[ "$p" == "${s%%:*}"* ]] && extra+=(-set "${s#*:}"); done
     nohup "build/cmd/$(bin_of "$p")" -conf "configs/cluster/$p.yaml" "${extra[@]}" >>"$dir/$p.log" 2>&1 &
     echo $! >"$dir/$p.pid"
     # Start in order: each service is up before the next one needs it.

@@ -79,13 +79,12 @@ class Kafka : public Cluster {
       throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
     static std::atomic<int> seq{0};
     std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(seq++);
-    std::string topic = "goim-e2e-" + suffix, group = "goim-e2e-job-" + suffix;
-    // 0.9 creates a topic (num.partitions=4) on its first metadata request: make it exist before
-    // anyone produces or subscribes.
-    std::string kcat =
-        "kcat -b " + broker +
-        " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " + topic +
-        " 2>/dev/null | grep -q 'partition 3,'";
+    topic = "goim-e2e-" + suffix;
+    std::string group = "goim-e2e-job-" + suffix;
+    // The broker creates a topic (num.partitions=4) on its first metadata request: make it exist,
+    // with a leader for each partition, before anyone produces or subscribes.
+    std::string kcat = "kcat -b " + broker + " -m 5 -L -t " + topic +
+                       " 2>/dev/null | grep -q 'partition 3, leader [0-9]'";
     if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
       throw std::runtime_error("topic " + topic + " was not created");
     std::string kafka = "kafka:\n  brokers: [" + Q(broker) + "]\n  topic: " + Q(topic) + "\n";
@@ -100,7 +99,7 @@ class Kafka : public Cluster {
     Add("logic", "goim-logic",
         "rpcServer: {addr: " + Q(logic_grpc) + "}\nhttpServer: {addr: " + Q(http) +
             "}\nrouter:\n  nodes: {router-1: " + Q(router_grpc) + "}\nonline: {tick: 200ms}\n" +
-            kafka + "  properties: " + kKafkaProducerProps + "\ncomets: " + CometList(comets) +
+            kafka + "  properties: " + opts_.producer_props + "\ncomets: " + CometList(comets) +
             "\n");
     for (const auto& c : comets) Add(c.name, "goim-comet", CometYaml(c, logic_grpc, false));
     for (int i = 1; i <= opts_.jobs; ++i) {
