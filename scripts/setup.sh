@@ -19,6 +19,7 @@ build_pkgs=(
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev
+  zlib1g-dev libbrotli-dev
   libbenchmark-dev libgtest-dev libgmock-dev
 )
 test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14)
