@@ -35,6 +35,10 @@ std::string ParseToken(std::string_view text, AuthToken* out) {
       out->accepts.push_back(static_cast<int32_t>(op.AsInt()));
     }
   }
+  if (const auto* c = v.Find("compress"); c && !c->is_null()) {
+    if (!c->is_string()) return "token: compress must be a string";
+    out->compress = c->AsString();
+  }
   if (const auto* e = v.Find("exp"); e && !e->is_null()) {
     if (!e->is_int()) return "token: exp must be an integer";
     out->exp = e->AsInt();

@@ -61,11 +61,9 @@ class FanOut {
       l.Add(ch);
       ch->Adopt(i, "k" + std::to_string(i), "live://bench", {1000}, !real_sockets);
     }
-    auto data = std::make_shared<PushData>();
-    for (int f = 0; f < frames; ++f)
-      protocol::AppendFrame(&data->frames, 1, 1000, 0, "{\"test\":1}");
-    data->frame_count = frames;
-    data_ = data;
+    std::string batch;
+    for (int f = 0; f < frames; ++f) protocol::AppendFrame(&batch, 1, 1000, 0, "{\"test\":1}");
+    data_ = std::make_shared<PushData>(std::move(batch), frames);
     for (auto& io : ios_) {
       threads_.emplace_back([io = io.get()] {
         auto g = asio::make_work_guard(*io);

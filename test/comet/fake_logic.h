@@ -71,6 +71,7 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       if (auto* a = v.Find("accepts")) {
         for (const auto& op : a->AsArray()) reply->add_accepts(static_cast<int32_t>(op.AsInt()));
       }
+      if (auto* c = v.Find("compress"); c && c->is_string()) reply->set_compress(c->AsString());
       reply->set_heartbeat(heartbeat_ns.load());
       std::lock_guard<std::mutex> lock(mu);
       connects.push_back(reply->key() + "|" + req->server() + "|" + req->cookie());
