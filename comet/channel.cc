@@ -131,11 +131,12 @@ void Channel::SetCompress(const std::string& compress) {
 }
 
 void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room,
-                    std::vector<int32_t> accepts, bool null_sink) {
+                    std::vector<int32_t> accepts, bool null_sink, const std::string& compress) {
   null_sink_ = null_sink;
   mid_ = mid;
   key_ = key;
   Watch(accepts);
+  SetCompress(compress);
   state_ = State::kReady;
   heartbeat_ = std::chrono::hours(24);
   loop_->ctx().buckets.Put(key_, id_);
@@ -180,7 +181,7 @@ void Channel::CloseWs(uint16_t code, CloseReason why) {
   closing_ = why;
   loop_->timers().Del(slow_timer_);
   loop_->timers().Set(deadline_, loop_->cfg().protocol.handshakeTimeout);
-  Enqueue({.reply = r});
+  Enqueue(WriteItem::Answer(r));
 }
 
 void Channel::Unregister() {

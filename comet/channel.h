@@ -74,9 +74,11 @@ class Channel {
   // An authenticated channel on an already connected socket, without the auth exchange and
   // without logic: for benchmarks and tools that need many channels in a room. The caller has
   // Add()ed it to the loop. null_sink: writes are counted as done without a syscall (in-memory
-  // channels, to measure the comet's own cost per delivery). [loop thread only]
+  // channels, to measure the comet's own cost per delivery); compress as the auth's. [loop thread
+  // only]
   void Adopt(int64_t mid, const std::string& key, const std::string& room,
-             std::vector<int32_t> accepts, bool null_sink = false);
+             std::vector<int32_t> accepts, bool null_sink = false,
+             const std::string& compress = "");
   // Idempotent. Leaves bucket and room, tells logic (when authenticated), frees the channel
   // once no I/O refers to it.
   void Close(CloseReason why);

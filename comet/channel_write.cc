@@ -30,7 +30,7 @@ bool Channel::Push(LoopMsg* m) {
   }
   ++m->refs;
   Stats::Get().pushes_queued->Inc();
-  return Enqueue({.msg = m, .payload = &BytesFor(m, enc_, loop_->cfg())});
+  return Enqueue(WriteItem::Push(m, &BytesFor(m, enc_, loop_->cfg())));
 }
 
 bool Channel::Enqueue(WriteItem it) {

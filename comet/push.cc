@@ -97,9 +97,8 @@ std::unique_ptr<Payload> PushData::Make(Variant v, const Config& cfg) const {
   return p;
 }
 
-const Payload& BytesFor(LoopMsg* m, const Encoding& e, const Config& cfg) {
+const Payload& BytesForVariant(LoopMsg* m, const Encoding& e, const Config& cfg) {
   const PushData& d = *m->data;
-  if (e.variant == Variant::kFrames) return d.frames();
   const Payload*& p = m->resolved[static_cast<int>(e.variant)];
   if (!p) p = &d.Get(e.variant, cfg);
   // A deflated message must fit the client's window (pkg/websocket/deflate.h).

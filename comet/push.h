@@ -81,6 +81,10 @@ struct LoopMsg {
 void UnrefMsg(LoopMsg* m);
 
 // Which bytes a receiver with encoding e gets for the push m. [loop thread only]
-const Payload& BytesFor(LoopMsg* m, const Encoding& e, const Config& cfg);
+const Payload& BytesForVariant(LoopMsg* m, const Encoding& e, const Config& cfg);
+inline const Payload& BytesFor(LoopMsg* m, const Encoding& e, const Config& cfg) {
+  if (e.variant == Variant::kFrames) return m->data->frames();  // goim's: the common case
+  return BytesForVariant(m, e, cfg);
+}
 
 }  // namespace goim::comet

@@ -22,11 +22,25 @@ struct Reply {
   std::string body;
 };
 
-// One queued write: a push reference or a reply slot.
+// One queued write: a push reference or a reply slot. Two words, as the queue holds many.
 struct WriteItem {
-  LoopMsg* msg = nullptr;            // a push (held by this reference), with
-  const Payload* payload = nullptr;  //   the bytes this connection gets for it (BytesFor), or
-  Reply* reply = nullptr;            // a reply
+  LoopMsg* msg;  // a push, held by this reference; nullptr for a reply
+  union {
+    const Payload* payload;  // msg: the bytes this connection gets for it (BytesFor)
+    Reply* reply;            // !msg
+  };
+  static WriteItem Push(LoopMsg* m, const Payload* p) {
+    WriteItem it;
+    it.msg = m;
+    it.payload = p;
+    return it;
+  }
+  static WriteItem Answer(Reply* r) {
+    WriteItem it;
+    it.msg = nullptr;
+    it.reply = r;
+    return it;
+  }
   size_t bytes() const {
     return msg ? payload->bytes.size() : reply->head_len + reply->body.size();
   }
