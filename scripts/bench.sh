@@ -24,17 +24,22 @@ build() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 sa_pid=""
+# The standalone's ports: comet TCP, WebSocket, gRPC, logic HTTP, logic gRPC, router gRPC.
+sa_ports=(3101 3102 3109 3111 3119 3129)
 # $1: the goim-standalone binary (default this tree's), $2 its configuration.
 start_standalone() {
   local bin=${1:-build/cmd/goim-standalone} conf=${2:-configs/standalone.yaml}
-  for p in 3101 3102 3109 3111 3119 3129; do
+  for p in "${sa_ports[@]}"; do
     port_open $p && { echo "bench.sh: port $p is in use (is a goim server running?)" >&2; exit 1; }
   done
   local sets=()
   for s in ${GOIM_BENCH_SET:-}; do sets+=(-set "$s"); done
   "$bin" -conf "$conf" "${sets[@]}" >"$out/standalone.log" 2>&1 &
   sa_pid=$!
-  for _ in $(seq 1 100); do port_open 3101 && port_open 3111 && port_open 3109 && return; sleep 0.1; done
+  for _ in $(seq 1 100); do
+    port_open "${sa_ports[0]}" && port_open "${sa_ports[3]}" && port_open "${sa_ports[2]}" && return
+    sleep 0.1
+  done
   echo "bench.sh: goim-standalone did not start; see $out/standalone.log" >&2; exit 1
 }
 stop_standalone() {
@@ -127,11 +132,23 @@ sweep() {
 # 1 frames per write, straight to the comet's BroadcastRoom, for each encoding (TCP: none, zlib,
 # brotli; WebSocket: none, deflate-ws), each followed by goim-bench floor writing the same bytes to
 # as many sockets; GOIM_BENCH_BASE=<another goim-standalone> adds that binary's uncompressed runs
-# (the regression check), with GOIM_BENCH_BASE_CONF as its standalone.yaml. Repeated GOIM_BENCH_REPEAT times (3); each point's runs alternate. JSON
+# (the regression check). The standalone runs on ports GOIM_BENCH_PORT_BASE+1.. (32101..). Repeated GOIM_BENCH_REPEAT times (3); each point's runs alternate. JSON
 # lines go to build/bench/compress.jsonl, then scripts/compress_table.sh prints the ranges.
 # About 25 minutes on 2 cores.
 compress() {
   build goim-standalone goim-bench
+  # Ports of their own (the usual ones may be taken by another run on a shared machine); the
+  # configuration sets nothing else, so an older binary (GOIM_BENCH_BASE) takes it too.
+  local base=${GOIM_BENCH_PORT_BASE:-32100}
+  sa_ports=($((base + 1)) $((base + 2)) $((base + 9)) $((base + 11)) $((base + 19)) $((base + 29)))
+  addr() { echo "\"127.0.0.1:$1\""; }
+  printf '%s\n' 'env: {host: "standalone", addrs: ["127.0.0.1"]}' \
+    'router:' "  rpcServer: {addr: $(addr "${sa_ports[5]}")}" '  metrics: {addr: ""}' \
+    'logic:' "  rpcServer: {addr: $(addr "${sa_ports[4]}")}" "  httpServer: {addr: $(addr "${sa_ports[3]}")}" \
+    "  node: {hostDomain: \"\", tcpPort: ${sa_ports[0]}, wsPort: ${sa_ports[1]}}" \
+    'comet:' "  rpcServer: {addr: $(addr "${sa_ports[2]}")}" "  tcp: {bind: [$(addr "${sa_ports[0]}")]}" \
+    "  websocket: {bind: [$(addr "${sa_ports[1]}")]}" '  metrics: {addr: ""}' \
+    'job:' '  metrics: {addr: ""}' >"$out/compress.yaml"
   : >"$out/compress.jsonl"
   local reps=${GOIM_BENCH_REPEAT:-3} duration=${GOIM_BENCH_DURATION:-10}
   tag() { tail -1 "$out/last.txt" | sed "s/^{/{\"series\":\"$1\",\"rep\":$rep,/" >>"$out/compress.jsonl"; }
@@ -140,8 +157,8 @@ compress() {
     for point in "20 2000 400" "4 5000 40" "1 5000 10"; do
       read -r batch clients rate <<<"$point"
       for enc in tcp:none tcp:zlib tcp:brotli ws:none ws:deflate-ws; do
-        local transport=${enc%%:*} codec=${enc#*:} comet=127.0.0.1:3101
-        [[ $transport == ws ]] && comet=127.0.0.1:3102
+        local transport=${enc%%:*} codec=${enc#*:} comet=127.0.0.1:${sa_ports[0]}
+        [[ $transport == ws ]] && comet=127.0.0.1:${sa_ports[1]}
         local args=(--clients "$clients" --rate "$rate" --duration "$duration" --batch "$batch"
                     --body 100 --payload json --transport "$transport" --compress "$codec" --json)
         local bins=(comet)
@@ -149,12 +166,12 @@ compress() {
         for series in "${bins[@]}"; do
           echo "== $rep: $series $enc, $batch frames/write" >&2
           if [[ $series == base ]]; then
-            start_standalone "$GOIM_BENCH_BASE" "${GOIM_BENCH_BASE_CONF:-configs/standalone.yaml}"
+            start_standalone "$GOIM_BENCH_BASE" "$out/compress.yaml"
           else
-            start_standalone
+            start_standalone build/cmd/goim-standalone "$out/compress.yaml"
           fi
-          build/benchmarks/goim-bench fanout "${args[@]}" --grpc 127.0.0.1:3109 --comet "$comet" \
-            --pid "$sa_pid" --metrics 127.0.0.1:3111 >"$out/last.txt" || true
+          build/benchmarks/goim-bench fanout "${args[@]}" --grpc "127.0.0.1:${sa_ports[2]}" \
+            --comet "$comet" --pid "$sa_pid" --metrics "127.0.0.1:${sa_ports[3]}" >"$out/last.txt" || true
           stop_standalone
           grep -E 'comet CPU|bytes ' "$out/last.txt" >&2 || true
           tag "$series"

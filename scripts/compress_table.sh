@@ -19,6 +19,7 @@ function range(a, b) {
   if (a == "") return "-"
   return (sprintf("%.2f", a) == sprintf("%.2f", b)) ? sprintf("%.2f", a) : sprintf("%.2f-%.2f", a, b)
 }
+function whole(a, b) { return sprintf("%.0f", a) == sprintf("%.0f", b) ? sprintf("%.0f", a) : sprintf("%.0f-%.0f", a, b) }
 function span(v) { if (!(lo_set)) { lo = v; hi = v; lo_set = 1 } else { if (v < lo) lo = v; if (v > hi) hi = v } }
 {
   s = field($0, "series"); r = field($0, "rep"); b = field($0, "batch")
@@ -44,9 +45,9 @@ END {
       lo_set = 0; for (j = 1; j <= nr; j++) if ((s, k, rl[j]) in bytes && ("comet", none, rl[j]) in bytes && bytes[s, k, rl[j]] > 0) span(bytes["comet", none, rl[j]] / bytes[s, k, rl[j]])
       fewer = lo_set ? range(lo, hi) : "-"
       lo_set = 0; for (j = 1; j <= nr; j++) if ((s, k, rl[j]) in cpu) span(cpu[s, k, rl[j]])
-      cc = lo_set ? sprintf("%.0f-%.0f", lo, hi) : "-"
+      cc = lo_set ? whole(lo, hi) : "-"
       lo_set = 0; for (j = 1; j <= nr; j++) if (("floor", k, rl[j]) in cpu) span(cpu["floor", k, rl[j]])
-      fc = lo_set ? sprintf("%.0f-%.0f", lo, hi) : "-"
+      fc = lo_set ? whole(lo, hi) : "-"
       lo_set = 0; for (j = 1; j <= nr; j++) if ((s, k, rl[j]) in cpu && ("floor", k, rl[j]) in cpu && cpu["floor", k, rl[j]] > 0) span(cpu[s, k, rl[j]] / cpu["floor", k, rl[j]])
       ratio = lo_set ? range(lo, hi) : "-"
       # comet rows: this encoding over uncompressed; base rows: this tree over the base binary.
