@@ -77,7 +77,8 @@ void Channel::StartAuth(protocol::Frame& f) {
           }
           std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
           ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
-                     std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
+                     std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat(),
+                     reply.compress());
         });
       });
 }
@@ -85,7 +86,8 @@ void Channel::StartAuth(protocol::Frame& f) {
 // --- 3. ready: registered in the bucket and the room, under the heartbeat deadline ---------
 
 void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key,
-                     std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns) {
+                     std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns,
+                     const std::string& compress) {
   if (state_ != State::kAuthing) return;
   Context& ctx = loop_->ctx();
   if (!ok) {
@@ -98,6 +100,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   mid_ = mid;
   key_ = std::move(key);
   Watch(accepts);
+  SetCompress(compress);
   heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
                                 : std::chrono::minutes(8);
   state_ = State::kReady;
@@ -115,12 +118,25 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   Resume();
 }
 
+void Channel::SetCompress(const std::string& compress) {
+  if (compress.empty()) return;
+  if (compress == "zlib" || compress == "brotli") {
+    enc_.variant = compress == "zlib" ? Variant::kZlib : Variant::kBrotli;
+    return;
+  }
+  Stats::Get().compress_unknown->Inc();
+  LOG_EVERY_T(WARNING, 1) << "comet: unknown compress, pushes stay uncompressed key="
+                          << log::Printable(key_) << " ip=" << ip_
+                          << " compress=" << log::Printable(compress, 32);
+}
+
 void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room,
-                    std::vector<int32_t> accepts, bool null_sink) {
+                    std::vector<int32_t> accepts, bool null_sink, const std::string& compress) {
   null_sink_ = null_sink;
   mid_ = mid;
   key_ = key;
   Watch(accepts);
+  SetCompress(compress);
   state_ = State::kReady;
   heartbeat_ = std::chrono::hours(24);
   loop_->ctx().buckets.Put(key_, id_);
@@ -165,7 +181,7 @@ void Channel::CloseWs(uint16_t code, CloseReason why) {
   closing_ = why;
   loop_->timers().Del(slow_timer_);
   loop_->timers().Set(deadline_, loop_->cfg().protocol.handshakeTimeout);
-  Enqueue({nullptr, r});
+  Enqueue(WriteItem::Answer(r));
 }
 
 void Channel::Unregister() {

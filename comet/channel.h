@@ -74,9 +74,11 @@ class Channel {
   // An authenticated channel on an already connected socket, without the auth exchange and
   // without logic: for benchmarks and tools that need many channels in a room. The caller has
   // Add()ed it to the loop. null_sink: writes are counted as done without a syscall (in-memory
-  // channels, to measure the comet's own cost per delivery). [loop thread only]
+  // channels, to measure the comet's own cost per delivery); compress as the auth's. [loop thread
+  // only]
   void Adopt(int64_t mid, const std::string& key, const std::string& room,
-             std::vector<int32_t> accepts, bool null_sink = false);
+             std::vector<int32_t> accepts, bool null_sink = false,
+             const std::string& compress = "");
   // Idempotent. Leaves bucket and room, tells logic (when authenticated), frees the channel
   // once no I/O refers to it.
   void Close(CloseReason why);
@@ -119,7 +121,11 @@ class Channel {
   // --- life (channel.cc): start, auth, deadlines, close
   void StartAuth(protocol::Frame& f);
   void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
-              std::vector<int32_t> accepts, int64_t heartbeat_ns);
+              std::vector<int32_t> accepts, int64_t heartbeat_ns, const std::string& compress);
+  // The auth's "compress" ("zlib", "brotli"): batches as bilibili's compressed OpRaw frames. It
+  // takes precedence over permessage-deflate (a compressed frame does not deflate again). An
+  // unknown value is counted and logged; the connection then gets goim's frames.
+  void SetCompress(const std::string& compress);
   static void OnDeadline(void* self);
   static void OnSlow(void* self);
   // WebSocket: queues a Close frame with `code` (0: without a body) behind what is queued, then
@@ -134,8 +140,15 @@ class Channel {
   // Parses the request once its header is buffered; false when the channel closed.
   bool ConsumeUpgrade();
   void RejectUpgrade(const char* status, const std::string& why);
-  // The 101 (goim's bytes); the connection then reads frames.
-  void AcceptUpgrade(const std::string& ws_key);
+  // The 101 (goim's bytes, plus the Sec-WebSocket-Extensions answer when permessage-deflate was
+  // negotiated); the connection then reads frames.
+  void AcceptUpgrade(const std::string& ws_key, const std::string& extensions);
+  // The Sec-WebSocket-Extensions answer to the client's offers ("" for none): permessage-deflate
+  // when websocket.deflate is on and an offer is valid.
+  std::string NegotiateExtensions(const std::string& offers);
+  // A compressed client message: inflated into the loop's buffer, within
+  // websocket.maxInflatedSize; a bad one fails the connection (1009 too large, 1007 otherwise).
+  bool Inflate(std::span<const uint8_t> in, std::span<const uint8_t>* out);
   // --- reading (channel_read.cc)
   void ReadNow();
   void WaitReadable();
@@ -231,6 +244,7 @@ class Channel {
   bool writing_ = false;  // an async write or writability wait is outstanding
   bool freed_ = false;
   bool null_sink_ = false;
+  Encoding enc_;  // which bytes of each push this connection gets (comet/push.h)
 };
 
 }  // namespace goim::comet

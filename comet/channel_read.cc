@@ -8,15 +8,18 @@
 //
 // Errors: a WebSocket framing violation (anything websocket::MessageReader refuses) counts
 // goim_comet_ws_errors_total and fails the connection with a Close frame (1002, or 1009 for a
-// message over websocket.maxMessageSize), as RFC 6455 asks; a message that does not hold a valid
-// goim frame counts goim_comet_proto_errors_total and closes the connection as a bad TCP frame
-// does (goim's way, no Close frame), whether the message came in one WebSocket frame or in
+// message over websocket.maxMessageSize), as RFC 6455 asks; a permessage-deflate message that
+// inflates past websocket.maxInflatedSize fails it with 1009, one that is not valid deflate data
+// or is cut short with 1007 (goim_comet_ws_inflate_errors_total); a message that does not hold a
+// valid goim frame counts goim_comet_proto_errors_total and closes the connection as a bad TCP
+// frame does (goim's way, no Close frame), whether the message came in one WebSocket frame or in
 // fragments.
 #include <glog/logging.h>
 
 #include "comet/channel.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/compress/compress.h"
 #include "pkg/log/log.h"
 #include "pkg/protocol/binary.h"
 #include "pkg/websocket/message.h"
@@ -144,16 +147,40 @@ bool Channel::ConsumeWs() {
         break;
       case websocket::Message::kPong:
         break;
-      case websocket::Message::kData:
-        if (protocol::Error e = protocol::ReadWebsocket(m.payload(), &f); e != protocol::Error::kOk)
+      case websocket::Message::kData: {
+        std::span<const uint8_t> payload = m.payload();
+        if (m.compressed && !Inflate(payload, &payload)) return false;
+        if (protocol::Error e = protocol::ReadWebsocket(payload, &f); e != protocol::Error::kOk)
           return BadFrame(e);
         reader_.Discard(m.consumed);
         if (!HandleFrame(f)) return false;
         continue;
+      }
     }
     reader_.Discard(m.consumed);
   }
   return state_ != State::kClosed;
+}
+
+bool Channel::Inflate(std::span<const uint8_t> in, std::span<const uint8_t>* out) {
+  std::string& buf = loop_->inflated();
+  const auto limit = static_cast<size_t>(loop_->cfg().websocket.maxInflatedSize);
+  compress::Status st = compress::Decompress(compress::Codec::kDeflateRaw, in, limit, &buf);
+  if (st == compress::Status::kOk) {
+    *out = {reinterpret_cast<const uint8_t*>(buf.data()), buf.size()};
+    return true;
+  }
+  Stats& stats = Stats::Get();
+  (st == compress::Status::kTooLarge  ? stats.ws_inflate_too_large
+   : st == compress::Status::kCorrupt ? stats.ws_inflate_corrupt
+                                      : stats.ws_inflate_truncated)
+      ->Inc();
+  LOG_EVERY_T(WARNING, 1) << "comet: bad compressed message key=" << log::Printable(key_)
+                          << " ip=" << ip_ << " error(" << compress::StatusName(st) << ")";
+  CloseWs(
+      st == compress::Status::kTooLarge ? websocket::kCloseTooBig : websocket::kCloseInvalidData,
+      CloseReason::kProtocol);
+  return false;
 }
 
 bool Channel::BadFrame(protocol::Error e) {

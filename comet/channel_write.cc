@@ -30,7 +30,7 @@ bool Channel::Push(LoopMsg* m) {
   }
   ++m->refs;
   Stats::Get().pushes_queued->Inc();
-  return Enqueue({m, nullptr});
+  return Enqueue(WriteItem::Push(m, &BytesFor(m, enc_, loop_->cfg())));
 }
 
 bool Channel::Enqueue(WriteItem it) {
@@ -74,39 +74,53 @@ void Channel::BuildWrite(std::vector<asio::const_buffer>* iov, size_t* items, si
     iov->emplace_back(p, len);
     total += len;
   };
+  auto add_payload = [&](const WriteItem& it) {
+    add(it.payload->bytes.data(), it.payload->bytes.size());
+  };
   if (transport_ == Transport::kTcp) {
-    // TCP: push bodies go out raw (an OpRaw body is already a run of frames), replies as frames.
+    // TCP: pushes go out as they are (frames, or one compressed batch frame), replies as frames.
     for (size_t i = 0; i < n; ++i) {
       const WriteItem& it = out_[i];
       if (it.msg) {
-        add(it.msg->data->frames.data(), it.msg->data->frames.size());
+        add_payload(it);
       } else {
         add(it.reply->head, it.reply->head_len);
         add(it.reply->body.data(), it.reply->body.size());
       }
     }
   } else {
-    // WebSocket: consecutive pushes share one binary message, an OpRaw whose body holds all
-    // their frames; each reply is a message of its own (one goim frame per message).
+    // WebSocket: consecutive pushes of plain frames share one binary message, an OpRaw whose body
+    // holds all their frames; a compressed push is a message of its own (a batch frame, or a
+    // permessage-deflate message with RSV1); each reply is a message of its own.
+    auto plain = [&](size_t i) { return out_[i].msg && out_[i].payload->kind == Payload::kFrames; };
     uint8_t* scratch = loop_->scratch(n * 32);
     size_t used = 0;
     for (size_t i = 0; i < n;) {
       const WriteItem& it = out_[i];
-      if (it.msg) {
+      uint8_t* h = scratch + used;
+      if (plain(i)) {
         size_t j = i, inner = 0;
-        while (j < n && out_[j].msg) inner += out_[j++].msg->data->frames.size();
-        uint8_t* h = scratch + used;
+        while (j < n && plain(j)) inner += out_[j++].payload->bytes.size();
         size_t hl =
             websocket::EncodeHeader(h, websocket::kBinary, inner + protocol::kRawHeaderSize);
         protocol::EncodeHeader(h + hl, static_cast<int32_t>(inner) + protocol::kRawHeaderSize, 1,
                                protocol::kOpRaw, 0);
         add(h, hl + protocol::kRawHeaderSize);
         used += hl + protocol::kRawHeaderSize;
-        for (; i < j; ++i) add(out_[i].msg->data->frames.data(), out_[i].msg->data->frames.size());
+        for (; i < j; ++i) add_payload(out_[i]);
+        continue;
+      }
+      if (it.msg) {
+        const bool deflated = it.payload->kind == Payload::kWsMessage;
+        size_t hl = websocket::EncodeHeader(h, websocket::kBinary, it.payload->bytes.size(),
+                                            nullptr, deflated);
+        add(h, hl);
+        used += hl;
+        add_payload(it);
+        ++i;
         continue;
       }
       Reply* r = it.reply;
-      uint8_t* h = scratch + used;
       uint8_t opcode = r->ws_opcode ? r->ws_opcode : static_cast<uint8_t>(websocket::kBinary);
       size_t hl = websocket::EncodeHeader(h, opcode, r->head_len + r->body.size());
       add(h, hl);
@@ -125,7 +139,7 @@ void Channel::WriteDone(size_t items) {
   for (size_t i = 0; i < items; ++i) {
     WriteItem it = out_.Pop();
     frames +=
-        it.msg ? static_cast<uint64_t>(it.msg->data->frame_count) : (it.reply->ws_opcode ? 0 : 1);
+        it.msg ? static_cast<uint64_t>(it.payload->frame_count) : (it.reply->ws_opcode ? 0 : 1);
     ReleaseItem(it);
   }
   Stats::Get().frames_written->Inc(frames);

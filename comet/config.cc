@@ -24,6 +24,10 @@ std::string Config::Validate() const {
     if (std::string why = websocket::CheckOriginPattern(o); !why.empty())
       return "websocket.allowedOrigins: " + why;
   }
+  if (websocket.deflateThreshold < 0) return "websocket.deflateThreshold: must be >= 0";
+  if (websocket.maxInflatedSize < protocol::kMaxPackSize || websocket.maxInflatedSize > (1 << 24))
+    return "websocket.maxInflatedSize: must be in " + std::to_string(protocol::kMaxPackSize) +
+           "..16777216";
   if (protocol.loops < 0 || protocol.loops > 64) return "protocol.loops: must be in 0..64";
   if (protocol.handshakeTimeout <= conf::Duration::zero())
     return "protocol.handshakeTimeout: must be > 0";
@@ -39,6 +43,7 @@ std::string Config::Validate() const {
   if (protocol.writeBatch <= 0 || protocol.writeBatch > 512)
     return "protocol.writeBatch: must be in 1..512";
   if (protocol.maxWatchOps <= 0) return "protocol.maxWatchOps: must be > 0";
+  if (protocol.compressThreshold < 0) return "protocol.compressThreshold: must be >= 0";
   if (bucket.size <= 0) return "bucket.size: must be > 0";
   if (online.interval <= conf::Duration::zero()) return "online.interval: must be > 0";
   return "";

@@ -47,6 +47,10 @@ struct Config {
     // Browser origins allowed to open a WebSocket ("https://example.com", "https://*.example.com");
     // empty = any, as goim. A request without Origin (not a browser) is always let through.
     std::vector<std::string> allowedOrigins;
+    // permessage-deflate (RFC 7692), goim-cpp's addition: see configs/comet.yaml.
+    bool deflate = true;
+    int32_t deflateThreshold = 256;  // messages shorter than this go uncompressed
+    int32_t maxInflatedSize = 4112;  // a compressed client message inflating past this: Close 1009
     void Bind(conf::Binder& b) {
       b.Field("bind", bind);
       b.Field("tlsOpen", tlsOpen);
@@ -55,6 +59,9 @@ struct Config {
       b.Field("privateFile", privateFile);
       b.Field("maxMessageSize", maxMessageSize);
       b.Field("allowedOrigins", allowedOrigins);
+      b.Field("deflate", deflate);
+      b.Field("deflateThreshold", deflateThreshold);
+      b.Field("maxInflatedSize", maxInflatedSize);
     }
   } websocket;
   struct Protocol {
@@ -68,7 +75,8 @@ struct Config {
     int32_t slowBytes = 65536;
     conf::Duration slowTime = std::chrono::seconds(10);
     int32_t writeBatch = 64;
-    int32_t maxWatchOps = 256;  // goim: no cap (see configs/comet.yaml)
+    int32_t maxWatchOps = 256;        // goim: no cap (see configs/comet.yaml)
+    int32_t compressThreshold = 256;  // auth "compress": smaller pushes go uncompressed
     void Bind(conf::Binder& b) {
       b.Field("loops", loops);
       b.Field("handshakeTimeout", handshakeTimeout);
@@ -81,6 +89,7 @@ struct Config {
       b.Field("slowTime", slowTime);
       b.Field("writeBatch", writeBatch);
       b.Field("maxWatchOps", maxWatchOps);
+      b.Field("compressThreshold", compressThreshold);
     }
   } protocol;
   struct Bucket {

@@ -26,15 +26,11 @@ int32_t CountFrames(const std::string& frames) {
 }  // namespace
 
 std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p) {
-  auto d = std::make_shared<PushData>();
-  if (p.op() == protocol::kOpRaw) {
-    d->frames = p.body();
-    d->frame_count = CountFrames(d->frames);
-  } else {
-    protocol::AppendFrame(&d->frames, p.ver(), p.op(), p.seq(), p.body());
-    d->frame_count = 1;
-  }
-  return d;
+  if (p.op() == protocol::kOpRaw)
+    return std::make_shared<PushData>(p.body(), CountFrames(p.body()));
+  std::string frame;
+  protocol::AppendFrame(&frame, p.ver(), p.op(), p.seq(), p.body());
+  return std::make_shared<PushData>(std::move(frame), 1);
 }
 
 grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c,

@@ -4,12 +4,13 @@
 
 #include "api/comet.grpc.pb.h"
 #include "comet/context.h"
+#include "comet/push.h"
 
 namespace goim::comet {
 
 // The frames a client receives for a push: an OpRaw body as is (already a run of frames),
 // anything else encoded as one frame.
-std::shared_ptr<const struct PushData> MakePushData(const goim::protocol::Proto& p);
+std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p);
 
 class GrpcService final : public goim::comet::Comet::CallbackService {
  public:

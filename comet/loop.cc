@@ -10,10 +10,6 @@ namespace {
 constexpr auto kPaceTick = std::chrono::milliseconds(10);
 }
 
-void UnrefMsg(LoopMsg* m) {
-  if (--m->refs == 0) delete m;
-}
-
 Loop::Loop(int index, asio::io_context& io, Context& ctx)
     : index_(index),
       io_(io),
@@ -219,7 +215,7 @@ void Loop::Unref(LoopMsg* m) { UnrefMsg(m); }
 
 void Loop::PostPush(std::shared_ptr<const PushData> d, int32_t op, std::vector<uint64_t> ids) {
   asio::post(io_, [this, d = std::move(d), op, ids = std::move(ids)]() mutable {
-    auto* m = new LoopMsg{std::move(d), 1};  // held during the walk
+    auto* m = new LoopMsg(std::move(d));  // held during the walk
     for (uint64_t id : ids) {
       if (Channel* ch = Resolve(id)) Deliver(m, ch, true, op);
     }
@@ -231,7 +227,7 @@ void Loop::PostRoom(std::shared_ptr<const PushData> d, std::string room) {
   asio::post(io_, [this, d = std::move(d), room = std::move(room)]() mutable {
     Room* r = FindRoom(room);
     if (!r) return;
-    auto* m = new LoopMsg{std::move(d), 1};
+    auto* m = new LoopMsg(std::move(d));
     // goim pushes room messages to every member, whatever it watches.
     for (Channel* ch = r->head; ch;) {
       Channel* next = ch->room_next;  // ch may leave the room if the push closes it
@@ -247,7 +243,7 @@ void Loop::PostBroadcast(std::shared_ptr<const PushData> d, int32_t op, int32_t 
     double per_sec = 0;
     if (speed > 0)
       per_sec = std::max(1.0, static_cast<double>(speed) / static_cast<double>(ctx_.loops.size()));
-    broadcasts_.push_back({new LoopMsg{std::move(d), 1}, op, per_sec});
+    broadcasts_.push_back({new LoopMsg(std::move(d)), op, per_sec});
     if (!pacing_) RunBroadcasts();
   });
 }

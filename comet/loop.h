@@ -55,6 +55,9 @@ class Loop {
   size_t read_buffer_size() const { return read_pool_.buffer_size(); }
   std::vector<asio::const_buffer>& iov() { return iov_; }
   uint8_t* scratch(size_t n);
+  // Where a compressed client message is inflated before its frame is read (at most
+  // websocket.maxInflatedSize + 1 bytes, reused).
+  std::string& inflated() { return inflated_; }
 
   // Schedules ch->Flush() after the work already queued on this loop (so pushes arriving
   // together leave in one write).
@@ -116,6 +119,7 @@ class Loop {
 
   std::vector<asio::const_buffer> iov_;
   std::vector<uint8_t> scratch_;
+  std::string inflated_;
 };
 
 }  // namespace goim::comet

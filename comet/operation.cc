@@ -118,7 +118,7 @@ bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string
   r->ws_opcode = 0;
   r->body = body;
   replies_.SetAdv();
-  return Enqueue({nullptr, r});
+  return Enqueue(WriteItem::Answer(r));
 }
 
 bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
@@ -132,7 +132,7 @@ bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
   r->ws_opcode = 0;
   r->body.clear();
   replies_.SetAdv();
-  return Enqueue({nullptr, r});
+  return Enqueue(WriteItem::Answer(r));
 }
 
 // A WebSocket ping is answered in order with the replies, through a reply slot like them.
@@ -143,7 +143,7 @@ bool Channel::ReplyPong(std::span<const uint8_t> payload) {
   r->ws_opcode = websocket::kPong;
   r->body.assign(reinterpret_cast<const char*>(payload.data()), payload.size());
   replies_.SetAdv();
-  return Enqueue({nullptr, r});
+  return Enqueue(WriteItem::Answer(r));
 }
 
 // The room name goes into the online report's proto map, which refuses invalid UTF-8 (the whole

@@ -89,6 +89,32 @@ Stats& Stats::Get() {
         r.NewCounter("goim_comet_push_key_miss_total", "PushMsg keys not connected here");
     s->broadcasts = r.NewCounter("goim_comet_broadcast_total", "Broadcast calls");
     s->logic_errors = r.NewCounter("goim_comet_logic_errors_total", "Failed calls to logic");
+    for (int v = 1; v < static_cast<int>(Variant::kCount); ++v) {
+      const std::string enc =
+          std::string("{encoding=\"") + VariantName(static_cast<Variant>(v)) + "\"}";
+      s->push_compressed[v] =
+          r.NewCounter("goim_comet_push_compressed_total" + enc,
+                       "Pushes compressed for the receivers that asked (once per push per comet)");
+      s->push_compress_skipped[v] = r.NewCounter(
+          "goim_comet_push_compress_skipped_total" + enc,
+          "Pushes over the threshold sent uncompressed: compressing did not make them smaller");
+    }
+    s->push_compressed[0] = s->push_compress_skipped[0] = nullptr;
+    s->compress_unknown = r.NewCounter(
+        "goim_comet_compress_unknown_total",
+        "Auth compress values this comet does not know (the connection gets plain frames)");
+    s->ws_deflate_accepted = r.NewCounter("goim_comet_ws_deflate_total{result=\"accepted\"}",
+                                          "permessage-deflate offers, by result");
+    s->ws_deflate_declined = r.NewCounter("goim_comet_ws_deflate_total{result=\"declined\"}",
+                                          "permessage-deflate offers, by result");
+    const char* kInflate =
+        "Compressed client messages refused, by error (the connection is closed)";
+    s->ws_inflate_too_large =
+        r.NewCounter("goim_comet_ws_inflate_errors_total{error=\"too_large\"}", kInflate);
+    s->ws_inflate_corrupt =
+        r.NewCounter("goim_comet_ws_inflate_errors_total{error=\"corrupt\"}", kInflate);
+    s->ws_inflate_truncated =
+        r.NewCounter("goim_comet_ws_inflate_errors_total{error=\"truncated\"}", kInflate);
     return s;
   }();
   return *s;

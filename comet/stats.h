@@ -38,6 +38,18 @@ struct Stats {
   metrics::Counter* push_key_misses;  // PushMsg keys not connected here
   metrics::Counter* broadcasts;       // Broadcast calls
   metrics::Counter* logic_errors;     // failed calls to logic
+  // Compression, indexed by Variant (kFrames unused): variants made (once per push per comet),
+  // and pushes over the threshold left uncompressed because compressing did not shrink them.
+  metrics::Counter* push_compressed[static_cast<int>(Variant::kCount)];
+  metrics::Counter* push_compress_skipped[static_cast<int>(Variant::kCount)];
+  metrics::Counter* compress_unknown;     // auth "compress" values this comet does not know
+  metrics::Counter* ws_deflate_accepted;  // permessage-deflate negotiated
+  metrics::Counter* ws_deflate_declined;  // offers refused (RFC 7692 7.1), upgraded without
+  // Compressed client messages refused (connection closed): inflating past
+  // websocket.maxInflatedSize (Close 1009), not deflate data (1007), cut short (1007).
+  metrics::Counter* ws_inflate_too_large;
+  metrics::Counter* ws_inflate_corrupt;
+  metrics::Counter* ws_inflate_truncated;
 
   static Stats& Get();
 };

@@ -7,7 +7,7 @@ namespace goim::comet {
 void WriteQueue::Add(WriteItem it) {
   DCHECK_LT(size_, cap_) << "the channel bounds pushes and replies before adding";
   if (!slots_) {
-    slots_ = std::make_unique<WriteItem[]>(cap_);
+    slots_ = std::make_unique_for_overwrite<WriteItem[]>(cap_);  // each slot is written first
     head_ = 0;
   }
   slots_[(head_ + size_) % cap_] = it;

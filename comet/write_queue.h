@@ -1,7 +1,7 @@
-// What a connection writes and the queue it waits in: PushData (a push, built once and shared by
-// every receiver), LoopMsg (one loop's reference-counted handle on it), Reply (the answer to one
-// client frame, kept in its client-ring slot until written) and WriteQueue, the connection's
-// bounded FIFO of push references and replies. [loop thread only]
+// What a connection writes and the queue it waits in: Reply (the answer to one client frame, kept
+// in its client-ring slot until written), WriteItem (a push reference with the bytes this
+// connection gets for it, or a reply) and WriteQueue, the connection's bounded FIFO of them. Pushes
+// themselves are comet/push.h. [loop thread only]
 #pragma once
 
 #include <cstddef>
@@ -9,24 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "comet/push.h"
 #include "pkg/protocol/frame.h"
 
 namespace goim::comet {
-
-// A push as every receiver gets it: one or more complete goim frames back to back (an OpRaw
-// body, or one frame). Built once per push, shared by all loops, never copied per receiver.
-struct PushData {
-  std::string frames;
-  int32_t frame_count = 1;
-};
-
-// One loop's handle on a PushData, counted without atomics by the channels that queued it.
-struct LoopMsg {
-  std::shared_ptr<const PushData> data;
-  uint32_t refs = 0;
-};
-// Drops one reference; the last one frees the handle. [loop thread only]
-void UnrefMsg(LoopMsg* m);
 
 // A reply to one client frame, kept in its ring slot until written.
 struct Reply {
@@ -36,12 +22,27 @@ struct Reply {
   std::string body;
 };
 
-// One queued write: a push reference or a reply slot.
+// One queued write: a push reference or a reply slot. Two words, as the queue holds many.
 struct WriteItem {
-  LoopMsg* msg = nullptr;  // a push, or
-  Reply* reply = nullptr;  // a reply
+  LoopMsg* msg;  // a push, held by this reference; nullptr for a reply
+  union {
+    const Payload* payload;  // msg: the bytes this connection gets for it (BytesFor)
+    Reply* reply;            // !msg
+  };
+  static WriteItem Push(LoopMsg* m, const Payload* p) {
+    WriteItem it;
+    it.msg = m;
+    it.payload = p;
+    return it;
+  }
+  static WriteItem Answer(Reply* r) {
+    WriteItem it;
+    it.msg = nullptr;
+    it.reply = r;
+    return it;
+  }
   size_t bytes() const {
-    return msg ? msg->data->frames.size() : reply->head_len + reply->body.size();
+    return msg ? payload->bytes.size() : reply->head_len + reply->body.size();
   }
 };
 

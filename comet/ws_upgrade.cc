@@ -7,6 +7,12 @@
 // refused origin 403, other bad requests 400, then the connection is closed. For WSS the TLS
 // handshake comes first. Bytes after the request (a client's first frames) stay in the buffer for
 // the frame reader.
+//
+// permessage-deflate (websocket.deflate, pkg/websocket/deflate.h) is the one extension: a valid
+// offer is answered in the 101; an invalid one (RFC 7692 7.1) is declined by upgrading without
+// the extension, counted (goim_comet_ws_deflate_total{result="declined"}) and logged: the client
+// works uncompressed rather than not at all. Without an accepted offer the 101 is goim's, byte
+// for byte.
 #include <boost/beast/http/basic_parser.hpp>
 #include <cstring>
 
@@ -18,6 +24,7 @@
 #include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/strings/strings.h"
+#include "pkg/websocket/deflate.h"
 #include "pkg/websocket/frame.h"
 #include "pkg/websocket/origin.h"
 
@@ -30,7 +37,7 @@ namespace {
 // The request line and the fields the upgrade needs; every other field is skipped.
 class UpgradeParser final : public http::basic_parser<true> {
  public:
-  std::string method, target, upgrade, connection, version, key, cookie, origin;
+  std::string method, target, upgrade, connection, version, key, cookie, origin, extensions;
 
   // goim's checks of an upgrade request to /sub: "" when it is one, else what is wrong.
   std::string Problem() const {
@@ -71,6 +78,9 @@ class UpgradeParser final : public http::basic_parser<true> {
         break;
       case http::field::origin:
         out = &origin;
+        break;
+      case http::field::sec_websocket_extensions:
+        out = &extensions;
         break;
       default:
         return;
@@ -149,8 +159,27 @@ bool Channel::ConsumeUpgrade() {
     return false;
   }
   cookie_ = json::ValidUtf8(p.cookie);  // a proto string field: protobuf refuses invalid UTF-8
-  AcceptUpgrade(p.key);
+  AcceptUpgrade(p.key, NegotiateExtensions(p.extensions));
   return state_ != State::kClosed;
+}
+
+std::string Channel::NegotiateExtensions(const std::string& offers) {
+  if (offers.empty() || !loop_->cfg().websocket.deflate) return "";
+  websocket::DeflateAgreement a;
+  std::string why;
+  websocket::Negotiation n = websocket::NegotiateDeflate(offers, &a, &why);
+  if (n == websocket::Negotiation::kNone) return "";
+  if (n == websocket::Negotiation::kDeclined) {
+    Stats::Get().ws_deflate_declined->Inc();
+    LOG_EVERY_T(INFO, 1) << "comet: permessage-deflate offer declined ip=" << ip_ << " error("
+                         << log::Printable(why, 256) << ")";
+    return "";
+  }
+  Stats::Get().ws_deflate_accepted->Inc();
+  ws_.set_deflate(true);
+  enc_.variant = Variant::kWsDeflate;
+  enc_.ws_window_bits = static_cast<uint8_t>(a.server_max_window_bits);
+  return a.response;
 }
 
 void Channel::RejectUpgrade(const char* status, const std::string& why) {
@@ -165,12 +194,14 @@ void Channel::RejectUpgrade(const char* status, const std::string& why) {
   Close(CloseReason::kProtocol);
 }
 
-void Channel::AcceptUpgrade(const std::string& ws_key) {
+void Channel::AcceptUpgrade(const std::string& ws_key, const std::string& extensions) {
   state_ = State::kHandshake;
   pending_ =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
       "Upgrade\r\nSec-WebSocket-Accept: " +
-      websocket::AcceptKey(ws_key) + "\r\n\r\n";
+      websocket::AcceptKey(ws_key) + "\r\n";
+  if (!extensions.empty()) pending_ += "Sec-WebSocket-Extensions: " + extensions + "\r\n";
+  pending_ += "\r\n";
   pending_off_ = 0;
   if (!tls_) return Flush();
   // The 101 goes out through TLS on its own; replies queued meanwhile follow it.

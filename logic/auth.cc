@@ -52,9 +52,9 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
 
  private:
   enum class Kind { kNull, kInt, kString, kOther };
-  enum Field { kNone = -1, kMid, kKey, kRoomId, kPlatform, kAccepts, kExp };
-  static constexpr std::string_view kNames[] = {"mid",      "key",     "room_id",
-                                                "platform", "accepts", "exp"};
+  enum Field { kNone = -1, kMid, kKey, kRoomId, kPlatform, kAccepts, kExp, kCompress };
+  static constexpr std::string_view kNames[] = {"mid",     "key", "room_id", "platform",
+                                                "accepts", "exp", "compress"};
 
   bool Fail(std::string msg) {
     if (error_.empty()) error_ = std::move(msg);
@@ -107,11 +107,13 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
         return true;
       case kKey:
       case kRoomId:
-      case kPlatform: {
+      case kPlatform:
+      case kCompress: {
         if (kind != Kind::kString) return Fail(Named("a string"));
-        std::string& f = field_ == kKey      ? out_->key
-                         : field_ == kRoomId ? out_->room_id
-                                             : out_->platform;
+        std::string& f = field_ == kKey        ? out_->key
+                         : field_ == kRoomId   ? out_->room_id
+                         : field_ == kPlatform ? out_->platform
+                                               : out_->compress;
         f = std::move(*s);
         return true;
       }

@@ -2,6 +2,7 @@
 //
 // goim's token (default, trusted as goim does): JSON
 //   {"mid":123, "key":"", "room_id":"live://1000", "platform":"web", "accepts":[1000,1001]}
+// plus goim-cpp's optional "compress": "zlib" | "brotli" (passed to the comet as is).
 // Signed tokens (when auth.secret is set; see README): <claims>.<sig> where claims is the
 // base64url (no padding) of that JSON plus "exp" (unix seconds), and sig is the base64url of
 // HMAC-SHA256(secret, claims-part). Unsigned, forged or expired tokens are refused.
@@ -20,7 +21,8 @@ struct AuthToken {
   std::string room_id;
   std::string platform;
   std::vector<int32_t> accepts;
-  int64_t exp = 0;  // signed tokens only
+  std::string compress;  // goim-cpp: batch compression the client asks for ("zlib", "brotli")
+  int64_t exp = 0;       // signed tokens only
 };
 
 // Parses goim's JSON token. Returns "" or an error ("token: ...").

@@ -180,6 +180,7 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie,
   reply.set_key(t.key);
   reply.set_roomid(t.room_id);
   for (int32_t op : t.accepts) reply.add_accepts(op);
+  reply.set_compress(t.compress);
   reply.set_heartbeat(
       std::chrono::duration_cast<std::chrono::nanoseconds>(cfg_.node.heartbeat).count() *
       cfg_.node.heartbeatMax);

@@ -10,6 +10,7 @@
 #   scripts/bench.sh idle   [--clients 19000] [--transport ws]   (router, logic, comet as processes)
 #   scripts/bench.sh micro                                 Google Benchmark micro benchmarks
 #   scripts/bench.sh sweep                                 the series behind docs/benchmarks.md's plots
+#   scripts/bench.sh compress                              compression against the raw-write floor
 # GOIM_BENCH_SET="job.room.writesPerSecond=100000 comet.protocol.loops=1" passes -set overrides
 # to goim-standalone; for the cluster (push, fanout --cluster) GOIM_CLUSTER_SET does the same
 # (see scripts/cluster.sh). Client and server share the machine's cores: goim-bench reports both.
@@ -28,15 +29,22 @@ build() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 sa_pid=""
+# The standalone's ports: comet TCP, WebSocket, gRPC, logic HTTP, logic gRPC, router gRPC.
+sa_ports=(3101 3102 3109 3111 3119 3129)
+# $1: the goim-standalone binary (default this tree's), $2 its configuration.
 start_standalone() {
-  for p in 3101 3102 3109 3111 3119 3129; do
+  local bin=${1:-build/cmd/goim-standalone} conf=${2:-configs/standalone.yaml}
+  for p in "${sa_ports[@]}"; do
     port_open $p && { echo "bench.sh: port $p is in use (is a goim server running?)" >&2; exit 1; }
   done
   local sets=()
   for s in ${GOIM_BENCH_SET:-}; do sets+=(-set "$s"); done
-  build/cmd/goim-standalone -conf configs/standalone.yaml "${sets[@]}" >"$out/standalone.log" 2>&1 &
+  "$bin" -conf "$conf" "${sets[@]}" >"$out/standalone.log" 2>&1 &
   sa_pid=$!
-  for _ in $(seq 1 100); do port_open 3101 && port_open 3111 && port_open 3109 && return; sleep 0.1; done
+  for _ in $(seq 1 100); do
+    port_open "${sa_ports[0]}" && port_open "${sa_ports[3]}" && port_open "${sa_ports[2]}" && return
+    sleep 0.1
+  done
   echo "bench.sh: goim-standalone did not start; see $out/standalone.log" >&2; exit 1
 }
 stop_standalone() {
@@ -190,11 +198,69 @@ sweep() {
   scripts/plot.sh "$out/sweep.jsonl" "$out"
 }
 
+# Compression against the raw-write floor (docs/benchmarks.md): 100-byte JSON danmaku at 20, 4 and
+# 1 frames per write, straight to the comet's BroadcastRoom, for each encoding (TCP: none, zlib,
+# brotli; WebSocket: none, deflate-ws), each followed by goim-bench floor writing the same bytes to
+# as many sockets; GOIM_BENCH_BASE=<another goim-standalone> adds that binary's uncompressed runs
+# (the regression check). The standalone runs on ports GOIM_BENCH_PORT_BASE+1.. (32101..). Repeated GOIM_BENCH_REPEAT times (3); each point's runs alternate. JSON
+# lines go to build/bench/compress.jsonl, then scripts/compress_table.sh prints the ranges.
+# About 25 minutes on 2 cores.
+compress() {
+  build goim-standalone goim-bench
+  # Ports of their own (the usual ones may be taken by another run on a shared machine); the
+  # configuration sets nothing else, so an older binary (GOIM_BENCH_BASE) takes it too.
+  local base=${GOIM_BENCH_PORT_BASE:-32100}
+  sa_ports=($((base + 1)) $((base + 2)) $((base + 9)) $((base + 11)) $((base + 19)) $((base + 29)))
+  addr() { echo "\"127.0.0.1:$1\""; }
+  printf '%s\n' 'env: {host: "standalone", addrs: ["127.0.0.1"]}' \
+    'router:' "  rpcServer: {addr: $(addr "${sa_ports[5]}")}" '  metrics: {addr: ""}' \
+    'logic:' "  rpcServer: {addr: $(addr "${sa_ports[4]}")}" "  httpServer: {addr: $(addr "${sa_ports[3]}")}" \
+    "  node: {hostDomain: \"\", tcpPort: ${sa_ports[0]}, wsPort: ${sa_ports[1]}}" \
+    'comet:' "  rpcServer: {addr: $(addr "${sa_ports[2]}")}" "  tcp: {bind: [$(addr "${sa_ports[0]}")]}" \
+    "  websocket: {bind: [$(addr "${sa_ports[1]}")]}" '  metrics: {addr: ""}' \
+    'job:' '  metrics: {addr: ""}' >"$out/compress.yaml"
+  : >"$out/compress.jsonl"
+  local reps=${GOIM_BENCH_REPEAT:-3} duration=${GOIM_BENCH_DURATION:-10}
+  tag() { tail -1 "$out/last.txt" | sed "s/^{/{\"series\":\"$1\",\"rep\":$rep,/" >>"$out/compress.jsonl"; }
+  for rep in $(seq 1 "$reps"); do
+    # frames per write, clients, messages/s (the grpc points of `sweep`)
+    for point in "20 2000 400" "4 5000 40" "1 5000 10"; do
+      read -r batch clients rate <<<"$point"
+      for enc in tcp:none tcp:zlib tcp:brotli ws:none ws:deflate-ws; do
+        local transport=${enc%%:*} codec=${enc#*:} comet=127.0.0.1:${sa_ports[0]}
+        [[ $transport == ws ]] && comet=127.0.0.1:${sa_ports[1]}
+        local args=(--clients "$clients" --rate "$rate" --duration "$duration" --batch "$batch"
+                    --body 100 --payload json --transport "$transport" --compress "$codec" --json)
+        local bins=(comet)
+        [[ -n "${GOIM_BENCH_BASE:-}" && $codec == none ]] && bins+=(base)
+        for series in "${bins[@]}"; do
+          echo "== $rep: $series $enc, $batch frames/write" >&2
+          if [[ $series == base ]]; then
+            start_standalone "$GOIM_BENCH_BASE" "$out/compress.yaml"
+          else
+            start_standalone build/cmd/goim-standalone "$out/compress.yaml"
+          fi
+          build/benchmarks/goim-bench fanout "${args[@]}" --grpc "127.0.0.1:${sa_ports[2]}" \
+            --comet "$comet" --pid "$sa_pid" --metrics "127.0.0.1:${sa_ports[3]}" >"$out/last.txt" || true
+          stop_standalone
+          grep -E 'comet CPU|bytes ' "$out/last.txt" >&2 || true
+          tag "$series"
+        done
+        build/benchmarks/goim-bench floor "${args[@]}" >"$out/last.txt" || true
+        grep -E 'writer CPU' "$out/last.txt" >&2 || true
+        tag floor
+      done
+    done
+  done
+  scripts/compress_table.sh "$out/compress.jsonl"
+}
+
 case "${1:-}" in
   fanout) shift; fanout "$@" ;;
   push) shift; push "$@" ;;
   idle) shift; idle "$@" ;;
   micro) micro ;;
   sweep) sweep ;;
-  *) echo "usage: scripts/bench.sh fanout [--cluster]|push|idle|micro|sweep [options]" >&2; exit 2 ;;
+  compress) compress ;;
+  *) echo "usage: scripts/bench.sh fanout [--cluster]|push|idle|micro|sweep|compress [options]" >&2; exit 2 ;;
 esac

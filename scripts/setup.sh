@@ -29,6 +29,7 @@ build_pkgs=(
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev libhiredis-dev
+  zlib1g-dev libbrotli-dev
   libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev
 )
 kafka_pkgs=(openjdk-17-jre-headless maven kcat)

@@ -74,6 +74,10 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   EXPECT_EQ(cfg.job.comets[0].grpc, "127.0.0.1:3109");
   EXPECT_EQ(cfg.comet.protocol.maxWatchOps, 256);
   EXPECT_EQ(cfg.logic.httpServer.maxConns, 10000);
+  EXPECT_TRUE(cfg.comet.websocket.deflate);
+  EXPECT_EQ(cfg.comet.websocket.deflateThreshold, 256);
+  EXPECT_EQ(cfg.comet.websocket.maxInflatedSize, 4112);
+  EXPECT_EQ(cfg.comet.protocol.compressThreshold, 256);
 }
 
 TEST(ConfigFiles, BadValuesNameTheKey) {
@@ -87,6 +91,16 @@ TEST(ConfigFiles, BadValuesNameTheKey) {
   oo.sets.emplace_back("protocol.maxWatchOps", "0");
   conf::LoadText("", oo, &ops);
   EXPECT_EQ(ops.Validate(), "protocol.maxWatchOps: must be > 0");
+  comet::Config inflated;
+  conf::Options io;
+  io.sets.emplace_back("websocket.maxInflatedSize", "4000");
+  conf::LoadText("", io, &inflated);
+  EXPECT_EQ(inflated.Validate(), "websocket.maxInflatedSize: must be in 4112..16777216");
+  comet::Config threshold;
+  conf::Options to;
+  to.sets.emplace_back("protocol.compressThreshold", "-1");
+  conf::LoadText("", to, &threshold);
+  EXPECT_EQ(threshold.Validate(), "protocol.compressThreshold: must be >= 0");
   job::Config j;
   conf::Options jo;
   jo.sets.emplace_back("broadcast.noComets", "maybe");

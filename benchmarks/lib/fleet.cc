@@ -4,6 +4,7 @@
 #include <cstring>
 #include <random>
 
+#include "pkg/compress/compress.h"
 #include "pkg/net/asio.h"
 #include "pkg/net/listen.h"
 #include "pkg/protocol/binary.h"
@@ -88,14 +89,18 @@ struct Fleet::Impl {
         c->out = "GET /sub HTTP/1.1\r\nHost: " + opts.addr +
                  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
                  "dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                 "Sec-WebSocket-Version: 13\r\n\r\n";
+                 "Sec-WebSocket-Version: 13\r\n" +
+                 (deflate() ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "") + "\r\n";
       } else {
         c->out.clear();
       }
       const std::string room = opts.room_of ? opts.room_of(c->index) : opts.room;
-      std::string token = "{\"mid\":" + std::to_string(c->mid) + ",\"key\":\"\",\"room_id\":\"" +
-                          room + "\",\"platform\":\"" + opts.platform +
-                          "\",\"accepts\":" + opts.accepts + "}";
+      std::string token =
+          "{\"mid\":" + std::to_string(c->mid) + ",\"key\":\"\",\"room_id\":\"" + room +
+          "\",\"platform\":\"" + opts.platform + "\",\"accepts\":" + opts.accepts +
+          (deflate() || opts.compress.empty() ? std::string()
+                                              : ",\"compress\":\"" + opts.compress + "\"") +
+          "}";
       c->out += Frame(protocol::kOpAuth, c->seq++, token);
       asio::async_write(c->sock, asio::buffer(c->out),
                         [this, c](boost::system::error_code ec, size_t) {
@@ -121,30 +126,60 @@ struct Fleet::Impl {
 
   void Read(Conn* c) {
     if (c->in.size() - c->used < 4096) c->in.resize(c->in.size() * 2);
-    c->sock.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
-                            [this, c](boost::system::error_code ec, size_t n) {
-                              if (ec) return Fail(c);
-                              c->used += n;
-                              size_t consumed = Parse(c);
-                              if (consumed == SIZE_MAX) return Fail(c);
-                              if (consumed) {
-                                std::memmove(c->in.data(), c->in.data() + consumed,
-                                             c->used - consumed);
-                                c->used -= consumed;
-                              }
-                              Read(c);
-                            });
+    c->sock.async_read_some(
+        asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
+        [this, c](boost::system::error_code ec, size_t n) {
+          if (ec) return Fail(c);
+          owner->bytes_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+          c->used += n;
+          size_t consumed = Parse(c);
+          if (consumed == SIZE_MAX) return Fail(c);
+          if (consumed) {
+            std::memmove(c->in.data(), c->in.data() + consumed, c->used - consumed);
+            c->used -= consumed;
+          }
+          Read(c);
+        });
   }
 
-  void Deliver(Conn* c, const uint8_t* p, size_t n) {
+  bool deflate() const { return opts.websocket && opts.compress == "deflate-ws"; }
+
+  // Inflated data lives in one of two per-thread buffers: a permessage-deflate message's, and a
+  // compressed batch frame's inside it (batches are never nested: a compressed batch in a
+  // compressed batch is refused).
+  enum Scratch { kMessage, kBatch };
+  static bool Inflate(compress::Codec codec, std::string_view in, Scratch which,
+                      std::string_view* out) {
+    thread_local std::string scratch[2];
+    std::string& buf = scratch[which];
+    if (compress::Decompress(codec, {reinterpret_cast<const uint8_t*>(in.data()), in.size()},
+                             size_t(1) << 26, &buf) != compress::Status::kOk)
+      return false;
+    *out = buf;
+    return true;
+  }
+
+  // Returns false on a batch that does not inflate.
+  bool Deliver(Conn* c, const uint8_t* p, size_t n, bool in_batch = false) {
     size_t at = 0;
     while (at + protocol::kRawHeaderSize <= n) {
       protocol::Header h = protocol::DecodeHeader(p + at);
-      if (h.pack_len < protocol::kRawHeaderSize || at + static_cast<size_t>(h.pack_len) > n) return;
+      if (h.pack_len < protocol::kRawHeaderSize || at + static_cast<size_t>(h.pack_len) > n)
+        return true;
       std::string_view body(reinterpret_cast<const char*>(p + at + protocol::kRawHeaderSize),
                             static_cast<size_t>(h.pack_len - protocol::kRawHeaderSize));
-      if (h.op == protocol::kOpRaw) {
-        Deliver(c, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+      if (h.op == protocol::kOpRaw &&
+          (h.ver == protocol::kVerZlib || h.ver == protocol::kVerBrotli)) {
+        std::string_view inner;
+        if (in_batch ||
+            !Inflate(
+                h.ver == protocol::kVerZlib ? compress::Codec::kZlib : compress::Codec::kBrotli,
+                body, kBatch, &inner) ||
+            !Deliver(c, reinterpret_cast<const uint8_t*>(inner.data()), inner.size(), true))
+          return false;
+      } else if (h.op == protocol::kOpRaw) {
+        if (!Deliver(c, reinterpret_cast<const uint8_t*>(body.data()), body.size(), in_batch))
+          return false;
       } else if (h.op == protocol::kOpAuthReply) {
         if (!c->authed) {
           c->authed = true;
@@ -157,6 +192,7 @@ struct Fleet::Impl {
       }
       at += static_cast<size_t>(h.pack_len);
     }
+    return true;
   }
 
   // Consumes whole frames from c->in; returns the bytes consumed, SIZE_MAX on a protocol error.
@@ -179,18 +215,23 @@ struct Fleet::Impl {
         if (at + static_cast<size_t>(len) > n) break;
         at += static_cast<size_t>(len);
       }
-      Deliver(c, p + start, at - start);
+      if (!Deliver(c, p + start, at - start)) return SIZE_MAX;
       return at;
     }
     for (;;) {
       websocket::FrameHeader h;
-      auto fe = websocket::ParseHeader({p + at, n - at}, false, 1ull << 30, &h);
+      auto fe = websocket::ParseHeader({p + at, n - at}, false, 1ull << 30, &h, deflate());
       if (fe == websocket::FrameError::kNeedMore) break;
       if (fe != websocket::FrameError::kOk) return SIZE_MAX;
       size_t total = h.header_len + static_cast<size_t>(h.payload_len);
       if (n - at < total) break;
       if (h.opcode == websocket::kBinary || h.opcode == websocket::kText) {
-        Deliver(c, p + at + h.header_len, static_cast<size_t>(h.payload_len));
+        std::string_view payload(reinterpret_cast<const char*>(p + at + h.header_len),
+                                 static_cast<size_t>(h.payload_len));
+        if (h.rsv1 && !Inflate(compress::Codec::kDeflateRaw, payload, kMessage, &payload))
+          return SIZE_MAX;
+        if (!Deliver(c, reinterpret_cast<const uint8_t*>(payload.data()), payload.size()))
+          return SIZE_MAX;
       } else if (h.opcode == websocket::kClose) {
         return SIZE_MAX;
       }
@@ -254,6 +295,13 @@ void Fleet::Stop() {
 }
 
 bool ParseStamp(std::string_view body, int64_t* seq, int64_t* ns) {
+  if (body.starts_with("{\"seq\":")) {
+    size_t ts = body.find(",\"ts\":");
+    if (ts == std::string_view::npos) return false;
+    auto a = std::from_chars(body.data() + 7, body.data() + ts, *seq);
+    auto b = std::from_chars(body.data() + ts + 6, body.data() + body.size(), *ns);
+    return a.ec == std::errc() && b.ec == std::errc();
+  }
   size_t sp = body.find(' ');
   if (sp == std::string_view::npos) return false;
   auto a = std::from_chars(body.data(), body.data() + sp, *seq);

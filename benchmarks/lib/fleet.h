@@ -1,6 +1,7 @@
 // bench::Fleet: many goim client connections on a few event loops (Asio): dial (TCP or
-// WebSocket), auth with goim's JSON token, heartbeat, read frames (OpRaw unwrapped) and hand each
-// to a callback. For the load tools; built to be cheap (no per-frame allocation or logging).
+// WebSocket), auth with goim's JSON token, heartbeat, read frames (OpRaw unwrapped; compressed
+// batches and permessage-deflate messages inflated when asked for) and hand each to a callback.
+// For the load tools; built to be cheap (no per-frame logging).
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,9 @@ struct FleetOptions {
   std::chrono::milliseconds heartbeat{240000};
   bool reconnect = true;  // on error, dial again after a random 0-10 s (goim's client)
   int threads = 1;
+  // goim-cpp's compression: "zlib" or "brotli" (the auth token asks for batches of that codec),
+  // "deflate-ws" (the WebSocket upgrade offers permessage-deflate), "" for none.
+  std::string compress;
 };
 
 class Fleet {
@@ -44,14 +48,16 @@ class Fleet {
   int64_t alive() const { return alive_.load(); }  // authenticated connections now
   int64_t failures() const { return failures_.load(); }
   int64_t received() const { return received_.load(); }  // frames other than 3 and 8
+  int64_t bytes() const { return bytes_.load(); }        // bytes read off the sockets
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::atomic<int64_t> alive_{0}, failures_{0}, received_{0};
+  std::atomic<int64_t> alive_{0}, failures_{0}, received_{0}, bytes_{0};
 };
 
-// "<body>" decoded as "<seq> <nanoseconds>": the fan-out harness's push body.
+// The fan-out harness's push body: "<seq> <nanoseconds> ..." or its JSON danmaku form
+// {"seq":<seq>,"ts":<nanoseconds>,...} (benchmarks/lib/payload.h).
 bool ParseStamp(std::string_view body, int64_t* seq, int64_t* ns);
 
 }  // namespace goim::bench

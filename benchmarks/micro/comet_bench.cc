@@ -1,8 +1,10 @@
 // Comet fan-out: one BroadcastRoom (a PushData posted to every loop) delivered to 10,000
 // channels in one room across 2 loops, as the gRPC handler does it: walk the room, queue a shared
 // reference on each channel, flush each channel with one gather-write.
-// sink 0 (in memory): the write is counted as done without a syscall: the comet's own cost per
-// delivery. sink 1: a real write. The channels' sockets are dups of
+// Each call is a new push of 100-byte JSON danmaku; zlib 1: the channels asked for zlib, so each
+// push is compressed once (by the first loop to reach it) and every channel is sent the same
+// compressed frame. sink 0 (in memory): the write is counted as done without a syscall: the
+// comet's own cost per delivery. sink 1: a real write. The channels' sockets are dups of
 // 64 Unix stream socket pairs whose other ends one thread drains (10,000 real connections would
 // need 20,000 descriptors here), so each delivery costs one real write syscall, a cheaper one than
 // a TCP write over loopback. Reported: time per BroadcastRoom call over 10,000 channels;
@@ -18,6 +20,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "benchmarks/lib/payload.h"
 #include "comet/loop.h"
 #include "comet/stats.h"
 #include "pkg/protocol/frame.h"
@@ -27,7 +30,7 @@ namespace {
 
 class FanOut {
  public:
-  FanOut(int channels, int loops, int frames, bool real_sockets) : real_(real_sockets) {
+  FanOut(int channels, int loops, int frames, bool real_sockets, bool zlib) : real_(real_sockets) {
     cfg_.protocol.loops = loops;
     cfg_.protocol.svrProto = 64;
     ctx_ = std::make_unique<Context>(cfg_);
@@ -59,13 +62,12 @@ class FanOut {
       s.non_blocking(true);
       auto* ch = new Channel(&l, Transport::kTcp, std::move(s), nullptr);
       l.Add(ch);
-      ch->Adopt(i, "k" + std::to_string(i), "live://bench", {1000}, !real_sockets);
+      ch->Adopt(i, "k" + std::to_string(i), "live://bench", {1000}, !real_sockets,
+                zlib ? "zlib" : "");
     }
-    auto data = std::make_shared<PushData>();
     for (int f = 0; f < frames; ++f)
-      protocol::AppendFrame(&data->frames, 1, 1000, 0, "{\"test\":1}");
-    data->frame_count = frames;
-    data_ = data;
+      protocol::AppendFrame(&batch_, 1, 1000, 0, bench::Body(f, 1733000000000000000, 100, true));
+    frames_ = frames;
     for (auto& io : ios_) {
       threads_.emplace_back([io = io.get()] {
         auto g = asio::make_work_guard(*io);
@@ -87,8 +89,9 @@ class FanOut {
   // One BroadcastRoom, waited for until every loop has flushed it.
   void Broadcast() {
     std::vector<std::future<void>> done;
+    auto data = std::make_shared<const PushData>(batch_, frames_);  // a new push: compressed anew
     for (auto& l : loops_) {
-      l->PostRoom(data_, "live://bench");
+      l->PostRoom(data, "live://bench");
       auto p = std::make_shared<std::promise<void>>();
       done.push_back(p->get_future());
       // Posted after the room walk and its flush pass: runs once those are done.
@@ -113,12 +116,13 @@ class FanOut {
   std::vector<std::unique_ptr<asio::io_context>> ios_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
-  std::shared_ptr<const PushData> data_;
+  std::string batch_;
+  int frames_ = 1;
 };
 
 void BM_BroadcastRoomFanOut(benchmark::State& state) {
   const int channels = static_cast<int>(state.range(0)), frames = static_cast<int>(state.range(1));
-  FanOut f(channels, 2, frames, state.range(2) != 0);
+  FanOut f(channels, 2, frames, state.range(2) != 0, state.range(3) != 0);
   f.Baseline();
   uint64_t writes0 = Stats::Get().writes->Value();
   for (auto _ : state) f.Broadcast();
@@ -129,11 +133,13 @@ void BM_BroadcastRoomFanOut(benchmark::State& state) {
   state.counters["frames_per_write"] = frames;
 }
 BENCHMARK(BM_BroadcastRoomFanOut)
-    ->ArgNames({"channels", "frames", "sink"})
-    ->Args({10000, 1, 0})
-    ->Args({10000, 20, 0})
-    ->Args({10000, 1, 1})
-    ->Args({10000, 20, 1})
+    ->ArgNames({"channels", "frames", "sink", "zlib"})
+    ->Args({10000, 1, 0, 0})
+    ->Args({10000, 20, 0, 0})
+    ->Args({10000, 20, 0, 1})
+    ->Args({10000, 1, 1, 0})
+    ->Args({10000, 20, 1, 0})
+    ->Args({10000, 20, 1, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

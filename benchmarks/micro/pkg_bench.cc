@@ -5,7 +5,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "benchmarks/lib/payload.h"
 #include "pkg/bytes/pool.h"
+#include "pkg/compress/compress.h"
 #include "pkg/hash/ketama.h"
 #include "pkg/protocol/frame.h"
 #include "pkg/ring/ring.h"
@@ -111,6 +113,43 @@ void BM_PoolGetPut(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PoolGetPut);
+
+// One push's compression, paid once per push per comet: a batch of N 100-byte JSON danmaku.
+std::string Batch(int frames) {
+  std::string out;
+  for (int i = 0; i < frames; ++i)
+    protocol::AppendFrame(&out, 1, 1000, 0, bench::Body(i, 1733000000000000000 + i, 100, true));
+  return out;
+}
+
+void BM_CompressBatch(benchmark::State& state) {
+  const auto codec = static_cast<compress::Codec>(state.range(0));
+  const std::string batch = Batch(static_cast<int>(state.range(1)));
+  std::string out;
+  for (auto _ : state) {
+    compress::Compress(codec, batch, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(std::string(compress::CodecName(codec)) + " " + std::to_string(batch.size()) +
+                 " -> " + std::to_string(out.size()) + " B");
+}
+BENCHMARK(BM_CompressBatch)
+    ->ArgsProduct({{static_cast<int>(compress::Codec::kZlib),
+                    static_cast<int>(compress::Codec::kBrotli),
+                    static_cast<int>(compress::Codec::kDeflateRaw)},
+                   {4, 20}});
+
+void BM_InflateClientFrame(benchmark::State& state) {
+  std::string frame, z, out;
+  protocol::AppendFrame(&frame, 1, 2, 1, "");
+  compress::Compress(compress::Codec::kDeflateRaw, frame, &z);
+  for (auto _ : state) {
+    compress::Decompress(compress::Codec::kDeflateRaw,
+                         {reinterpret_cast<const uint8_t*>(z.data()), z.size()}, 4112, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_InflateClientFrame);
 
 }  // namespace
 }  // namespace goim

@@ -1,6 +1,6 @@
 // goim.js: a browser client for goim's WebSocket protocol (goim v2 framing), one file, no build.
 //
-//   const c = new GoimClient({room: 'live://1000', mid: 42});
+//   const c = new GoimClient({room: 'live://1000', mid: 42, compress: GoimClient.canInflate ? 'zlib' : ''});
 //   c.onmessage = (op, body) => ...;   // body: Uint8Array of one pushed frame (OpRaw unpacked)
 //   c.onstatus = (state, detail) => ...;  // 'connecting' | 'open' | 'waiting' | 'closed'
 //   c.ononline = (n) => ...;           // the room's online count, from heartbeat replies
@@ -9,7 +9,10 @@
 //
 // Frames are binary WebSocket messages: packLen int32, headerLen int16 (16), ver int16, op int32,
 // seq int32, body; all big-endian. One frame per message, except OpRaw (op 9), whose body holds
-// many frames. Where to connect comes from logic's GET /goim/nodes/weighted?platform=web (ports,
+// many frames. With compress: 'zlib' (goim-cpp; the auth token asks for it) a large batch comes as
+// an OpRaw of ver 2 whose body is zlib data: it is inflated (DecompressionStream 'deflate') before
+// its frames are read, and the messages behind it wait, so pushes keep their order. The browser
+// itself handles permessage-deflate, which goim-cpp's comet negotiates on its own. Where to connect comes from logic's GET /goim/nodes/weighted?platform=web (ports,
 // node domains, heartbeat and reconnect backoff); a node name without a dot (a cluster without a
 // host domain, as the standalone process) and a failed lookup both mean the page's own host.
 (function (global) {
@@ -20,6 +23,7 @@
     CHANGE_ROOM: 12, CHANGE_ROOM_REPLY: 13, SUB: 14, SUB_REPLY: 15, UNSUB: 16, UNSUB_REPLY: 17,
   };
   const HEADER = 16;
+  const VER_ZLIB = 2;  // an OpRaw whose body is zlib-compressed frames (bilibili's version 2)
   const REPLIES = new Set([OP.HEARTBEAT_REPLY, OP.AUTH_REPLY, OP.CHANGE_ROOM_REPLY, OP.SUB_REPLY, OP.UNSUB_REPLY]);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -37,28 +41,38 @@
     return buf;
   }
 
-  // Calls fn(op, seq, body) for each whole frame in bytes; returns false on a malformed frame.
+  // Calls fn(op, seq, body, ver) for each whole frame in bytes; returns false on a malformed frame.
   function decodeFrames(bytes, fn) {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = 0;
     while (at + HEADER <= bytes.length) {
       const packLen = v.getInt32(at), headerLen = v.getInt16(at + 4);
       if (headerLen !== HEADER || packLen < HEADER || at + packLen > bytes.length) return false;
-      fn(v.getInt32(at + 8), v.getInt32(at + 12), bytes.subarray(at + HEADER, at + packLen));
+      fn(v.getInt32(at + 8), v.getInt32(at + 12), bytes.subarray(at + HEADER, at + packLen), v.getInt16(at + 6));
       at += packLen;
     }
     return at === bytes.length;
   }
 
+  // zlib data (RFC 1950) inflated: 'deflate' in the Compression Streams API is zlib's format.
+  async function inflate(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
   class GoimClient {
     // options: room ('live://1000'), mid (number), key (''), accepts ([1000, 1001, 1002]),
     // heartbeatMs (30000), logic (base URL of logic's HTTP API, default the page's origin),
-    // wsPath ('/sub'), secure (default: page served over https).
+    // wsPath ('/sub'), secure (default: page served over https), compress ('' or 'zlib': large
+    // batches compressed; needs GoimClient.canInflate).
     constructor(options) {
       this.opt = Object.assign({
         room: '', mid: 0, key: '', accepts: [1000, 1001, 1002], heartbeatMs: 30000,
         logic: '', wsPath: '/sub', secure: global.location && global.location.protocol === 'https:',
+        compress: '',
       }, options || {});
+      if (this.opt.compress && this.opt.compress !== 'zlib') throw new Error('goim.js inflates zlib only');
+      if (this.opt.compress && !GoimClient.canInflate) throw new Error('this browser has no DecompressionStream');
       this.room = this.opt.room;
       this.onmessage = () => {};
       this.onstatus = () => {};
@@ -71,6 +85,7 @@
       this.heartbeatTimer = null;
       this.retryTimer = null;
       this.lastGood = null;  // the node that last accepted us
+      this.inbox = Promise.resolve();  // messages are handled one after another
     }
 
     start() {
@@ -142,9 +157,13 @@
         opened = true;
         const token = {mid: this.opt.mid, room_id: this.room, platform: 'web', accepts: this.opt.accepts};
         if (this.opt.key) token.key = this.opt.key;
+        if (this.opt.compress) token.compress = this.opt.compress;
         this._send(OP.AUTH, JSON.stringify(token));
       };
-      ws.onmessage = (ev) => this._receive(host, new Uint8Array(ev.data));
+      ws.onmessage = (ev) => {
+        const bytes = new Uint8Array(ev.data);
+        this.inbox = this.inbox.then(() => this._receive(host, ws, bytes));
+      };
       ws.onclose = () => {
         if (this.ws !== ws) return;
         clearInterval(this.heartbeatTimer);
@@ -164,8 +183,12 @@
       this.retryTimer = setTimeout(() => this._connect(), delay * 1000);
     }
 
-    _receive(host, bytes) {
-      const ok = decodeFrames(bytes, (op, seq, body) => {
+    // One message: its frames in order; a compressed batch is inflated first.
+    async _receive(host, ws, bytes) {
+      const frames = [];
+      if (!decodeFrames(bytes, (op, seq, body, ver) => frames.push({op, body, ver}))) return this._misread(ws);
+      for (const {op, body, ver} of frames) {
+        if (this.ws !== ws) return;  // reconnected meanwhile
         if (op === OP.AUTH_REPLY) {
           this.authed = true;
           this.retries = 0;
@@ -179,15 +202,31 @@
         } else if (op === OP.HEARTBEAT_REPLY) {
           if (body.length >= 4) this.ononline(new DataView(body.buffer, body.byteOffset, 4).getInt32(0));
         } else if (op === OP.RAW) {
-          decodeFrames(body, (innerOp, innerSeq, innerBody) => this.onmessage(innerOp, innerBody));
+          let inner = body;
+          if (ver === VER_ZLIB) {
+            try {
+              inner = await inflate(body);
+            } catch (e) {
+              return this._misread(ws);
+            }
+            if (this.ws !== ws) return;
+          } else if (ver > VER_ZLIB) {
+            return this._misread(ws);  // a compression this client did not ask for
+          }
+          if (!decodeFrames(inner, (innerOp, innerSeq, innerBody) => this.onmessage(innerOp, innerBody))) return this._misread(ws);
         } else if (!REPLIES.has(op)) {
           this.onmessage(op, body);
         }
-      });
-      if (!ok && this.ws) this.ws.close();  // not goim framing: reconnect rather than misread
+      }
+    }
+
+    // Not goim framing: reconnect rather than misread.
+    _misread(ws) {
+      if (this.ws === ws) ws.close();
     }
   }
 
+  GoimClient.canInflate = typeof global.DecompressionStream === 'function';
   GoimClient.OP = OP;
   GoimClient.encodeFrame = encodeFrame;
   GoimClient.decodeFrames = decodeFrames;

@@ -24,6 +24,10 @@ inline constexpr int32_t kRawHeaderSize = 16;
 inline constexpr int32_t kMaxBodySize = 1 << 12;                        // 4096, goim v2 MaxBodySize
 inline constexpr int32_t kMaxPackSize = kMaxBodySize + kRawHeaderSize;  // 4112
 inline constexpr int32_t kHeartSize = 4;
+// The ver of a server OpRaw whose body is compressed, as bilibili's live protocol numbers them:
+// the body inflates to the frames (zlib, RFC 1950; brotli, RFC 7932). goim's frames carry 1.
+inline constexpr int32_t kVerZlib = 2;
+inline constexpr int32_t kVerBrotli = 3;
 inline constexpr int kPackOffset = 0;
 inline constexpr int kHeaderOffset = 4;
 inline constexpr int kVerOffset = 6;

@@ -38,14 +38,18 @@ const char* FrameErrorName(FrameError e) {
 }
 
 FrameError ParseHeader(std::span<const uint8_t> in, bool from_client, uint64_t max_payload,
-                       FrameHeader* h) {
+                       FrameHeader* h, bool deflate) {
   if (in.size() < 2) return FrameError::kNeedMore;
   uint8_t b0 = in[0], b1 = in[1];
-  if (b0 & 0x70) return FrameError::kReservedBits;
+  if (b0 & 0x30) return FrameError::kReservedBits;  // RSV2, RSV3: no extension uses them
   h->fin = (b0 & 0x80) != 0;
+  h->rsv1 = (b0 & 0x40) != 0;
   h->opcode = b0 & 0x0F;
   bool control = (h->opcode & 0x8) != 0;
   if ((h->opcode >= 3 && h->opcode <= 7) || h->opcode >= 0xB) return FrameError::kReservedOpcode;
+  // RSV1 only with permessage-deflate, and only on a message's first frame (RFC 7692 6.1).
+  if (h->rsv1 && (!deflate || control || h->opcode == kContinuation))
+    return FrameError::kReservedBits;
   h->masked = (b1 & 0x80) != 0;
   if (from_client && !h->masked) return FrameError::kNotMasked;
   if (!from_client && h->masked) return FrameError::kMasked;
@@ -80,8 +84,9 @@ void Unmask(uint8_t* data, size_t n, const uint8_t mask[4], size_t offset) {
   for (size_t i = 0; i < n; ++i) data[i] ^= mask[(offset + i) & 3];
 }
 
-size_t EncodeHeader(uint8_t* out, uint8_t opcode, uint64_t payload_len, const uint8_t* mask) {
-  out[0] = static_cast<uint8_t>(0x80 | (opcode & 0x0F));
+size_t EncodeHeader(uint8_t* out, uint8_t opcode, uint64_t payload_len, const uint8_t* mask,
+                    bool compressed) {
+  out[0] = static_cast<uint8_t>(0x80 | (compressed ? 0x40 : 0) | (opcode & 0x0F));
   uint8_t mbit = mask ? 0x80 : 0;
   size_t at;
   if (payload_len <= 125) {

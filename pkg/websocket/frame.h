@@ -1,6 +1,7 @@
 // RFC 6455 frame codec for goim's WebSocket transport (both ends): parse a frame header from a
-// buffer, unmask, and encode server (unmasked) or client (masked) headers. No extensions; goim
-// negotiates none.
+// buffer, unmask, and encode server (unmasked) or client (masked) headers. The one extension is
+// permessage-deflate (RFC 7692, pkg/websocket/deflate.h), whose RSV1 bit marks a compressed
+// message; goim negotiates none.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,8 @@ enum Opcode : uint8_t {
 enum class FrameError : uint8_t {
   kOk = 0,
   kNeedMore,           // the header is not fully buffered yet
-  kReservedBits,       // RSV1-3 set without a negotiated extension
+  kReservedBits,       // RSV1-3 set without a negotiated extension (RSV1 on a control frame or a
+                       // continuation, with permessage-deflate)
   kReservedOpcode,     // opcodes 3-7 and 11-15
   kControlTooLong,     // control frame payload > 125
   kControlFragmented,  // control frame without FIN
@@ -39,6 +41,7 @@ const char* FrameErrorName(FrameError e);
 
 struct FrameHeader {
   bool fin = false;
+  bool rsv1 = false;  // permessage-deflate: the message is compressed (first frame only)
   uint8_t opcode = 0;
   bool masked = false;
   uint8_t mask[4] = {0, 0, 0, 0};
@@ -49,17 +52,19 @@ struct FrameHeader {
 inline constexpr size_t kMaxHeaderSize = 14;
 
 // Parses the frame header at the start of `in`. from_client: the peer is a client, so frames
-// must be masked (server side); otherwise they must not be (client side).
+// must be masked (server side); otherwise they must not be (client side). deflate: permessage-
+// deflate was negotiated, so RSV1 may be set on the first frame of a data message (RFC 7692 6).
 FrameError ParseHeader(std::span<const uint8_t> in, bool from_client, uint64_t max_payload,
-                       FrameHeader* h);
+                       FrameHeader* h, bool deflate = false);
 
 // XORs data with the mask, `offset` bytes into the payload.
 void Unmask(uint8_t* data, size_t n, const uint8_t mask[4], size_t offset = 0);
 
 // Writes a frame header (FIN set) into out (>= kMaxHeaderSize bytes); returns its length.
 // mask == nullptr: unmasked (server); else the 4-byte key is written (client masks the payload).
+// compressed: RSV1 set (a permessage-deflate message).
 size_t EncodeHeader(uint8_t* out, uint8_t opcode, uint64_t payload_len,
-                    const uint8_t* mask = nullptr);
+                    const uint8_t* mask = nullptr, bool compressed = false);
 
 // Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(sha1(key + RFC 6455 GUID)).
 std::string AcceptKey(std::string_view key);

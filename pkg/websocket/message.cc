@@ -64,7 +64,7 @@ Message MessageReader::Read(std::span<uint8_t> in) {
   for (;;) {
     std::span<uint8_t> rest = in.subspan(m.consumed);
     FrameHeader h;
-    FrameError fe = ParseHeader(rest, true, max_, &h);
+    FrameError fe = ParseHeader(rest, true, max_, &h, deflate_);
     if (fe == FrameError::kNeedMore) return m;
     if (fe != FrameError::kOk) return Fail(m, fe);
     const size_t len = static_cast<size_t>(h.payload_len);
@@ -89,6 +89,7 @@ Message MessageReader::Read(std::span<uint8_t> in) {
         in_message_ = false;
         m.kind = Message::kData;
         m.opcode = opcode_;
+        m.compressed = compressed_;
         m.assembled = std::move(fragments_);
         fragments_ = std::string();
         return m;
@@ -97,11 +98,13 @@ Message MessageReader::Read(std::span<uint8_t> in) {
         if (!h.fin) {
           in_message_ = true;
           opcode_ = h.opcode;
+          compressed_ = h.rsv1;
           fragments_.assign(reinterpret_cast<const char*>(payload), len);
           continue;
         }
         m.kind = Message::kData;
         m.opcode = h.opcode;
+        m.compressed = h.rsv1;
         m.in_place = {payload, len};
         return m;
     }

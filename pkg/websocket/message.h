@@ -1,6 +1,7 @@
 // websocket::MessageReader: the server's side of a client's frame stream (RFC 6455 5.4-5.5).
 // Frames are read from a buffer the caller owns and unmasked in place; fragmented data messages
-// are assembled (up to a size limit) and come out whole; control frames come out as they arrive,
+// are assembled (up to a size limit, on the wire bytes) and come out whole, flagged when
+// permessage-deflate compressed them; control frames come out as they arrive,
 // also between the fragments of a message. Any violation of the framing rules is one
 // FrameError: the connection is then to be failed. The payload of a data message is not looked
 // at: text messages come out as binary ones do (goim reads a frame from either). [single thread]
@@ -25,7 +26,8 @@ struct Message {
     kError,  // a framing violation: see error
   };
   Kind kind = kNeedMore;
-  uint8_t opcode = 0;  // kData: kText or kBinary (the first fragment's opcode)
+  uint8_t opcode = 0;       // kData: kText or kBinary (the first fragment's opcode)
+  bool compressed = false;  // kData: RSV1 was set (permessage-deflate): the payload is deflated
   FrameError error = FrameError::kOk;
   // Bytes of the input taken, whatever the kind (fragments of a message not yet complete are
   // taken too); the caller discards them once done with the payload.
@@ -69,9 +71,16 @@ class MessageReader {
   // Whether a fragmented message is being assembled.
   bool in_message() const { return in_message_; }
 
+  // permessage-deflate was negotiated: RSV1 marks compressed messages (inflating them is the
+  // caller's: the limit on their inflated size is its policy).
+  void set_deflate(bool on) { deflate_ = on; }
+  bool deflate() const { return deflate_; }
+
  private:
   uint64_t max_;
   bool in_message_ = false;
+  bool deflate_ = false;
+  bool compressed_ = false;  // the message being assembled
   uint8_t opcode_ = 0;
   std::string fragments_;
 };

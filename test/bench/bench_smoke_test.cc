@@ -152,6 +152,47 @@ TEST_F(BenchSmoke, FanoutOverWebSocketAndStraightToTheCometsGrpc) {
   ExpectEveryDeliveryOnce(g, 200 * 80, out);
 }
 
+// Compression through the harness: clients that ask for zlib (TCP) and for permessage-deflate
+// (WebSocket) get every push once, the comet compressed each 20-frame batch once, and the bytes
+// per delivery shrink; the floor writes the same bytes and its readers get all of them.
+TEST_F(BenchSmoke, CompressedFanoutAndTheRawWriteFloor) {
+  const auto& c = cluster_->comets[0];
+  const std::string common =
+      " --clients 100 --rate 100 --duration 2 --batch 20 --body 100 "
+      "--payload json --procs 1 --json";
+  const std::string fanout =
+      Tool("goim-bench") + " fanout --grpc " + c.grpc + " --metrics " + cluster_->http + common;
+  int status = -1;
+  double plain_bytes = 0;
+  for (const char* compress : {"none", "zlib"}) {
+    std::string out = RunCommand(fanout + " --comet " + c.tcp + " --compress " + compress, &status);
+    ASSERT_EQ(status, 0) << out;
+    json::Json s = Summary(out);
+    ExpectEveryDeliveryOnce(s, 100 * 200, out);
+    if (std::string(compress) == "none") {
+      plain_bytes = D(s, "bytes_per_delivery");
+      EXPECT_GT(plain_bytes, 116) << out;  // a 100-byte body in a 16-byte header
+      continue;
+    }
+    EXPECT_EQ(D(s, "compressed_pushes"), 10) << out;  // 200 frames in batches of 20
+    EXPECT_LT(D(s, "bytes_per_delivery") * 2, plain_bytes) << out;
+  }
+  std::string out =
+      RunCommand(fanout + " --transport ws --comet " + c.ws + " --compress deflate-ws", &status);
+  ASSERT_EQ(status, 0) << out;
+  json::Json ws = Summary(out);
+  ExpectEveryDeliveryOnce(ws, 100 * 200, out);
+  EXPECT_EQ(D(ws, "compressed_pushes"), 10) << out;
+
+  out = RunCommand(Tool("goim-bench") + " floor --compress zlib" + common, &status);
+  ASSERT_EQ(status, 0) << out;
+  json::Json f = Summary(out);
+  EXPECT_EQ(S(f, "mode"), "floor");
+  EXPECT_EQ(D(f, "deliveries"), 100 * 200) << out;
+  EXPECT_EQ(I(f, "bytes_read"), I(f, "bytes_written")) << out;
+  EXPECT_LT(D(f, "bytes_per_delivery") * 2, plain_bytes) << out;
+}
+
 TEST_F(BenchSmoke, GoimClientToolCountsEveryRoomPushOfPushRoom) {
   const int clients = 50;
   Background client({Tool("client"), "1", std::to_string(clients), cluster_->comets[0].tcp, "0"},

@@ -1,5 +1,7 @@
 // Browser test of the danmaku page (examples/danmaku) against a real goim-standalone, driven by
-// playwright-core and Debian's headless chromium. Registered in ctest as `browser_danmaku`.
+// playwright-core and Debian's headless chromium. Registered in ctest as `browser_danmaku`. Covers
+// rooms, room change, online counts, the page's rate limit, reconnects, and compression: Chromium's
+// permessage-deflate and goim.js's zlib batches (OpRaw version 2).
 //
 //   node test/browser/danmaku_test.js <goim-standalone> <examples/danmaku> <screenshot.png>
 //
@@ -75,7 +77,8 @@ async function main() {
     `  node: {hostDomain: "", wsPort: ${ws}, tcpPort: ${tcp}}`, '  online: {tick: 200ms}',
     'comet:', `  rpcServer: {addr: ${a(cometGrpc)}}`, `  tcp: {bind: [${a(tcp)}]}`, `  websocket: {bind: [${a(ws)}]}`,
     '  online: {interval: 200ms}', '  metrics: {addr: ""}',
-    'job:', '  metrics: {addr: ""}', '',
+    // A fixed 100 ms batching window: comments pushed together reach a room as one batch.
+    'job:', '  metrics: {addr: ""}', '  room: {adaptive: false, signal: 100ms}', '',
   ].join('\n'));
   const log = fs.openSync(path.join(dir, 'standalone.log'), 'a');
   const start = () => spawn(standaloneBin, ['-conf', conf], {stdio: ['ignore', log, log]});
@@ -95,10 +98,22 @@ async function main() {
              '--disable-extensions', '--no-first-run', '--disable-component-update'],
     });
     const ctx = await browser.newContext({viewport: {width: 1000, height: 620}});
-    const open = async (room) => {
+    // Per page: the upgrade's Sec-WebSocket-Extensions answer (from the DevTools protocol) and the
+    // compressed batches (OpRaw of version 2) among the messages it received, as the page's
+    // WebSocket delivered them (after permessage-deflate).
+    const open = async (room, query = '') => {
       const page = await ctx.newPage();
       page.on('pageerror', (e) => console.log('page error: ' + e.message));
-      await page.goto(`${base}/?room=${encodeURIComponent(room)}`);
+      page.zlibBatches = 0;
+      page.on('websocket', (sock) => sock.on('framereceived', ({payload}) => {
+        if (Buffer.isBuffer(payload) && payload.length >= 16 && payload.readInt32BE(8) === 9 && payload.readInt16BE(6) === 2) page.zlibBatches++;
+      }));
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send('Network.enable');
+      cdp.on('Network.webSocketHandshakeResponseReceived', ({response}) => {
+        for (const [k, v] of Object.entries(response.headers)) if (k.toLowerCase() === 'sec-websocket-extensions') page.extensions = v;
+      });
+      await page.goto(`${base}/?room=${encodeURIComponent(room)}${query}`);
       await page.waitForSelector('#status[data-state="open"]', {timeout: 10000});
       await page.waitForFunction(() => /^\d+$/.test(document.getElementById('online').textContent), null, {timeout: 10000});
       return page;
@@ -151,6 +166,33 @@ async function main() {
     }
     if (online !== '3') throw new Error('online count: want 3, page 2 shows ' + online);
     check(true, 'the online count of live://1000 reads 3 on page 2');
+
+    // Compression. Chromium offers permessage-deflate and the comet accepts it; the page asks for
+    // zlib batches (it has DecompressionStream). Ten comments pushed at once reach the room as one
+    // batch: page 1 gets it as an OpRaw of version 2, a page opened with ?compress=none as a
+    // permessage-deflate message (the comet counts it); both show all ten.
+    const agreed = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
+    check(p1.extensions === agreed, `permessage-deflate negotiated with Chromium: ${p1.extensions}`);
+    const p4 = await open('live://1000', '&compress=none');
+    check(p4.extensions === agreed, 'permessage-deflate negotiated on the ?compress=none page too');
+    const metric = async (name) => {
+      const line = (await (await fetch(base + '/metrics')).text()).split('\n').find((l) => l.startsWith(name + ' '));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    const deflated = 'goim_comet_push_compressed_total{encoding="deflate-ws"}';
+    const [zlib0, deflated0] = [p1.zlibBatches, await metric(deflated)];
+    const batch = Array.from({length: 10}, (_, i) => `batched comment ${i} of ten, pushed at once ${Date.now()}`);
+    const replies = await Promise.all(batch.map((t) => fetch(`${base}/goim/push/room?operation=1000&type=live&room=1000`,
+                                                              {method: 'POST', body: t}).then((r) => r.json())));
+    check(replies.every((j) => j.code === 0), 'ten comments pushed at once');
+    for (const t of batch) {
+      await shows(p1, t);
+      await shows(p4, t);
+    }
+    check(true, 'page 1 (zlib) and page 4 (permessage-deflate only) show all ten');
+    check(p1.zlibBatches > zlib0, `page 1 received the batch as zlib (version-2 OpRaw): ${p1.zlibBatches - zlib0}`);
+    check(p4.zlibBatches === 0, 'page 4 did not ask for zlib and got none');
+    check(await metric(deflated) > deflated0, 'the comet sent page 4 the batch deflated (' + deflated + ')');
 
     // The page's own rate limit, then the server's limit on oversized text.
     await p1.evaluate(() => {  // five submits at once: the page's bucket holds three

@@ -71,6 +71,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
       reply->set_roomid(v.value("room_id", ""));
       for (const auto& op : v.value("accepts", json::Json::array()))
         reply->add_accepts(op.get<int32_t>());
+      if (auto c = v.find("compress"); c != v.end() && c->is_string())
+        reply->set_compress(c->get<std::string>());
       reply->set_heartbeat(heartbeat_ns.load());
       std::lock_guard<std::mutex> lock(mu);
       connects.push_back(reply->key() + "|" + req->server() + "|" + req->cookie());

@@ -8,9 +8,9 @@ namespace goim::comet {
 namespace {
 
 TEST(WriteQueue, KeepsOrderAndCountsAcrossTheWrapAround) {
-  auto data = std::make_shared<PushData>();
-  data->frames = std::string(100, 'p');
-  LoopMsg msg{data, 0};
+  auto data = std::make_shared<PushData>(std::string(100, 'p'), 1);
+  LoopMsg msg(data, 0);
+  const WriteItem push = WriteItem::Push(&msg, &data->frames());
   Reply replies[3];
   for (int i = 0; i < 3; ++i) {
     replies[i].head_len = 16;
@@ -20,9 +20,9 @@ TEST(WriteQueue, KeepsOrderAndCountsAcrossTheWrapAround) {
   EXPECT_FALSE(q.allocated());
   // Several rounds through the 4 slots, each leaving the queue in a different place.
   for (int round = 0; round < 5; ++round) {
-    q.Add({&msg, nullptr});
-    q.Add({nullptr, &replies[0]});
-    q.Add({nullptr, &replies[2]});
+    q.Add(push);
+    q.Add(WriteItem::Answer(&replies[0]));
+    q.Add(WriteItem::Answer(&replies[2]));
     ASSERT_TRUE(q.allocated());
     EXPECT_EQ(q.size(), 3u);
     EXPECT_EQ(q.pushes(), 1u);
@@ -34,8 +34,8 @@ TEST(WriteQueue, KeepsOrderAndCountsAcrossTheWrapAround) {
     EXPECT_EQ(first.msg, &msg);
     EXPECT_EQ(q.pushes(), 0u);
     EXPECT_EQ(q.bytes(), 16u + 18);
-    q.Add({nullptr, &replies[1]});
-    q.Add({&msg, nullptr});  // full: 4 items
+    q.Add(WriteItem::Answer(&replies[1]));
+    q.Add(push);  // full: 4 items
     EXPECT_EQ(q.size(), 4u);
     EXPECT_EQ(q[3].msg, &msg);
     EXPECT_EQ(q.Pop().reply, &replies[0]);

@@ -128,6 +128,21 @@ TEST_F(LogicTest, ConnectWritesSessionsAndPushKeysReachesTheirComet) {
   EXPECT_EQ(servers, (std::set<std::string>{"comet-1", "comet-2"}));
 }
 
+// The token's "compress" reaches the comet as written (the comet decides what it means); a
+// value that is not a string is a bad token, as for the other string fields.
+TEST_F(LogicTest, ConnectReplyCarriesTheTokensCompress) {
+  ConnectReply a, b, c;
+  ASSERT_TRUE(Connect("comet-1", R"({"mid":41,"key":"c1","compress":"zlib"})", &a).ok());
+  EXPECT_EQ(a.compress(), "zlib");
+  ASSERT_TRUE(Connect("comet-1", R"({"mid":42,"key":"c2","compress":"lz4"})", &b).ok());
+  EXPECT_EQ(b.compress(), "lz4");
+  ASSERT_TRUE(Connect("comet-1", R"({"mid":43,"key":"c3"})", &c).ok());
+  EXPECT_EQ(c.compress(), "");
+  grpc::Status st = Connect("comet-1", R"({"mid":44,"compress":2})", &c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.error_message(), "token: compress must be a string");
+}
+
 TEST_F(LogicTest, DisconnectOnlyFromTheOwningComet) {
   ConnectReply a;
   ASSERT_TRUE(Connect("comet-1", R"({"mid":3,"key":"k3"})", &a).ok());

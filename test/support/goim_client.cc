@@ -10,8 +10,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <random>
 
+#include "pkg/compress/compress.h"
 #include "pkg/protocol/binary.h"
 #include "pkg/protocol/frame.h"
 #include "pkg/websocket/frame.h"
@@ -73,6 +75,8 @@ std::unique_ptr<Client> Client::Dial(const std::string& addr, Transport t, std::
   }
   std::string head = c->in_.substr(0, end + 4);
   c->in_.erase(0, end + 4);
+  c->response_head_ = head;
+  c->deflate_ = head.find("Sec-WebSocket-Extensions: permessage-deflate") != std::string::npos;
   int code = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
   if (status) *status = code;
   if (code != 101 ||
@@ -97,12 +101,12 @@ bool Client::WriteAll(std::string_view bytes) {
   return true;
 }
 
-std::string WsFrame(std::string_view payload, uint8_t opcode, bool fin, bool masked) {
+std::string WsFrame(std::string_view payload, uint8_t opcode, bool fin, bool masked, bool rsv1) {
   uint8_t head[websocket::kMaxHeaderSize];
   static thread_local std::mt19937 rng{std::random_device{}()};
   uint8_t mask[4];
   for (auto& m : mask) m = static_cast<uint8_t>(rng());
-  size_t hl = websocket::EncodeHeader(head, opcode, payload.size(), masked ? mask : nullptr);
+  size_t hl = websocket::EncodeHeader(head, opcode, payload.size(), masked ? mask : nullptr, rsv1);
   if (!fin) head[0] &= 0x7F;
   std::string out(reinterpret_cast<char*>(head), hl);
   out.append(payload);
@@ -110,8 +114,8 @@ std::string WsFrame(std::string_view payload, uint8_t opcode, bool fin, bool mas
   return out;
 }
 
-bool Client::SendWs(std::string_view payload, uint8_t opcode, bool fin, bool masked) {
-  return WriteAll(WsFrame(payload, opcode, fin, masked));
+bool Client::SendWs(std::string_view payload, uint8_t opcode, bool fin, bool masked, bool rsv1) {
+  return WriteAll(WsFrame(payload, opcode, fin, masked, rsv1));
 }
 
 bool Client::SendRaw(std::string_view bytes) {
@@ -144,8 +148,9 @@ bool Client::Fill(std::chrono::steady_clock::time_point deadline) {
 }
 
 bool Client::Parse() {
-  auto take_frames = [this](std::string_view s) {
-    // A run of goim frames (TCP stream content, or an OpRaw body).
+  // A run of goim frames (TCP stream content, a WebSocket message, or an OpRaw body); an OpRaw is
+  // unwrapped, its body inflated first when its ver says it is compressed.
+  std::function<size_t(std::string_view)> take_frames = [&](std::string_view s) {
     size_t at = 0;
     while (at + 16 <= s.size()) {
       protocol::Frame f;
@@ -153,21 +158,36 @@ bool Client::Parse() {
       if (protocol::DecodeFrame({reinterpret_cast<const uint8_t*>(s.data()) + at, s.size() - at},
                                 &f, &used, 1 << 30) != protocol::Error::kOk)
         break;
-      frames_.push_back({f.ver, f.op, f.seq, std::move(f.body)});
       at += used;
+      if (f.op != protocol::kOpRaw) {
+        frames_.push_back({f.ver, f.op, f.seq, std::move(f.body)});
+        continue;
+      }
+      if (f.ver == protocol::kVerZlib || f.ver == protocol::kVerBrotli) {
+        std::string inner;
+        auto st = compress::Decompress(
+            f.ver == protocol::kVerZlib ? compress::Codec::kZlib : compress::Codec::kBrotli,
+            {reinterpret_cast<const uint8_t*>(f.body.data()), f.body.size()}, 1 << 30, &inner);
+        if (st != compress::Status::kOk) continue;  // dropped: the test sees frames missing
+        ++compressed_frames_;
+        take_frames(inner);
+      } else {
+        take_frames(f.body);
+      }
     }
     return at;
   };
   if (t_ == Transport::kTcp) {
+    size_t before = frames_.size();
     size_t used = take_frames(in_);
     in_.erase(0, used);
-    return used > 0;
+    return frames_.size() > before;
   }
   bool any = false;
   for (;;) {
     websocket::FrameHeader h;
     auto fe = websocket::ParseHeader({reinterpret_cast<const uint8_t*>(in_.data()), in_.size()},
-                                     false, 1ull << 30, &h);
+                                     false, 1ull << 30, &h, deflate_);
     if (fe != websocket::FrameError::kOk) return any;
     size_t total = h.header_len + static_cast<size_t>(h.payload_len);
     if (in_.size() < total) return any;
@@ -179,15 +199,20 @@ bool Client::Parse() {
     }
     if (h.opcode != websocket::kBinary && h.opcode != websocket::kText) continue;
     ++ws_messages_;
+    if (h.rsv1) {
+      std::string inflated;
+      if (compress::Decompress(compress::Codec::kDeflateRaw,
+                               {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()},
+                               1 << 30, &inflated) != compress::Status::kOk)
+        continue;  // dropped: the test sees frames missing
+      ++compressed_messages_;
+      payload = std::move(inflated);
+    }
     if (payload.size() < 16) continue;
     protocol::Header outer =
         protocol::DecodeHeader(reinterpret_cast<const uint8_t*>(payload.data()));
     last_ws_op_ = outer.op;
-    if (outer.op == protocol::kOpRaw) {
-      take_frames(std::string_view(payload).substr(16, static_cast<size_t>(outer.pack_len) - 16));
-    } else {
-      take_frames(payload);
-    }
+    take_frames(payload);
     any = true;
   }
 }

@@ -1,6 +1,7 @@
 // A blocking goim client written from goim's protocol description (TCP and WebSocket), for
-// tests: auth, heartbeat, sub/unsub, change room, reading pushes (OpRaw unwrapped), and raw
-// bytes for bad-input tests. Every read waits with a timeout; nothing sleeps.
+// tests: auth, heartbeat, sub/unsub, change room, reading pushes (OpRaw unwrapped, compressed
+// batches of version 2 and 3 inflated, permessage-deflate messages inflated when the upgrade
+// agreed it), and raw bytes for bad-input tests. Every read waits with a timeout; nothing sleeps.
 #pragma once
 
 #include <chrono>
@@ -36,7 +37,8 @@ class Client {
   bool Send(int32_t op, int32_t seq, std::string_view body, int32_t ver = 1);
   // Bytes as they are (TCP), or one WebSocket frame around them.
   bool SendRaw(std::string_view bytes);
-  bool SendWs(std::string_view payload, uint8_t opcode = 2, bool fin = true, bool masked = true);
+  bool SendWs(std::string_view payload, uint8_t opcode = 2, bool fin = true, bool masked = true,
+              bool rsv1 = false);
 
   // The next goim frame (inner frames of an OpRaw come one by one), or nullopt on timeout/close.
   std::optional<Frame> Read(std::chrono::milliseconds timeout = 5s);
@@ -63,6 +65,12 @@ class Client {
   // WebSocket: how many messages arrived and the outer op of the last one.
   int ws_messages() const { return ws_messages_; }
   int32_t last_ws_op() const { return last_ws_op_; }
+  // The upgrade response's header; whether it agreed permessage-deflate.
+  const std::string& response_head() const { return response_head_; }
+  bool deflate() const { return deflate_; }
+  // permessage-deflate messages (RSV1) and compressed batch frames (OpRaw ver 2 or 3) received.
+  int compressed_messages() const { return compressed_messages_; }
+  int compressed_frames() const { return compressed_frames_; }
   void StopReading();  // shrinks the receive buffer and stops reading (stalled client)
   int fd() const { return fd_; }
 
@@ -81,11 +89,15 @@ class Client {
   bool closed_ = false;
   int ws_messages_ = 0;
   int32_t last_ws_op_ = -1;
+  std::string response_head_;
+  bool deflate_ = false;
+  int compressed_messages_ = 0;
+  int compressed_frames_ = 0;
 };
 
 // One WebSocket frame as a client sends it (masked with a random key unless masked is false).
 std::string WsFrame(std::string_view payload, uint8_t opcode = 2, bool fin = true,
-                    bool masked = true);
+                    bool masked = true, bool rsv1 = false);
 
 // goim's auth token JSON.
 std::string Token(int64_t mid, const std::string& key, const std::string& room,

@@ -5,11 +5,13 @@
 //   node test/websocket/ws_conformance_test.js <goim-standalone>
 //
 // Covered: auth (op 7 -> 8), a goim heartbeat, ping/pong, a fragmented binary message, a goim
-// frame in a text message, a pushed batch (OpRaw), the close handshake (RFC 6455 5.5.1), and
-// protocol violations that must fail the connection with a Close frame 1002 (RFC 6455 5.1, 5.2,
-// 5.5, 7.1.7): an unmasked client frame, a reserved opcode, RSV bits without an extension, and a
-// ping with a 126-byte payload. Violations are written onto the ws client's own socket, so `ws`
-// parses the server's answer.
+// frame in a text message, a pushed batch (OpRaw), the close handshake (RFC 6455 5.5.1),
+// permessage-deflate (RFC 7692) both ways with ws's own deflate, and protocol violations that
+// must fail the connection with a Close frame 1002 (RFC 6455 5.1, 5.2, 5.5, 7.1.7; RFC 7692 6.1):
+// an unmasked client frame, a reserved opcode, RSV bits without an extension, RSV1 on a ping with
+// it, and a ping with a 126-byte payload; and with 1007, a compressed message that is not deflate
+// data. Violations are written onto the ws client's own socket, so `ws` parses the server's
+// answer.
 //
 // Exit 0 = passed, 1 = failed, 77 = skipped (the reason is printed): ctest reports 77 as skipped.
 // ws comes from $GOIM_CACHE_DIR/ws (scripts/setup.sh installs it there).
@@ -108,8 +110,8 @@ function parseFrames(buf) {
 
 // A connected client that records every goim frame, ws error and the close it saw.
 class Client {
-  constructor(url) {
-    this.ws = new WebSocket(url);
+  constructor(url, options) {
+    this.ws = new WebSocket(url, options);
     this.frames = [];
     this.binaryOnly = true;
     this.errors = [];
@@ -226,21 +228,56 @@ async function main() {
     check(closed.code === 4000, `close handshake: the server echoed 4000 (ws saw ${closed.code})`);
     check(c.errors.length === 0, 'no ws error on the good connection: ' + JSON.stringify(c.errors));
 
-    // Protocol violations: each fails the connection with a Close frame 1002.
+    // permessage-deflate, which ws offers by default: with a threshold of 0 ws compresses all it
+    // sends (auth and heartbeat arrive deflated); a batch over the comet's deflateThreshold comes
+    // back compressed and ws inflates it.
+    const metric = async (name) => {
+      const text = await (await fetch(base + '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    const compressedName = 'goim_comet_push_compressed_total{encoding="deflate-ws"}';
+    const compressedBefore = await metric(compressedName);
+    const d = new Client(url, {perMessageDeflate: {threshold: 0}});
+    const answer = new Promise((r) => d.ws.once('upgrade', (res) => r(res.headers['sec-websocket-extensions'])));
+    await d.open();
+    const agreed = await answer;
+    check(d.ws.extensions === 'permessage-deflate' &&
+          agreed === 'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+          'permessage-deflate negotiated: ' + agreed);
+    check((await d.auth(3, 'live://deflate')).seq === 1, 'a deflated auth frame is answered');
+    d.ws.send(frame(OP.HEARTBEAT, 2));
+    check((await d.next((f) => f.op === OP.HEARTBEAT_REPLY, 'deflated heartbeat reply')).seq === 2,
+          'a deflated heartbeat is answered');
+    const big = JSON.stringify({text: 'danmaku over the threshold '.repeat(40)});
+    const pushed = await (await fetch(`${base}/goim/push/room?operation=1000&type=live&room=deflate`, {method: 'POST', body: big})).json();
+    if (pushed.code !== 0) throw new Error('push refused: ' + JSON.stringify(pushed));
+    check((await d.next((f) => f.op === 1000, 'deflated push')).body.toString() === big,
+          'a batch over websocket.deflateThreshold arrives and inflates');
+    check(await metric(compressedName) > compressedBefore, 'the comet compressed it (' + compressedName + ')');
+    check(d.errors.length === 0, 'no ws error on the deflate connection: ' + JSON.stringify(d.errors));
+    d.ws.close(1000);
+    await withTimeout(d.closed, 'deflate close');
+
+    // Protocol violations: each fails the connection with a Close frame (1002, or 1007 for data
+    // that is not what its frame says).
     const payload = Buffer.from(frame(OP.HEARTBEAT, 9));
+    const plain = {perMessageDeflate: false}, deflate = {perMessageDeflate: true};
     const violations = [
-      ['an unmasked client frame', rawFrame(0x82, payload, {masked: false})],
-      ['a reserved opcode (3)', rawFrame(0x83, payload)],
-      ['RSV1 without an extension', rawFrame(0xC2, payload)],
-      ['a ping with a 126-byte payload', rawFrame(0x89, Buffer.alloc(126, 0x70))],
+      ['an unmasked client frame', rawFrame(0x82, payload, {masked: false}), plain, 1002],
+      ['a reserved opcode (3)', rawFrame(0x83, payload), plain, 1002],
+      ['RSV1 without an extension', rawFrame(0xC2, payload), plain, 1002],
+      ['RSV1 on a ping, with permessage-deflate', rawFrame(0xC9, Buffer.alloc(0)), deflate, 1002],
+      ['a compressed message that is not deflate data', rawFrame(0xC2, Buffer.from([0xff, 0xff, 0xff, 0xff])), deflate, 1007],
+      ['a ping with a 126-byte payload', rawFrame(0x89, Buffer.alloc(126, 0x70)), plain, 1002],
     ];
-    for (const [what, bytes] of violations) {
-      const v = new Client(url);
+    for (const [what, bytes, options, code] of violations) {
+      const v = new Client(url, options);
       await v.open();
       await v.auth(2, 'live://ws');
       v.ws._socket.write(bytes);
       const end = await withTimeout(v.closed, what);
-      check(end.code === 1002, `${what}: failed with Close 1002 (ws saw ${end.code})`);
+      check(end.code === code, `${what}: failed with Close ${code} (ws saw ${end.code})`);
     }
     ok = true;
   } finally {
