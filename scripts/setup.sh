@@ -2,7 +2,9 @@
 # Installs what goim-cpp needs, and nothing else. Idempotent: anything present is skipped, and
 # with nothing missing it touches no network.
 #   scripts/setup.sh            everything scripts/test.sh needs: build packages, Java, kcat,
-#                               Chromium, clang-format-14, and (npm) the Kafka broker jars and playwright-core
+#                               Chromium, clang-format-14, etcd-server (discovery tests; Debian also
+#                               starts its own etcd service on :2379, which no test uses), and (npm)
+#                               the Kafka broker jars and playwright-core
 #   scripts/setup.sh --build    only what building and scripts/run.sh need
 #   scripts/setup.sh --bench    also gnuplot, for scripts/bench.sh plots
 # Downloads (npm) go to $GOIM_CACHE_DIR (default ~/.cache/goim-cpp):
@@ -20,7 +22,7 @@ build_pkgs=(
   librdkafka-dev libyaml-cpp-dev libgoogle-glog-dev libgflags-dev
   libbenchmark-dev libgtest-dev libgmock-dev
 )
-test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14)
+test_pkgs=(openjdk-17-jre-headless kcat chromium clang-format-14 etcd-server)
 
 want=("${build_pkgs[@]}")
 if [[ "$mode" != --build ]]; then

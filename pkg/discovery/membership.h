@@ -1,0 +1,63 @@
+// discovery::Backend: the interface every membership source offers (static lists, etcd): a node
+// registers itself (and keeps its record fresh), and watches the instances of an application.
+// Services hold a Backend and never know which one it is; NewBackend picks it from the config.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pkg/discovery/discovery.h"
+
+namespace goim::discovery {
+
+// This node's record in the membership; leaves it when closed or destroyed. [thread-safe]
+class Registration {
+ public:
+  virtual ~Registration() = default;
+  // Publishes changed metadata (connection counts, offline, weight).
+  virtual void Update(const Instance& in) = 0;
+  // Whether the record is live: false once the node could not renew it for a whole TTL (the
+  // others have dropped it by then), true again when it is back.
+  virtual bool healthy() const = 0;
+  // Leaves the membership now.
+  virtual void Close() = 0;
+};
+
+// The instances of one application, kept current. [thread-safe]
+class Watch {
+ public:
+  // The whole current list, sorted by hostname.
+  using Fn = std::function<void(const std::vector<Instance>&)>;
+  virtual ~Watch() = default;
+  virtual std::vector<Instance> Current() const = 0;
+  // Whether the list is known current (false: the store is unreachable and this is the last
+  // list seen).
+  virtual bool connected() const = 0;
+};
+
+class Backend {
+ public:
+  using HealthFn = std::function<void(bool healthy)>;
+  virtual ~Backend() = default;
+  // Registers `in`; health runs (on the backend's thread) whenever healthy() changes. Throws
+  // std::runtime_error when the store cannot be reached at all.
+  virtual std::unique_ptr<Registration> Register(const Instance& in, HealthFn health = nullptr) = 0;
+  // Watches appid: fn runs once with the current list before this returns, then after every
+  // change (on the backend's thread, never two at once). Throws std::runtime_error when the
+  // store cannot be reached at all.
+  virtual std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) = 0;
+  // "static", "etcd": for logs.
+  virtual const char* name() const = 0;
+};
+
+// Static membership: the lists given per appid never change; registering does nothing.
+std::unique_ptr<Backend> NewStaticBackend(std::map<std::string, std::vector<Instance>> lists);
+
+// The backend cfg asks for: etcd when endpoints are set, else static over `lists`.
+std::unique_ptr<Backend> NewBackend(const Config& cfg,
+                                    std::map<std::string, std::vector<Instance>> lists = {});
+
+}  // namespace goim::discovery
