@@ -32,6 +32,7 @@ class CometClient {
   ~CometClient();
 
   const std::string& name() const { return in_.hostname; }
+  const std::string& addr() const { return in_.grpc; }
   bool up() const { return up_; }
   size_t queued() const { return queued_; }
   size_t inflight() const { return inflight_; }

@@ -109,9 +109,11 @@ void Job::Stop() {
   final_commit.get_future().wait();
   // No gRPC completion may outlive the loop it posts to.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (auto& c : comets_) {
-    while (c->outstanding() > 0 && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (auto* list : {&comets_, &retired_}) {
+    for (auto& c : *list) {
+      while (c->outstanding() > 0 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
     }
   }
   io_.stop();
@@ -372,6 +374,7 @@ void Job::CommitTick() {
     consumer_->Commit(offsets);
     Counters::Get().commits->Inc();
   }
+  ReapRetired();
   size_t max_queue = 0;
   for (const auto& c : comets_) max_queue = std::max(max_queue, c->queued());
   overloaded_ = max_queue >= static_cast<size_t>(cfg_.comet.queue);

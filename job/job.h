@@ -34,6 +34,11 @@ class Job {
   // Stops consuming, flushes every batch, waits for the comet calls, commits, returns.
   void Stop();
 
+  // Replaces the comets (a live membership, already filtered to this job's zone): new ones get a
+  // client, a comet that left is dropped with its queued calls (ended as undelivered, counted),
+  // one whose address changed is reconnected. [thread-safe; applied on the loop] (job/comets.cc)
+  void SetComets(std::vector<discovery::Instance> comets);
+
   // Observations for tests (posted to the loop and waited for).
   size_t InflightMessages() const { return inflight_.load(); }
   std::vector<std::string> UpComets();
@@ -77,7 +82,11 @@ class Job {
   asio::steady_timer rooms_timer_;
   std::unique_ptr<RoomBatchers> batchers_;
   OffsetTracker tracker_;
+  void ApplyComets(const std::vector<discovery::Instance>& comets);
+  void ReapRetired();
+
   std::vector<std::unique_ptr<CometClient>> comets_;
+  std::vector<std::unique_ptr<CometClient>> retired_;  // left, waiting for their calls to return
   std::unordered_map<std::string, CometClient*> by_name_;
   std::unordered_map<std::string, std::unordered_map<std::string, int32_t>>
       hosted_;                                                   // comet -> room -> online

@@ -3,6 +3,7 @@
 namespace goim::logic {
 
 std::string Config::Validate() const {
+  if (std::string err = discovery.Validate(); !err.empty()) return err;
   if (node.heartbeat <= conf::Duration::zero()) return "node.heartbeat: must be > 0";
   if (node.heartbeatMax <= 0) return "node.heartbeatMax: must be > 0";
   if (httpServer.addr.empty()) return "httpServer.addr: must be set";

@@ -14,6 +14,7 @@ namespace goim::logic {
 
 struct Config {
   conf::Env env;
+  discovery::Config discovery;  // etcd: comets and routers from membership; else the lists
   struct Node {  // what /goim/nodes/weighted hands to clients, and the server-side heartbeat
     std::string defaultDomain = "conn.goim.io";
     std::string hostDomain = ".goim.io";
@@ -91,6 +92,7 @@ struct Config {
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
+    b.Section("discovery", discovery);
     b.Section("node", node);
     b.Section("backoff", backoff);
     b.Section("rpcServer", rpcServer);

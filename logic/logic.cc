@@ -77,9 +77,9 @@ struct ProduceJoin {
 
 LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
                      std::unique_ptr<RouterClient> router)
-    : cfg_(cfg), producer_(producer), router_(std::move(router)) {
+    : cfg_(cfg), producer_(producer), router_(std::move(router)), comets_(cfg.comets) {
   Counters::Get();
-  balancer_.Update(cfg_.comets, {});
+  balancer_.Update(comets_, {});
 }
 
 LogicCore::~LogicCore() { Stop(); }
@@ -124,7 +124,9 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         // it, when the router restarted): keep a local report that is newer, or younger than two
         // ticks when the routers lack it.
         std::map<std::string, goim::router::ServerOnline> next;
-        for (auto& s : reports) next[s.server()] = std::move(s);
+        for (auto& s : reports) {
+          if (Member(s.server())) next[s.server()] = std::move(s);
+        }
         int64_t keep_after =
             UnixMillis() -
             2 * std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.online.tick).count();
@@ -144,7 +146,7 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         for (const auto& [server, s] : next) ApplyReport(s);
         for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
       }
-      balancer_.Update(cfg_.comets, conns);
+      balancer_.Update(Comets(), conns);
       for (const auto& server : gone) {
         LOG(WARNING) << "logic: comet stopped reporting, deleting its sessions server=" << server;
         DelServer(server, nullptr);
@@ -247,7 +249,7 @@ void LogicCore::RenewOnline(const goim::logic::OnlineReq& req,
   s.set_updated_ms(UnixMillis());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ApplyReport(s);
+    if (Member(s.server())) ApplyReport(s);
   }
   router_->PutOnline(s, [this, done = std::move(done)](const std::string& err) {
     if (!err.empty()) return done({kServerErr, err}, {});
@@ -433,9 +435,19 @@ std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCor
     const {
   std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& in : cfg_.comets) {
+  for (const auto& in : comets_) {
     auto it = servers_.find(in.hostname);
-    out.emplace_back(in, it == servers_.end() ? goim::router::ServerOnline() : it->second);
+    if (it != servers_.end()) {
+      out.emplace_back(in, it->second);
+      continue;
+    }
+    // No report yet: what the comet published in the membership (goim's source for these).
+    goim::router::ServerOnline meta;
+    meta.set_server(in.hostname);
+    meta.set_conn_count(static_cast<int32_t>(in.conn_count));
+    meta.set_ip_count(static_cast<int32_t>(in.ip_count));
+    meta.set_updated_ms(in.updated_ns / 1000000);
+    out.emplace_back(in, std::move(meta));
   }
   return out;
 }

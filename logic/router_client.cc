@@ -48,20 +48,14 @@ struct Call {
 
 }  // namespace
 
+namespace {
+constexpr const char* kNoNodes = "router: no router node known (the membership lists none)";
+}  // namespace
+
 RouterClient::RouterClient(const std::map<std::string, std::string>& nodes,
                            std::chrono::milliseconds timeout)
-    : ring_(Names(nodes)), timeout_(timeout) {
-  for (const auto& [name, addr] : nodes) {
-    auto n = std::make_unique<Node>();
-    n->name = name;
-    n->addr = addr;
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    n->stub = router::Router::NewStub(
-        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
-    nodes_.push_back(std::move(n));
-  }
+    : topology_(std::make_shared<Topology>()), timeout_(timeout) {
+  SetNodes(nodes);
 }
 
 RouterClient::~RouterClient() {
@@ -69,12 +63,47 @@ RouterClient::~RouterClient() {
   idle_.wait(lock, [this] { return outstanding_ == 0; });
 }
 
-RouterClient::Node& RouterClient::NodeNamed(const std::string& name) {
-  for (auto& n : nodes_) {
-    if (n->name == name) return *n;
+void RouterClient::SetNodes(const std::map<std::string, std::string>& nodes) {
+  auto old = topology();
+  auto next = std::make_shared<Topology>();
+  for (const auto& [name, addr] : nodes) {
+    auto it = old->nodes.find(name);
+    if (it != old->nodes.end() && it->second->addr == addr) {
+      next->nodes[name] = it->second;  // same node: keep its connection
+      continue;
+    }
+    auto n = std::make_shared<Node>();
+    n->name = name;
+    n->addr = addr;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    n->stub = router::Router::NewStub(
+        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+    next->nodes[name] = std::move(n);
   }
-  return *nodes_.front();
+  next->ring = hash::Ketama(Names(nodes));
+  std::lock_guard<std::mutex> lock(topology_mu_);
+  topology_ = std::move(next);
 }
+
+std::shared_ptr<const RouterClient::Topology> RouterClient::topology() const {
+  std::lock_guard<std::mutex> lock(topology_mu_);
+  return topology_;
+}
+
+std::map<std::string, std::string> RouterClient::Nodes() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, n] : topology()->nodes) out[name] = n->addr;
+  return out;
+}
+
+std::string RouterClient::NodeForKey(const std::string& key) const {
+  auto t = topology();
+  return t->ring.empty() ? "" : t->ring.Get(key);
+}
+
+std::string RouterClient::NodeForMid(int64_t mid) const { return NodeForKey(std::to_string(mid)); }
 
 std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
   if (st.ok()) return "";
@@ -108,8 +137,9 @@ void RouterClient::Deadline(grpc::ClientContext* ctx) const {
 // Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;
 // done runs once, after the last answer, with the first error.
 template <class Req, class Reply, class Result, class Invoke, class Collect>
-void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
-                       std::function<void(const std::string&, Result)> done) {
+void RouterClient::Fan(const Topology& t, std::map<std::string, Req> reqs, Invoke invoke,
+                       Collect collect, std::function<void(const std::string&, Result)> done) {
+  if (t.nodes.empty()) return done(kNoNodes, Result{});
   if (reqs.empty()) return done("", Result{});
   auto join = std::make_shared<Join<Result>>(static_cast<int>(reqs.size()), std::move(done));
   {
@@ -117,14 +147,15 @@ void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect c
     outstanding_ += static_cast<int>(reqs.size());
   }
   for (auto& [name, req] : reqs) {
-    Node& n = NodeNamed(name);
+    // The node stays alive while its call runs, even when SetNodes dropped it meanwhile.
+    std::shared_ptr<Node> n = t.nodes.at(name);
     auto* c = new Call<Req, Reply>();
     c->req = std::move(req);
     Deadline(&c->ctx);
-    invoke(n.stub->async(), &c->ctx, &c->req, &c->reply,
-           [this, &n, c, join, collect](grpc::Status st) {
+    invoke(n->stub->async(), &c->ctx, &c->req, &c->reply,
+           [this, n, c, join, collect](grpc::Status st) {
              // The call's state is gone before done runs: done may destroy this client.
-             std::string err = Error(n, st);
+             std::string err = Error(*n, st);
              Reply reply = std::move(c->reply);
              delete c;
              {
@@ -136,17 +167,20 @@ void RouterClient::Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect c
   }
 }
 
-std::map<std::string, router::PutReq> RouterClient::Place(const router::Session& s) const {
+std::map<std::string, router::PutReq> RouterClient::Place(const Topology& t,
+                                                          const router::Session& s) {
   std::map<std::string, router::PutReq> reqs;
-  *reqs[ring_.Get(s.key())].add_by_key() = s;
-  if (s.mid() != 0) *reqs[ring_.Get(std::to_string(s.mid()))].add_by_mid() = s;
+  if (t.ring.empty()) return reqs;
+  *reqs[t.ring.Get(s.key())].add_by_key() = s;
+  if (s.mid() != 0) *reqs[t.ring.Get(std::to_string(s.mid()))].add_by_mid() = s;
   return reqs;
 }
 
 void RouterClient::Put(const router::Session& s,
                        std::function<void(const std::string&, int)> done) {
+  auto t = topology();
   Fan<router::PutReq, router::PutReply, int>(
-      Place(s),
+      *t, Place(*t, s),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->Put(ctx, req, reply, std::move(cb));
       },
@@ -156,13 +190,14 @@ void RouterClient::Put(const router::Session& s,
 void RouterClient::Del(const router::Session& s,
                        std::function<void(const std::string&, int)> done) {
   // A DelReq has the same two lists as a PutReq.
+  auto t = topology();
   std::map<std::string, router::DelReq> reqs;
-  for (auto& [name, put] : Place(s)) {
+  for (auto& [name, put] : Place(*t, s)) {
     *reqs[name].mutable_by_key() = put.by_key();
     *reqs[name].mutable_by_mid() = put.by_mid();
   }
   Fan<router::DelReq, router::DelReply, int>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->Del(ctx, req, reply, std::move(cb));
       },
@@ -177,10 +212,13 @@ void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& i
 }  // namespace
 
 void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone done) {
+  auto t = topology();
   std::map<std::string, router::GetKeysReq> reqs;
-  for (const auto& k : keys) reqs[ring_.Get(k)].add_keys(k);
+  if (!t->ring.empty()) {
+    for (const auto& k : keys) reqs[t->ring.Get(k)].add_keys(k);
+  }
   Fan<router::GetKeysReq, router::GetKeysReply, std::vector<router::Session>>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->GetKeys(ctx, req, reply, std::move(cb));
       },
@@ -189,10 +227,13 @@ void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone do
 }
 
 void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
+  auto t = topology();
   std::map<std::string, router::GetMidsReq> reqs;
-  for (int64_t m : mids) reqs[ring_.Get(std::to_string(m))].add_mids(m);
+  if (!t->ring.empty()) {
+    for (int64_t m : mids) reqs[t->ring.Get(std::to_string(m))].add_mids(m);
+  }
   Fan<router::GetMidsReq, router::GetMidsReply, std::vector<router::Session>>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->GetMids(ctx, req, reply, std::move(cb));
       },
@@ -201,10 +242,11 @@ void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) 
 }
 
 void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
+  auto t = topology();
   std::map<std::string, router::PutOnlineReq> reqs;
-  *reqs[ring_.Get(o.server())].mutable_online() = o;
+  if (!t->ring.empty()) *reqs[t->ring.Get(o.server())].mutable_online() = o;
   Fan<router::PutOnlineReq, router::PutOnlineReply, int>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->PutOnline(ctx, req, reply, std::move(cb));
       },
@@ -213,10 +255,11 @@ void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
 }
 
 void RouterClient::Online(OnlineDone done) {
+  auto t = topology();
   std::map<std::string, router::OnlineReq> reqs;
-  for (auto& n : nodes_) reqs[n->name];
+  for (const auto& [name, n] : t->nodes) reqs[name];
   Fan<router::OnlineReq, router::OnlineReply, std::vector<router::ServerOnline>>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->Online(ctx, req, reply, std::move(cb));
       },
@@ -228,10 +271,11 @@ void RouterClient::Online(OnlineDone done) {
 
 void RouterClient::DelServer(const std::string& server,
                              std::function<void(const std::string&, int)> done) {
+  auto t = topology();
   std::map<std::string, router::DelServerReq> reqs;
-  for (auto& n : nodes_) reqs[n->name].set_server(server);
+  for (const auto& [name, n] : t->nodes) reqs[name].set_server(server);
   Fan<router::DelServerReq, router::DelServerReply, int>(
-      std::move(reqs),
+      *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->DelServer(ctx, req, reply, std::move(cb));
       },

@@ -1,7 +1,9 @@
 // logic::RouterClient: logic's side of the router cluster. Places each mapping with ketama (a
 // key's mapping on ketama(key), a mid's on ketama(mid), a comet's online report on
 // ketama(server)), batches per node, calls the nodes in parallel over gRPC with a deadline on
-// every call, and reports failures naming the node. Callbacks run on gRPC threads. [thread-safe]
+// every call, and reports failures naming the node. The node set can change while calls run
+// (membership): each call uses the nodes and ring of the moment it started. Callbacks run on gRPC
+// threads. [thread-safe]
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,11 @@ class RouterClient {
   RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout);
   ~RouterClient();
 
+  // Replaces the node set (name -> address) and rebuilds the ring; nodes whose name and address
+  // stay keep their connection. An empty set leaves every call failing until nodes come back.
+  void SetNodes(const std::map<std::string, std::string>& nodes);
+  std::map<std::string, std::string> Nodes() const;
+
   // Writes (or renews) a connection's mappings; existed = how many were already there.
   void Put(const router::Session& s, std::function<void(const std::string&, int existed)> done);
   // Deletes a connection's mappings while they still point at s.server.
@@ -42,9 +49,9 @@ class RouterClient {
   void DelServer(const std::string& server,
                  std::function<void(const std::string&, int deleted)> done);
 
-  // The node name owning a key (for tests and logs).
-  const std::string& NodeForKey(const std::string& key) const { return ring_.Get(key); }
-  const std::string& NodeForMid(int64_t mid) const { return ring_.Get(std::to_string(mid)); }
+  // The node name owning a key or mid ("" with no node; for tests and logs).
+  std::string NodeForKey(const std::string& key) const;
+  std::string NodeForMid(int64_t mid) const;
 
  private:
   struct Node {
@@ -52,17 +59,22 @@ class RouterClient {
     std::string addr;
     std::unique_ptr<router::Router::Stub> stub;
   };
-  Node& NodeNamed(const std::string& name);
+  // The nodes and their ring at one moment; replaced whole by SetNodes.
+  struct Topology {
+    std::map<std::string, std::shared_ptr<Node>> nodes;
+    hash::Ketama ring{{}};
+  };
+  std::shared_ptr<const Topology> topology() const;
   // The requests writing (or deleting) a connection's two mappings, per node.
-  std::map<std::string, router::PutReq> Place(const router::Session& s) const;
+  static std::map<std::string, router::PutReq> Place(const Topology& t, const router::Session& s);
   template <class Req, class Reply, class Result, class Invoke, class Collect>
-  void Fan(std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
+  void Fan(const Topology& t, std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
            std::function<void(const std::string&, Result)> done);
   std::string Error(const Node& n, const grpc::Status& st) const;
   void Deadline(grpc::ClientContext* ctx) const;
 
-  std::vector<std::unique_ptr<Node>> nodes_;
-  hash::Ketama ring_;
+  mutable std::mutex topology_mu_;
+  std::shared_ptr<const Topology> topology_;
   std::chrono::milliseconds timeout_;
   // Calls whose callbacks have not finished: the destructor waits for them (they use the nodes).
   std::mutex mu_;

@@ -5,11 +5,13 @@
 
 #include "pkg/conf/conf.h"
 #include "pkg/conf/env.h"
+#include "pkg/discovery/discovery.h"
 
 namespace goim::router {
 
 struct Config {
   conf::Env env;
+  discovery::Config discovery;  // etcd: register goim.router, follow routers and comets
   conf::AddrSection rpcServer{":3129"};
   struct Session {
     conf::Duration expire = std::chrono::minutes(30);  // goim redis.expire
@@ -29,6 +31,7 @@ struct Config {
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
+    b.Section("discovery", discovery);
     b.Section("rpcServer", rpcServer);
     b.Section("session", session);
     b.Section("online", online);

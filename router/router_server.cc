@@ -4,6 +4,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "api/router.grpc.pb.h"
+#include "pkg/discovery/discovery.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/grpc_reply.h"
 #include "pkg/net/grpc_server.h"
@@ -141,7 +142,7 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
   OnlineStore& online_;
 };
 
-RouterServer::RouterServer(const Config& cfg) : cfg_(cfg) {
+RouterServer::RouterServer(const Config& cfg) : cfg_(cfg), epoch_(discovery::NewEpoch()) {
   SessionStore::Options so;
   so.shards = cfg.session.shards;
   so.ttl = std::chrono::duration_cast<Clock::duration>(cfg.session.expire);
@@ -166,7 +167,7 @@ void RouterServer::Start() {
     throw std::runtime_error("router: cannot listen on " + cfg_.rpcServer.addr);
   cleaner_ = std::thread([this] { CleanLoop(); });
   LOG(INFO) << "router: serving goim.router.Router addr=" << cfg_.rpcServer.addr
-            << " port=" << port_;
+            << " port=" << port_ << " epoch=" << epoch_;
 }
 
 void RouterServer::CleanLoop() {

@@ -26,6 +26,8 @@ class RouterServer {
   void Start();
   void Stop();
   int port() const { return port_; }
+  // Random per process: names this incarnation of the table (it starts empty).
+  const std::string& epoch() const { return epoch_; }
   SessionStore& sessions() { return *sessions_; }
   OnlineStore& online() { return *online_; }
 
@@ -34,6 +36,7 @@ class RouterServer {
   void CleanLoop();
 
   Config cfg_;
+  const std::string epoch_;
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<OnlineStore> online_;
   std::unique_ptr<Service> service_;

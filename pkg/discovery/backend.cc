@@ -77,6 +77,21 @@ class EtcdBackend : public Backend {
 
 }  // namespace
 
+Instance Self(const conf::Env& env, const char* appid, std::string grpc) {
+  Instance in;
+  in.appid = appid;
+  in.hostname = env.host;
+  in.region = env.region;
+  in.zone = env.zone;
+  in.env = env.deployEnv;
+  in.weight = env.weight;
+  in.addrs = env.addrs;
+  in.offline = env.offline;
+  in.grpc = std::move(grpc);
+  in.epoch = NewEpoch();
+  return in;
+}
+
 std::unique_ptr<Backend> NewStaticBackend(std::map<std::string, std::vector<Instance>> lists) {
   return std::make_unique<StaticBackend>(std::move(lists));
 }

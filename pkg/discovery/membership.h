@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pkg/conf/env.h"
 #include "pkg/discovery/discovery.h"
 
 namespace goim::discovery {
@@ -52,6 +53,10 @@ class Backend {
   // "static", "etcd": for logs.
   virtual const char* name() const = 0;
 };
+
+// This node's record: identity from env (host must be resolved), a fresh epoch, and the gRPC
+// address others dial ("" for none).
+Instance Self(const conf::Env& env, const char* appid, std::string grpc);
 
 // Static membership: the lists given per appid never change; registering does nothing.
 std::unique_ptr<Backend> NewStaticBackend(std::map<std::string, std::vector<Instance>> lists);

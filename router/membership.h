@@ -1,0 +1,31 @@
+// router::Membership: a router in a live membership (discovery.etcd): registers goim.router with
+// its gRPC address and this process's epoch (a new epoch tells logic and the comets that this
+// node's table starts empty). Without etcd it does nothing: logic lists routers in router.nodes.
+#pragma once
+
+#include <memory>
+
+#include "pkg/discovery/membership.h"
+#include "router/config.h"
+#include "router/router_server.h"
+
+namespace goim::router {
+
+class Membership {
+ public:
+  Membership(const Config& cfg, RouterServer& server);
+  ~Membership();
+
+  // Registers (after the server listens); throws std::runtime_error when etcd cannot be reached.
+  void Start();
+  // Leaves the membership (before the server stops).
+  void Stop();
+
+ private:
+  Config cfg_;
+  RouterServer& server_;
+  std::unique_ptr<discovery::Backend> backend_;
+  std::unique_ptr<discovery::Registration> self_;
+};
+
+}  // namespace goim::router
