@@ -17,9 +17,19 @@ void Membership::Start() {
   self_ = discovery::Self(c.env, discovery::kComet,
                           discovery::AdvertiseAddr(c.rpcServer.addr, server_.grpc_port()));
   self_.hostname = ctx_.server_id;
+  replay_ = std::make_unique<SessionReplay>(
+      ctx_, std::chrono::duration_cast<std::chrono::milliseconds>(c.rpcClient.timeout));
   Context* ctx = &ctx_;
-  reg_ = backend_->Register(self_, [ctx](bool healthy) { ctx->admitting = healthy; });
+  SessionReplay* replay = replay_.get();
+  reg_ = backend_->Register(self_, [ctx, replay](bool healthy) {
+    ctx->admitting = healthy;
+    // While out, logic deleted this comet's sessions (it looked dead): write them back.
+    if (healthy) replay->RewriteAll();
+  });
   LOG(INFO) << "comet: registered in etcd name=" << self_.hostname << " grpc=" << self_.grpc;
+  routers_ = backend_->WatchApp(discovery::kRouter,
+                                [this](const auto& routers) { replay_->SetRouters(routers); });
+  replay_->Start();
   refresher_ = std::thread([this] { RefreshLoop(); });
 }
 
@@ -42,6 +52,8 @@ void Membership::Stop() {
   }
   cv_.notify_all();
   if (refresher_.joinable()) refresher_.join();
+  routers_.reset();
+  if (replay_) replay_->Stop();
   if (reg_) reg_->Close();
   reg_.reset();
   backend_.reset();

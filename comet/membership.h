@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "comet/server.h"
+#include "comet/session_replay.h"
 #include "pkg/discovery/membership.h"
 
 namespace goim::comet {
@@ -34,6 +35,8 @@ class Membership {
   discovery::Instance self_;
   std::unique_ptr<discovery::Backend> backend_;
   std::unique_ptr<discovery::Registration> reg_;
+  std::unique_ptr<SessionReplay> replay_;
+  std::unique_ptr<discovery::Watch> routers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

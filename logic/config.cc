@@ -16,6 +16,7 @@ std::string Config::Validate() const {
     if (addr.empty()) return "router.nodes." + name + ": address is empty";
   }
   if (router.timeout <= conf::Duration::zero()) return "router.timeout: must be > 0";
+  if (router.syncWait < conf::Duration::zero()) return "router.syncWait: must be >= 0";
   if (online.tick <= conf::Duration::zero()) return "online.tick: must be > 0";
   if (kafka.topic.empty()) return "kafka.topic: must be set";
   return discovery::Validate(comets, "comets");

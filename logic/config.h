@@ -69,9 +69,11 @@ struct Config {
   struct Router {
     std::map<std::string, std::string> nodes{{"router-1", "127.0.0.1:3129"}};  // name -> address
     conf::Duration timeout = std::chrono::seconds(1);
+    conf::Duration syncWait = std::chrono::seconds(5);  // a lookup waits this for a rebuilding node
     void Bind(conf::Binder& b) {
       b.Field("nodes", nodes);
       b.Field("timeout", timeout);
+      b.Field("syncWait", syncWait);
     }
   } router;
   struct Kafka {

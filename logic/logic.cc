@@ -42,6 +42,9 @@ struct Counters {
       r.NewCounter("goim_logic_queue_failed_total", "PushMsg messages the queue refused");
   metrics::Counter* missing =
       r.NewCounter("goim_logic_push_no_session_total", "Pushed keys or mids with no live session");
+  metrics::Counter* dead_comet =
+      r.NewCounter("goim_logic_push_dead_comet_total",
+                   "Pushed sessions not produced: their comet had left the membership (etcd)");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -321,7 +324,23 @@ void LogicCore::Produce(const goim::logic::PushMsg& m, const std::string& key, R
 void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions,
                              size_t asked, const char* what, std::string msg, ResultFn done) {
   std::map<std::string, std::vector<std::string>> by_server;
-  for (const auto& s : sessions) by_server[s.server()].push_back(s.key());
+  size_t gone = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& s : sessions) {
+      // A session on a comet that left the membership (dead; DelServer is on its way): nothing
+      // would deliver it, so it is counted here rather than produced.
+      if (!Member(s.server())) {
+        ++gone;
+        continue;
+      }
+      by_server[s.server()].push_back(s.key());
+    }
+  }
+  if (gone) {
+    Counters::Get().dead_comet->Inc(gone);
+    VLOG(1) << "logic: push " << what << " to comets that left count=" << gone;
+  }
   if (sessions.size() < asked) {
     Counters::Get().missing->Inc(asked - sessions.size());
     VLOG(1) << "logic: push " << what << " without session count=" << asked - sessions.size();

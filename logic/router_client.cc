@@ -53,8 +53,8 @@ constexpr const char* kNoNodes = "router: no router node known (the membership l
 }  // namespace
 
 RouterClient::RouterClient(const std::map<std::string, std::string>& nodes,
-                           std::chrono::milliseconds timeout)
-    : topology_(std::make_shared<Topology>()), timeout_(timeout) {
+                           std::chrono::milliseconds timeout, std::chrono::milliseconds sync_wait)
+    : topology_(std::make_shared<Topology>()), timeout_(timeout), sync_wait_(sync_wait) {
   SetNodes(nodes);
 }
 
@@ -211,33 +211,39 @@ void AppendSessions(const google::protobuf::RepeatedPtrField<router::Session>& i
 }
 }  // namespace
 
-void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone done) {
+void RouterClient::GetKeysOnce(const std::vector<std::string>& keys, FoundDone done) {
   auto t = topology();
   std::map<std::string, router::GetKeysReq> reqs;
   if (!t->ring.empty()) {
     for (const auto& k : keys) reqs[t->ring.Get(k)].add_keys(k);
   }
-  Fan<router::GetKeysReq, router::GetKeysReply, std::vector<router::Session>>(
+  Fan<router::GetKeysReq, router::GetKeysReply, Found>(
       *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->GetKeys(ctx, req, reply, std::move(cb));
       },
-      [](const router::GetKeysReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
+      [](const router::GetKeysReply& reply, Found& r) {
+        AppendSessions(reply.sessions(), r.sessions);
+        r.pending_keys.insert(r.pending_keys.end(), reply.pending().begin(), reply.pending().end());
+      },
       std::move(done));
 }
 
-void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
+void RouterClient::GetMidsOnce(const std::vector<int64_t>& mids, FoundDone done) {
   auto t = topology();
   std::map<std::string, router::GetMidsReq> reqs;
   if (!t->ring.empty()) {
     for (int64_t m : mids) reqs[t->ring.Get(std::to_string(m))].add_mids(m);
   }
-  Fan<router::GetMidsReq, router::GetMidsReply, std::vector<router::Session>>(
+  Fan<router::GetMidsReq, router::GetMidsReply, Found>(
       *t, std::move(reqs),
       [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
         a->GetMids(ctx, req, reply, std::move(cb));
       },
-      [](const router::GetMidsReply& reply, auto& r) { AppendSessions(reply.sessions(), r); },
+      [](const router::GetMidsReply& reply, Found& r) {
+        AppendSessions(reply.sessions(), r.sessions);
+        r.pending_mids.insert(r.pending_mids.end(), reply.pending().begin(), reply.pending().end());
+      },
       std::move(done));
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/router.grpc.pb.h"
+#include "logic/retry_timer.h"
 #include "pkg/hash/ketama.h"
 
 namespace goim::logic {
@@ -28,7 +29,9 @@ class RouterClient {
   using OnlineDone =
       std::function<void(const std::string& error, std::vector<router::ServerOnline>)>;
 
-  RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout);
+  // sync_wait: how long a lookup waits for a router that is rebuilding its table.
+  RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds sync_wait = std::chrono::seconds(5));
   ~RouterClient();
 
   // Replaces the node set (name -> address) and rebuilds the ring; nodes whose name and address
@@ -40,7 +43,10 @@ class RouterClient {
   void Put(const router::Session& s, std::function<void(const std::string&, int existed)> done);
   // Deletes a connection's mappings while they still point at s.server.
   void Del(const router::Session& s, std::function<void(const std::string&, int deleted)> done);
-  // Live sessions of these keys / mids (missing ones are absent).
+  // Live sessions of these keys / mids (missing ones are absent). A router rebuilding its table
+  // answers "pending" for what it cannot vouch for: those are asked again every 50 ms for up to
+  // sync_wait, then the call fails naming the router (never "absent" for a session that may
+  // exist). (logic/router_lookup.cc)
   void GetKeys(const std::vector<std::string>& keys, SessionsDone done);
   void GetMids(const std::vector<int64_t>& mids, SessionsDone done);
   void PutOnline(const router::ServerOnline& o, Done done);
@@ -54,6 +60,22 @@ class RouterClient {
   std::string NodeForMid(int64_t mid) const;
 
  private:
+  // One lookup's answers: sessions, and what rebuilding routers could not answer yet.
+  struct Found {
+    std::vector<router::Session> sessions;
+    std::vector<std::string> pending_keys;
+    std::vector<int64_t> pending_mids;
+  };
+  using FoundDone = std::function<void(const std::string& error, Found)>;
+  void GetKeysOnce(const std::vector<std::string>& keys, FoundDone done);
+  void GetMidsOnce(const std::vector<int64_t>& mids, FoundDone done);
+  template <class T>
+  using Once = void (RouterClient::*)(const std::vector<T>&, FoundDone);
+  template <class T>
+  void Lookup(std::vector<T> ask, Once<T> once, std::vector<router::Session> found,
+              std::chrono::steady_clock::time_point until, SessionsDone done);
+  std::string PendingError(const std::string& what, size_t n) const;
+
   struct Node {
     std::string name;
     std::string addr;
@@ -76,7 +98,10 @@ class RouterClient {
   mutable std::mutex topology_mu_;
   std::shared_ptr<const Topology> topology_;
   std::chrono::milliseconds timeout_;
-  // Calls whose callbacks have not finished: the destructor waits for them (they use the nodes).
+  std::chrono::milliseconds sync_wait_;
+  RetryTimer retries_;
+  // Calls (and scheduled retries) whose callbacks have not finished: the destructor waits for them
+  // (they use the nodes).
   std::mutex mu_;
   std::condition_variable idle_;
   int outstanding_ = 0;

@@ -27,6 +27,11 @@ struct Config {
     conf::Duration stale = std::chrono::minutes(5);  // goim _onlineDeadline
     void Bind(conf::Binder& b) { b.Field("stale", stale); }
   } online;
+  struct Sync {
+    // With a membership: the longest the table stays "incomplete" waiting for comets to replay.
+    conf::Duration timeout = std::chrono::seconds(10);
+    void Bind(conf::Binder& b) { b.Field("timeout", timeout); }
+  } sync;
   conf::AddrSection metrics{":3128"};  // GET /metrics; "" disables
 
   void Bind(conf::Binder& b) {
@@ -35,6 +40,7 @@ struct Config {
     b.Section("rpcServer", rpcServer);
     b.Section("session", session);
     b.Section("online", online);
+    b.Section("sync", sync);
     b.Section("metrics", metrics);
   }
   // "" when valid, else a message naming the key.

@@ -15,10 +15,22 @@ Membership::~Membership() { Stop(); }
 void Membership::Start() {
   if (!cfg_.discovery.enabled()) return;
   backend_ = discovery::NewBackend(cfg_.discovery);
+  SyncState& sync = server_.sync();
+  auto names = [](const std::vector<discovery::Instance>& l) {
+    std::vector<std::string> out;
+    for (const auto& in : l) out.push_back(in.hostname);
+    return out;
+  };
+  routers_ = backend_->WatchApp(discovery::kRouter,
+                                [&sync, names](const auto& l) { sync.SetRouters(names(l)); });
+  comets_ = backend_->WatchApp(discovery::kComet,
+                               [&sync, names](const auto& l) { sync.SetComets(names(l)); });
   discovery::Instance self = discovery::Self(
       cfg_.env, discovery::kRouter, discovery::AdvertiseAddr(cfg_.rpcServer.addr, server_.port()));
   self.epoch = server_.epoch();
-  self_ = backend_->Register(self);
+  self_ = backend_->Register(self, [&sync](bool healthy) {
+    if (healthy) sync.BeginAll("registration lapsed and came back");
+  });
   LOG(INFO) << "router: registered in etcd name=" << self.hostname << " grpc=" << self.grpc
             << " epoch=" << self.epoch;
 }
@@ -26,6 +38,8 @@ void Membership::Start() {
 void Membership::Stop() {
   if (self_) self_->Close();
   self_.reset();
+  routers_.reset();
+  comets_.reset();
   backend_.reset();
 }
 

@@ -1,6 +1,8 @@
 // router::Membership: a router in a live membership (discovery.etcd): registers goim.router with
-// its gRPC address and this process's epoch (a new epoch tells logic and the comets that this
-// node's table starts empty). Without etcd it does nothing: logic lists routers in router.nodes.
+// its gRPC address and this process's epoch, and feeds its SyncState: the routers (one that
+// leaves hands its keys to the others, whose tables then wait for the comets' replay), the
+// comets (whom a rebuild waits for) and its own registration (back after a lapse: the table
+// missed writes). Without etcd it does nothing: logic lists routers in router.nodes.
 #pragma once
 
 #include <memory>
@@ -25,6 +27,8 @@ class Membership {
   Config cfg_;
   RouterServer& server_;
   std::unique_ptr<discovery::Backend> backend_;
+  std::unique_ptr<discovery::Watch> routers_;
+  std::unique_ptr<discovery::Watch> comets_;
   std::unique_ptr<discovery::Registration> self_;
 };
 

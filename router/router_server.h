@@ -14,6 +14,7 @@
 #include "router/config.h"
 #include "router/online_store.h"
 #include "router/session_store.h"
+#include "router/sync_state.h"
 
 namespace goim::router {
 
@@ -29,6 +30,8 @@ class RouterServer {
   // Random per process: names this incarnation of the table (it starts empty).
   const std::string& epoch() const { return epoch_; }
   SessionStore& sessions() { return *sessions_; }
+  // Whether the table is complete, fed by router::Membership.
+  SyncState& sync() { return *sync_; }
   OnlineStore& online() { return *online_; }
 
  private:
@@ -38,6 +41,7 @@ class RouterServer {
   Config cfg_;
   const std::string epoch_;
   std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<SyncState> sync_;
   std::unique_ptr<OnlineStore> online_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -27,7 +27,8 @@ using e2e::Eventually;
 class Follow : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::EtcdServer::Available()) GTEST_SKIP() << "etcd is not installed (scripts/setup.sh)";
+    if (!testing::EtcdServer::Available())
+      GTEST_SKIP() << "etcd is not installed (scripts/setup.sh)";
     etcd_ = std::make_unique<testing::EtcdServer>();
     etcd_->Start();
     disc_.etcd.endpoints = {etcd_->endpoint()};
@@ -55,7 +56,8 @@ class Follow : public ::testing::Test {
   }
 
   // A comet's record as a comet registers it (no comet process needed to be a member).
-  std::unique_ptr<discovery::Registration> FakeComet(const std::string& name, const std::string& zone = "") {
+  std::unique_ptr<discovery::Registration> FakeComet(const std::string& name,
+                                                     const std::string& zone = "") {
     conf::Env env;
     env.host = name;
     env.zone = zone;
@@ -120,9 +122,8 @@ TEST_F(Follow, LogicBuildsItsRingFromRoutersAndDropsCometsThatLeave) {
   EXPECT_EQ(core.Nodes("android", "").nodes(0), "10.0.0.1");
   ASSERT_TRUE(Eventually([&] {
     std::promise<size_t> found;
-    core.router().GetKeys({"k-on-2"}, [&](const std::string&, auto sessions) {
-      found.set_value(sessions.size());
-    });
+    core.router().GetKeys(
+        {"k-on-2"}, [&](const std::string&, auto sessions) { found.set_value(sessions.size()); });
     return found.get_future().get() == 0;
   }));
 
@@ -149,8 +150,9 @@ TEST_F(Follow, JobSendsToTheCometsOfItsZone) {
   m.Start();
   ASSERT_TRUE(Eventually([&] { return job.UpComets() == std::vector<std::string>{"comet-1"}; }));
   auto c = FakeComet("comet-3", "z1");
-  ASSERT_TRUE(Eventually(
-      [&] { return job.UpComets() == std::vector<std::string>{"comet-1", "comet-3"}; }));
+  ASSERT_TRUE(Eventually([&] {
+    return job.UpComets() == std::vector<std::string>{"comet-1", "comet-3"};
+  }));
   a->Close();
   ASSERT_TRUE(Eventually([&] { return job.UpComets() == std::vector<std::string>{"comet-3"}; }));
   m.Stop();
