@@ -68,13 +68,16 @@ void SessionReplay::SetRouters(const std::vector<discovery::Instance>& routers) 
     for (const auto& in : routers) {
       if (in.grpc.empty()) continue;
       auto it = routers_.find(in.hostname);
-      if (it != routers_.end() && it->second->addr == in.grpc) {
+      // A new process (epoch) gets a new connection: the old one may be waiting out a reconnect
+      // backoff from while the router was down.
+      if (it != routers_.end() && it->second->addr == in.grpc && it->second->epoch == in.epoch) {
         next[in.hostname] = it->second;
         continue;
       }
       auto r = std::make_shared<Router>();
       r->name = in.hostname;
       r->addr = in.grpc;
+      r->epoch = in.epoch;
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);

@@ -41,7 +41,7 @@ class SessionReplay {
 
  private:
   struct Router {
-    std::string name, addr;
+    std::string name, addr, epoch;
     std::unique_ptr<goim::router::Router::Stub> stub;
     // When the next unasked rewrite (second pass, or RewriteAll) is due; 0: none. Steady clock
     // nanoseconds: RewriteAll sets it from another thread.

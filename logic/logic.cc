@@ -140,9 +140,11 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
             next[server] = local;
         }
         // A comet whose report went stale at the routers (it stopped reporting: dead, or cut off)
-        // loses its sessions, so pushes stop looking for it (goim v1: /1/server/del).
+        // loses its sessions, so pushes stop looking for it (goim v1: /1/server/del). With a live
+        // membership its lease says that instead: a router that restarted has lost the reports
+        // too, and the live comets it held would lose their sessions everywhere.
         for (const auto& [server, local] : servers_) {
-          if (!next.count(server)) gone.push_back(server);
+          if (!comets_live_ && !next.count(server)) gone.push_back(server);
         }
         servers_.clear();
         rooms_.clear();

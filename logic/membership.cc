@@ -1,5 +1,7 @@
 #include "logic/membership.h"
 
+#include <set>
+
 #include <glog/logging.h>
 
 #include "pkg/discovery/advertise.h"
@@ -33,7 +35,8 @@ void Membership::Register(int grpc_port) {
 }
 
 void Membership::OnRouters(const std::vector<discovery::Instance>& routers) {
-  std::map<std::string, std::string> nodes;
+  std::map<std::string, std::string> nodes, epochs;
+  std::set<std::string> renew;  // restarted: a fresh connection, not one in reconnect backoff
   for (const auto& r : routers) {
     if (r.grpc.empty()) {
       LOG_EVERY_T(WARNING, 10) << "logic: router without a gRPC address ignored name="
@@ -41,12 +44,17 @@ void Membership::OnRouters(const std::vector<discovery::Instance>& routers) {
       continue;
     }
     nodes[r.hostname] = r.grpc;
+    epochs[r.hostname] = r.epoch;
+    auto it = router_epochs_.find(r.hostname);
+    if (it != router_epochs_.end() && it->second != r.epoch) renew.insert(r.hostname);
   }
-  if (nodes != core_.router().Nodes()) {
+  router_epochs_ = std::move(epochs);
+  if (nodes != core_.router().Nodes() || !renew.empty()) {
     std::string names;
     for (const auto& [name, addr] : nodes) names += (names.empty() ? "" : ",") + name + "=" + addr;
-    LOG(INFO) << "logic: router ring rebuilt nodes=" << (names.empty() ? "(none)" : names);
-    core_.router().SetNodes(nodes);
+    LOG(INFO) << "logic: router ring rebuilt nodes=" << (names.empty() ? "(none)" : names)
+              << " restarted=" << renew.size();
+    core_.router().SetNodes(nodes, renew);
   }
 }
 

@@ -4,7 +4,9 @@
 // nothing: router.nodes and comets come from the config.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "logic/config.h"
 #include "logic/logic.h"
@@ -34,6 +36,7 @@ class Membership {
   std::unique_ptr<discovery::Watch> comets_;
   std::unique_ptr<discovery::Watch> routers_;
   std::unique_ptr<discovery::Registration> self_;
+  std::map<std::string, std::string> router_epochs_;  // [routers watch thread]
 };
 
 }  // namespace goim::logic

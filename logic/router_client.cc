@@ -63,12 +63,13 @@ RouterClient::~RouterClient() {
   idle_.wait(lock, [this] { return outstanding_ == 0; });
 }
 
-void RouterClient::SetNodes(const std::map<std::string, std::string>& nodes) {
+void RouterClient::SetNodes(const std::map<std::string, std::string>& nodes,
+                            const std::set<std::string>& renew) {
   auto old = topology();
   auto next = std::make_shared<Topology>();
   for (const auto& [name, addr] : nodes) {
     auto it = old->nodes.find(name);
-    if (it != old->nodes.end() && it->second->addr == addr) {
+    if (it != old->nodes.end() && it->second->addr == addr && !renew.count(name)) {
       next->nodes[name] = it->second;  // same node: keep its connection
       continue;
     }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,11 @@ class RouterClient {
   ~RouterClient();
 
   // Replaces the node set (name -> address) and rebuilds the ring; nodes whose name and address
-  // stay keep their connection. An empty set leaves every call failing until nodes come back.
-  void SetNodes(const std::map<std::string, std::string>& nodes);
+  // stay keep their connection, except those named in renew (a new process: the old connection
+  // may be waiting out a reconnect backoff). An empty set leaves every call failing until nodes
+  // come back.
+  void SetNodes(const std::map<std::string, std::string>& nodes,
+                const std::set<std::string>& renew = {});
   std::map<std::string, std::string> Nodes() const;
 
   // Writes (or renews) a connection's mappings; existed = how many were already there.
