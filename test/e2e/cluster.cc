@@ -77,17 +77,8 @@ class Kafka : public Cluster {
     std::string broker = KafkaBroker();
     if (broker.empty())
       throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
-    static std::atomic<int> seq{0};
-    std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(seq++);
-    std::string topic = "goim-e2e-" + suffix, group = "goim-e2e-job-" + suffix;
-    // 0.9 creates a topic (num.partitions=4) on its first metadata request: make it exist before
-    // anyone produces or subscribes.
-    std::string kcat =
-        "kcat -b " + broker +
-        " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " + topic +
-        " 2>/dev/null | grep -q 'partition 3,'";
-    if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
-      throw std::runtime_error("topic " + topic + " was not created");
+    std::string topic = NewTopic(broker);
+    std::string group = "goim-e2e-job-" + topic.substr(9);
     std::string kafka = "kafka:\n  brokers: [" + Q(broker) + "]\n  topic: " + Q(topic) + "\n";
     router_grpc = Loopback(FreePort());
     http = Loopback(FreePort());
@@ -132,6 +123,20 @@ class Kafka : public Cluster {
 };
 
 }  // namespace
+
+std::string NewTopic(const std::string& broker) {
+  static std::atomic<int> seq{0};
+  std::string topic = "goim-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
+  // 0.9 creates a topic (num.partitions=4) on its first metadata request: make it exist before
+  // anyone produces or subscribes.
+  std::string kcat =
+      "kcat -b " + broker +
+      " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " + topic +
+      " 2>/dev/null | grep -q 'partition 3,'";
+  if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
+    throw std::runtime_error("topic " + topic + " was not created");
+  return topic;
+}
 
 std::unique_ptr<Cluster> MakeStandalone() { return std::make_unique<Standalone>(); }
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) {
