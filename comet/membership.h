@@ -17,6 +17,7 @@
 
 namespace goim::comet {
 
+// [Start and Stop on the owner's thread; the watch callbacks run on the backend's threads]
 class Membership {
  public:
   explicit Membership(Server& server);

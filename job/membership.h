@@ -11,6 +11,7 @@
 
 namespace goim::job {
 
+// [Start and Stop on the owner's thread; the watch callbacks run on the backend's threads]
 class Membership {
  public:
   Membership(const Config& cfg, Job& job);

@@ -67,4 +67,51 @@ void LogicCore::SetComets(std::vector<discovery::Instance> comets) {
   }
 }
 
+std::map<std::string, std::vector<std::string>> LogicCore::ByLiveComet(
+    const std::vector<goim::router::Session>& sessions, const char* what) {
+  static metrics::Counter* dead = metrics::Registry::Default().NewCounter(
+      "goim_logic_push_dead_comet_total",
+      "Pushed sessions not produced: their comet had left the membership (etcd)");
+  std::map<std::string, std::vector<std::string>> by_server;
+  size_t gone = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& s : sessions) {
+      // On a comet that left the membership (dead; DelServer is on its way): nothing would
+      // deliver it, so it is counted here rather than produced.
+      if (!Member(s.server())) {
+        ++gone;
+        continue;
+      }
+      by_server[s.server()].push_back(s.key());
+    }
+  }
+  if (gone) {
+    dead->Inc(gone);
+    VLOG(1) << "logic: push " << what << " to comets that left count=" << gone;
+  }
+  return by_server;
+}
+
+std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCore::Instances()
+    const {
+  std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& in : comets_) {
+    auto it = servers_.find(in.hostname);
+    if (it != servers_.end()) {
+      out.emplace_back(in, it->second);
+      continue;
+    }
+    // No report yet: what the comet published in the membership (goim's source for these).
+    goim::router::ServerOnline meta;
+    meta.set_server(in.hostname);
+    meta.set_conn_count(static_cast<int32_t>(in.conn_count));
+    meta.set_ip_count(static_cast<int32_t>(in.ip_count));
+    meta.set_updated_ms(in.updated_ns / 1000000);
+    out.emplace_back(in, std::move(meta));
+  }
+  return out;
+}
+
 }  // namespace goim::logic

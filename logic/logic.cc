@@ -325,24 +325,7 @@ void LogicCore::Produce(const goim::logic::PushMsg& m, const std::string& key, R
 
 void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions,
                              size_t asked, const char* what, std::string msg, ResultFn done) {
-  std::map<std::string, std::vector<std::string>> by_server;
-  size_t gone = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& s : sessions) {
-      // A session on a comet that left the membership (dead; DelServer is on its way): nothing
-      // would deliver it, so it is counted here rather than produced.
-      if (!Member(s.server())) {
-        ++gone;
-        continue;
-      }
-      by_server[s.server()].push_back(s.key());
-    }
-  }
-  if (gone) {
-    Counters::Get().dead_comet->Inc(gone);
-    VLOG(1) << "logic: push " << what << " to comets that left count=" << gone;
-  }
+  std::map<std::string, std::vector<std::string>> by_server = ByLiveComet(sessions, what);
   if (sessions.size() < asked) {
     Counters::Get().missing->Inc(asked - sessions.size());
     VLOG(1) << "logic: push " << what << " without session count=" << asked - sessions.size();
@@ -450,27 +433,6 @@ std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
     conns += s.conn_count();
   }
   return {ips, conns};
-}
-
-std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCore::Instances()
-    const {
-  std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& in : comets_) {
-    auto it = servers_.find(in.hostname);
-    if (it != servers_.end()) {
-      out.emplace_back(in, it->second);
-      continue;
-    }
-    // No report yet: what the comet published in the membership (goim's source for these).
-    goim::router::ServerOnline meta;
-    meta.set_server(in.hostname);
-    meta.set_conn_count(static_cast<int32_t>(in.conn_count));
-    meta.set_ip_count(static_cast<int32_t>(in.ip_count));
-    meta.set_updated_ms(in.updated_ns / 1000000);
-    out.emplace_back(in, std::move(meta));
-  }
-  return out;
 }
 
 }  // namespace goim::logic

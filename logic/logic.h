@@ -100,6 +100,9 @@ class LogicCore {
   void ApplyReport(const goim::router::ServerOnline& s);  // caller holds mu_
   void DropReport(const std::string& server);             // caller holds mu_
   bool Member(const std::string& server) const;           // caller holds mu_
+  // Keys by comet, leaving out (and counting) sessions on comets that left the membership.
+  std::map<std::string, std::vector<std::string>> ByLiveComet(
+      const std::vector<goim::router::Session>& sessions, const char* what);
   void OnlineLoop();
 
   Config cfg_;

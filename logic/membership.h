@@ -14,6 +14,7 @@
 
 namespace goim::logic {
 
+// [Start and Stop on the owner's thread; the watch callbacks run on the backend's threads]
 class Membership {
  public:
   Membership(const Config& cfg, LogicCore& core);

@@ -13,6 +13,7 @@
 
 namespace goim::router {
 
+// [Start and Stop on the owner's thread; the watch callbacks run on the backend's threads]
 class Membership {
  public:
   Membership(const Config& cfg, RouterServer& server);
