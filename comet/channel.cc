@@ -1,3 +1,8 @@
+// A connection's life, top to bottom, as goim's ServeTCP / ServeWebsocket read: accepted and
+// started with a handshake deadline; (WebSocket) upgraded; the auth frame taken to logic; once
+// authenticated, registered in the bucket and the room with a heartbeat deadline, its frames
+// handled as operations and pushes written to it; closed once, for one counted reason, after
+// which it leaves everything and is freed when no I/O refers to it any more.
 #include "comet/channel.h"
 
 #include <glog/logging.h>
@@ -5,6 +10,7 @@
 #include "comet/loop.h"
 #include "comet/stats.h"
 #include "pkg/log/log.h"
+#include "pkg/websocket/frame.h"
 
 namespace goim::comet {
 
@@ -13,7 +19,10 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
       transport_(t),
       state_(t == Transport::kTcp ? State::kHandshake : State::kUpgrade),
       sock_(std::move(sock)),
-      replies_(static_cast<uint32_t>(loop->cfg().protocol.cliProto)) {
+      ws_(static_cast<uint64_t>(loop->cfg().websocket.maxMessageSize)),
+      replies_(static_cast<uint32_t>(loop->cfg().protocol.cliProto)),
+      // Pushes are bounded by svrProto and replies by the ring: the queue never holds more.
+      out_(static_cast<uint32_t>(loop->cfg().protocol.svrProto) + replies_.capacity() + 1) {
   boost::system::error_code ec;
   auto ep = sock_.remote_endpoint(ec);
   if (!ec) ip_ = ep.address().to_string();
@@ -35,20 +44,96 @@ Channel::~Channel() {
 
 tcp::socket& Channel::raw() { return tls_ ? tls_->next_layer() : sock_; }
 
+// --- 1. start: the handshake deadline, then the upgrade (WebSocket) or the auth frame (TCP) ---
+
 void Channel::Start() {
   deadline_ =
       loop_->timers().Add(loop_->cfg().protocol.handshakeTimeout, &Channel::OnDeadline, this);
-  loop_->TimersChanged();
   if (transport_ == Transport::kTcp)
     ReadNow();
   else
     StartUpgrade();
 }
 
+// --- 2. auth: the first op 7 frame goes to logic; reading waits for the answer ---------------
+
+void Channel::StartAuth(protocol::Frame& f) {
+  state_ = State::kAuthing;
+  auth_seq_ = f.seq;
+  auth_ver_ = f.ver;
+  Loop* loop = loop_;
+  uint64_t id = id_;
+  Context& ctx = loop_->ctx();
+  ctx.logic->Connect(
+      ctx.server_id, cookie_, f.body,
+      [loop, id](const grpc::Status& st, goim::logic::ConnectReply& reply) {
+        asio::post(loop->io(), [loop, id, ok = st.ok(), err = st.error_message(),
+                                reply = std::move(reply)]() mutable {
+          Channel* ch = loop->Resolve(id);
+          if (!ch) {
+            // Gone while logic answered: undo the session logic just wrote.
+            if (ok) loop->ctx().logic->Disconnect(reply.mid(), reply.key(), loop->ctx().server_id);
+            return;
+          }
+          std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
+          ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
+                     std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
+        });
+      });
+}
+
+// --- 3. ready: registered in the bucket and the room, under the heartbeat deadline ---------
+
+void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key,
+                     std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns) {
+  if (state_ != State::kAuthing) return;
+  Context& ctx = loop_->ctx();
+  if (!ok) {
+    Stats::Get().auth_failed->Inc();
+    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error("
+                            << log::Printable(err, 256) << ")";
+    return Close(CloseReason::kAuthFailed);
+  }
+  Stats::Get().auth_ok->Inc();
+  mid_ = mid;
+  key_ = std::move(key);
+  Watch(accepts);
+  heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
+                                : std::chrono::minutes(8);
+  state_ = State::kReady;
+  if (uint64_t old = ctx.buckets.Put(key_, id_, mid_))
+    ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
+  ctx.buckets.AddIp(ip_);
+  loop_->Join(this, room);
+  loop_->timers().Set(deadline_, heartbeat_);
+  logic_hb_due_ = NextLogicRenewal();
+  // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
+  if (!ReplyFrame(protocol::kOpAuthReply, auth_ver_, auth_seq_, std::string())) return;
+  VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_
+          << " room=" << log::Printable(room) << " ip=" << ip_;
+  // Frames that arrived behind the auth frame, then the socket.
+  Resume();
+}
+
+void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room,
+                    std::vector<int32_t> accepts, bool null_sink) {
+  null_sink_ = null_sink;
+  mid_ = mid;
+  key_ = key;
+  Watch(accepts);
+  state_ = State::kReady;
+  heartbeat_ = std::chrono::hours(24);
+  loop_->ctx().buckets.Put(key_, id_, mid_);
+  loop_->Join(this, room);
+}
+
+// --- 4. the deadlines: no auth in time, no heartbeat in time, a consumer too slow ----------
+
 void Channel::OnDeadline(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->deadline_ = time::TimerId{};
-  bool ready = ch->state_ == State::kReady;
+  if (ch->state_ == State::kClosing) return ch->Close(ch->closing_);  // the Close frame stuck
+  bool ready = ch->ready();
   VLOG(1) << "comet: " << (ready ? "heartbeat" : "handshake")
           << " timeout key=" << log::Printable(ch->key_) << " ip=" << ch->ip_;
   ch->Close(ready ? CloseReason::kHeartbeatTimeout : CloseReason::kHandshakeTimeout);
@@ -58,14 +143,44 @@ void Channel::OnSlow(void* self) {
   auto* ch = static_cast<Channel*>(self);
   ch->slow_timer_ = time::TimerId{};
   LOG_EVERY_T(WARNING, 1) << "comet: slow consumer closed key=" << log::Printable(ch->key_)
-                          << " ip=" << ch->ip_ << " unsent="
-                          << ch->queued_bytes_ + ch->pending_.size() - ch->pending_off_;
+                          << " ip=" << ch->ip_ << " queued=" << ch->out_.pushes() << " unsent="
+                          << ch->out_.bytes() + ch->pending_.size() - ch->pending_off_;
   ch->Close(CloseReason::kSlow);
+}
+
+// --- 5. close: once, for one reason (WebSocket: after a Close frame when RFC 6455 asks for one);
+// freed when no I/O refers to the channel ----------------------------------------------------
+
+void Channel::CloseWs(uint16_t code, CloseReason why) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  Reply* r;
+  if (replies_.Set(&r) != ring::Error::kOk) return Close(why);  // no slot: just close
+  r->head_len = 0;
+  r->ws_opcode = websocket::kClose;
+  r->body.clear();
+  if (code != 0) r->body = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  replies_.SetAdv();
+  if (ready()) Unregister();
+  state_ = State::kClosing;
+  closing_ = why;
+  loop_->timers().Del(slow_timer_);
+  loop_->timers().Set(deadline_, loop_->cfg().protocol.handshakeTimeout);
+  Enqueue({nullptr, r});
+}
+
+void Channel::Unregister() {
+  Context& ctx = loop_->ctx();
+  // A newer connection with the same key on this comet took the key over (and wrote its own
+  // session): disconnecting would delete that one's session, which has the same key and server.
+  bool owned = ctx.buckets.Del(key_, id_);
+  ctx.buckets.DelIp(ip_);
+  loop_->Leave(this);
+  if (owned) ctx.logic->Disconnect(mid_, key_, ctx.server_id);
 }
 
 void Channel::Close(CloseReason why) {
   if (state_ == State::kClosed) return;
-  bool authed = state_ == State::kReady;
+  if (ready()) Unregister();
   state_ = State::kClosed;
   Stats& st = Stats::Get();
   st.closes[static_cast<int>(why)]->Inc();
@@ -73,21 +188,8 @@ void Channel::Close(CloseReason why) {
   (transport_ == Transport::kTcp ? st.tcp_connections : st.ws_connections)->Sub(1);
   loop_->timers().Del(deadline_);
   loop_->timers().Del(slow_timer_);
-  Context& ctx = loop_->ctx();
-  if (authed) {
-    // A newer connection with the same key on this comet took the key over (and wrote its own
-    // session): disconnecting would delete that one's session, which has the same key and server.
-    bool owned = ctx.buckets.Del(key_, id_);
-    ctx.buckets.DelIp(ip_);
-    loop_->Leave(this);
-    if (owned) ctx.logic->Disconnect(mid_, key_, ctx.server_id);
-  }
-  while (q_size_ > 0) {
-    ReleaseItem(queue_[q_head_]);
-    q_head_ = (q_head_ + 1) % q_cap_;
-    --q_size_;
-  }
-  queue_.reset();
+  while (!out_.empty()) ReleaseItem(out_.Pop());
+  out_.Release();
   replies_.Reset();
   replies_.Release();
   boost::system::error_code ec;
@@ -100,79 +202,6 @@ void Channel::MaybeFree() {
   if (state_ != State::kClosed || reading_ || writing_ || freed_) return;
   freed_ = true;
   loop_->Retire(this);
-}
-
-bool Channel::Watching(int32_t op) const {
-  for (int32_t w : watch_ops_) {
-    if (w == op) return true;
-    if (w > op) return false;
-  }
-  return false;
-}
-
-// --- the out queue -----------------------------------------------------------------------------
-
-namespace {
-size_t ItemBytes(const LoopMsg* m, const Reply* r) {
-  return m ? m->data->frames.size() : r->head_len + r->body.size();
-}
-}  // namespace
-
-bool Channel::Enqueue(Item it, size_t bytes) {
-  if (!queue_) {
-    q_cap_ = static_cast<uint32_t>(loop_->cfg().protocol.svrProto) + replies_.capacity() + 1;
-    queue_ = std::make_unique<Item[]>(q_cap_);
-    q_head_ = 0;
-  }
-  queue_[(q_head_ + q_size_) % q_cap_] = it;
-  ++q_size_;
-  queued_bytes_ += bytes;
-  if (!writing_) loop_->MarkDirty(this);
-  CheckSlow();
-  return state_ != State::kClosed;
-}
-
-void Channel::ReleaseItem(const Item& it) {
-  queued_bytes_ -= ItemBytes(it.msg, it.reply);
-  if (it.msg) {
-    --queued_pushes_;
-    UnrefMsg(it.msg);
-  } else {
-    it.reply->body.clear();
-    replies_.GetAdv();
-  }
-}
-
-bool Channel::Push(LoopMsg* m) {
-  if (state_ != State::kReady) return false;
-  const uint32_t limit = static_cast<uint32_t>(loop_->cfg().protocol.svrProto);
-  if (queued_pushes_ >= limit && !writing_) Flush();  // the socket may take them right now
-  if (state_ != State::kReady) return false;
-  if (queued_pushes_ >= limit) {
-    Stats::Get().pushes_dropped->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: push dropped, connection queue full key="
-                            << log::Printable(key_) << " ip=" << ip_
-                            << " queued=" << queued_pushes_;
-    return false;
-  }
-  ++m->refs;
-  ++queued_pushes_;
-  Stats::Get().pushes_queued->Inc();
-  return Enqueue({m, nullptr}, m->data->frames.size());
-}
-
-void Channel::CheckSlow() {
-  if (state_ == State::kClosed) return;
-  size_t unsent = queued_bytes_ + (pending_.size() - pending_off_);
-  time::Timer& t = loop_->timers();
-  if (unsent > static_cast<size_t>(loop_->cfg().protocol.slowBytes)) {
-    if (!t.Pending(slow_timer_)) {
-      slow_timer_ = t.Add(loop_->cfg().protocol.slowTime, &Channel::OnSlow, this);
-      loop_->TimersChanged();
-    }
-  } else if (slow_timer_.valid()) {
-    t.Del(slow_timer_);
-  }
 }
 
 }  // namespace goim::comet

@@ -1,14 +1,20 @@
 // comet::Channel: one client connection (TCP, WebSocket or WSS), owned by one event loop for its
 // whole life. Holds the goim state (identity, room membership through an intrusive list, watched
 // ops), the client ring (cliProto slots: each client frame's reply waits in its slot until
-// written), and the write side: a bounded queue of shared push references and replies with at
-// most one write in flight; whatever is queued when the socket can take more goes out in one
+// written), and the write side: a WriteQueue of shared push references and replies with at most
+// one write in flight; whatever is queued when the socket can take more goes out in one
 // gather-write. Reads use no buffer while idle: a pooled buffer is taken when bytes arrive and
-// returned once every whole frame is consumed. [loop thread only]
+// returned once every whole frame is consumed.
+//
+// The code follows a connection's life: channel.cc (start, auth, deadlines, close, in that
+// order), ws_upgrade.cc (the WebSocket upgrade), channel_read.cc (frames in), operation.cc (what
+// each frame does), channel_write.cc (replies and pushes out). [loop thread only]
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,12 +22,14 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include "comet/room.h"
+#include "comet/write_queue.h"
 #include "pkg/bufio/reader.h"
 #include "pkg/bytes/pool.h"
 #include "pkg/net/asio.h"
 #include "pkg/protocol/frame.h"
 #include "pkg/ring/ring.h"
 #include "pkg/time/timer.h"
+#include "pkg/websocket/message.h"
 
 namespace goim::comet {
 
@@ -34,29 +42,6 @@ class Loop;
 // than max (never earlier than min).
 std::pair<time::Duration, time::Duration> LogicRenewalRange(time::Duration min, time::Duration max,
                                                             time::Duration heartbeat);
-
-// A push as every receiver gets it: one or more complete goim frames back to back (an OpRaw
-// body, or one frame). Built once per push, shared by all loops, never copied per receiver.
-struct PushData {
-  std::string frames;
-  int32_t frame_count = 1;
-};
-
-// One loop's handle on a PushData, counted without atomics by the channels that queued it.
-struct LoopMsg {
-  std::shared_ptr<const PushData> data;
-  uint32_t refs = 0;
-};
-// Drops one reference; the last one frees the handle. [loop thread only]
-void UnrefMsg(LoopMsg* m);
-
-// A reply to one client frame, kept in its ring slot until written.
-struct Reply {
-  uint8_t head[protocol::kRawHeaderSize + protocol::kHeartSize];
-  uint8_t head_len = 0;
-  uint8_t ws_opcode = 0;  // 0: a goim frame; else a WebSocket control frame whose payload is body
-  std::string body;
-};
 
 enum class Transport : uint8_t { kTcp, kWs, kWss };
 
@@ -100,7 +85,8 @@ class Channel {
   // and counts it). Returns whether it was queued.
   bool Push(LoopMsg* m);
   bool Watching(int32_t op) const;
-  bool ready() const { return state_ == State::kReady; }
+  // Authenticated and open: takes pushes.
+  bool ready() const { return state_ == State::kReady || state_ == State::kReceiving; }
   bool closed() const { return state_ == State::kClosed; }
   uint64_t id() const { return id_; }
   void set_id(uint64_t id) { id_ = id; }
@@ -118,27 +104,31 @@ class Channel {
 
  private:
   friend class Loop;
-  enum class State : uint8_t { kUpgrade, kHandshake, kAuthing, kReady, kClosed };
-  struct Item {
-    LoopMsg* msg;  // a push, or
-    Reply* reply;  // a reply (slot in replies_)
+  // A connection's states, in the order it goes through them (channel.cc follows this order).
+  enum class State : uint8_t {
+    kUpgrade,    // WebSocket: reading the HTTP upgrade (WSS: after the TLS handshake)
+    kHandshake,  // waiting for the auth frame (goim's handshake)
+    kAuthing,    // logic holds the auth frame; reading waits
+    kReady,      // authenticated: frames are operations, pushes are written
+    kReceiving,  // ready, and a frame is with Logic.Receive; reading waits (frames stay in order)
+    kClosing,    // WebSocket: a Close frame is queued; closed once it is written
+    kClosed,
   };
 
   tcp::socket& raw();
-  // --- reading (channel_io.cc)
-  void ReadNow();
-  void WaitReadable();
-  void OnReadError(const boost::system::error_code& ec);
-  // Consumes whole frames from the reader; false when the channel closed.
-  bool Consume();
-  bool ConsumeTcp();
-  bool ConsumeWs();
-  void ReleaseReadBuffer();
-  // --- writing (channel_io.cc)
-  void BuildWrite(std::vector<asio::const_buffer>* iov, size_t* items, size_t* bytes);
-  void WriteDone(size_t items);
-  void WaitWritable();
-  void TlsWrite();
+  // --- life (channel.cc): start, auth, deadlines, close
+  void StartAuth(protocol::Frame& f);
+  void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
+              std::vector<int32_t> accepts, int64_t heartbeat_ns);
+  static void OnDeadline(void* self);
+  static void OnSlow(void* self);
+  // WebSocket: queues a Close frame with `code` (0: without a body) behind what is queued, then
+  // Close(why) once it is written, or when the handshake timeout passes first. Nothing more is
+  // read or pushed meanwhile (RFC 6455 5.5.1: the server closes the TCP connection first).
+  void CloseWs(uint16_t code, CloseReason why);
+  // Out of the bucket and the room, and the session at logic, once the channel is closing.
+  void Unregister();
+  void MaybeFree();
   // --- the WebSocket upgrade (ws_upgrade.cc)
   void StartUpgrade();
   // Parses the request once its header is buffered; false when the channel closed.
@@ -146,43 +136,66 @@ class Channel {
   void RejectUpgrade(const char* status, const std::string& why);
   // The 101 (goim's bytes); the connection then reads frames.
   void AcceptUpgrade(const std::string& ws_key);
+  // --- reading (channel_read.cc)
+  void ReadNow();
+  void WaitReadable();
+  void OnReadError(const boost::system::error_code& ec);
+  // Consumes whole frames from the reader; false when the channel closed.
+  bool Consume();
+  bool ConsumeTcp();
+  bool ConsumeWs();
+  // The one path for a malformed goim frame, from TCP or inside a WebSocket message: counted
+  // as a protocol error, logged, closed. Returns false.
+  bool BadFrame(protocol::Error e);
+  // A WebSocket framing violation: counted as a WebSocket error, logged, closed. Returns false.
+  bool BadWsFrame(websocket::FrameError e);
+  void ReleaseReadBuffer();
+  // Reading waits while logic holds the auth frame or a frame for Receive, and stops once a
+  // Close frame is queued.
+  bool Paused() const {
+    return state_ == State::kAuthing || state_ == State::kReceiving || state_ == State::kClosing;
+  }
+  // Whether the next buffered frame may be handled now.
+  bool TakesFrames() const { return state_ == State::kHandshake || state_ == State::kReady; }
+  // After logic answered: the frames buffered behind, then the socket.
+  void Resume();
   // --- goim operations (operation.cc)
   bool HandleFrame(protocol::Frame& f);
   // A frame for logic: its reply and the connection's next frames wait for logic's answer.
   bool StartReceive(const protocol::Frame& f);
   void OnReceived(int32_t op, int32_t ver, int32_t seq);
-  // Reading waits while logic holds the auth frame or a frame for Receive.
-  bool Paused() const { return state_ == State::kAuthing || receiving_; }
-  // Whether the next buffered frame may be handled now.
-  bool TakesFrames() const {
-    return (state_ == State::kHandshake || state_ == State::kReady) && !receiving_;
-  }
-  // After logic answered: the frames buffered behind, then the socket.
-  void Resume();
-  void StartAuth(protocol::Frame& f);
-  void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
-              std::vector<int32_t> accepts, int64_t heartbeat_ns);
   // The next reply slot, or nullptr once the connection is closed for pipelining more frames
   // than the ring holds replies for (goim: ErrRingFull).
   Reply* ReplySlot();
   bool ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string& body);
   bool ReplyHeart(int32_t ver, int32_t seq);
+  bool ReplyPong(std::span<const uint8_t> payload);
   void ChangeRoom(const std::string& room);
   void Subscribe(const std::string& body, bool add);
+  // Adds ops to the watched ones, at most protocol.maxWatchOps in all; the rest are ignored,
+  // counted and logged.
+  void Watch(std::span<const int32_t> ops);
   void MaybeLogicHeartbeat();
   time::TimePoint NextLogicRenewal() const;
-  static void OnDeadline(void* self);
-  static void OnSlow(void* self);
-  // --- queue
-  bool Enqueue(Item it, size_t bytes);
-  void ReleaseItem(const Item& it);
+  // --- writing (channel_write.cc)
+  // Queues a reply or a push reference; false when the channel closed meanwhile.
+  bool Enqueue(WriteItem it);
+  // Gives a written (or dropped) item back: the push reference, or the reply's ring slot.
+  void ReleaseItem(const WriteItem& it);
+  void BuildWrite(std::vector<asio::const_buffer>* iov, size_t* items, size_t* bytes);
+  void WriteDone(size_t items);
+  void WaitWritable();
+  void TlsWrite();
   void CheckSlow();
-  void MaybeFree();
+  // Nothing left to write: the queue and the reply slots go (an idle connection holds neither);
+  // a closing connection closes.
+  void Drained();
 
   Loop* loop_;
   uint64_t id_ = 0;
   Transport transport_;
   State state_;
+  CloseReason closing_ = CloseReason::kWsClose;  // kClosing: the reason Close will count
   tcp::socket sock_;
   std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   std::string ip_;
@@ -191,7 +204,7 @@ class Channel {
   // identity
   int64_t mid_ = 0;
   std::string key_;
-  std::vector<int32_t> watch_ops_;  // sorted
+  std::set<int32_t> watch_ops_;
   Room* room_ = nullptr;
   int32_t pre_auth_frames_ = 0;
   int32_t auth_seq_ = 0;
@@ -206,26 +219,18 @@ class Channel {
   // reading
   bytes::Buffer* rbuf_ = nullptr;
   bufio::Reader reader_;
-  std::string ws_message_;  // a fragmented WebSocket message being reassembled
-  bool ws_fragmented_ = false;
+  websocket::MessageReader ws_;
 
   // replies and writing
   ring::Ring<Reply> replies_;
-  std::unique_ptr<Item[]> queue_;
-  uint32_t q_head_ = 0;
-  uint32_t q_size_ = 0;
-  uint32_t q_cap_ = 0;
-  uint32_t queued_pushes_ = 0;
-  size_t queued_bytes_ = 0;
+  WriteQueue out_;
   std::string pending_;  // bytes of a write the socket took only part of
   size_t pending_off_ = 0;
-  std::unique_ptr<std::string> tls_out_;  // a TLS write in flight
 
   bool reading_ = false;  // an async read or readiness wait is outstanding
   bool writing_ = false;  // an async write or writability wait is outstanding
   bool freed_ = false;
   bool null_sink_ = false;
-  bool receiving_ = false;  // a frame is with Logic.Receive
 };
 
 }  // namespace goim::comet

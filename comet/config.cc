@@ -39,6 +39,7 @@ std::string Config::Validate() const {
   if (protocol.slowTime <= conf::Duration::zero()) return "protocol.slowTime: must be > 0";
   if (protocol.writeBatch <= 0 || protocol.writeBatch > 512)
     return "protocol.writeBatch: must be in 1..512";
+  if (protocol.maxWatchOps <= 0) return "protocol.maxWatchOps: must be > 0";
   if (bucket.size <= 0) return "bucket.size: must be > 0";
   if (online.interval <= conf::Duration::zero()) return "online.interval: must be > 0";
   return "";

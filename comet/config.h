@@ -70,6 +70,7 @@ struct Config {
     int32_t slowBytes = 65536;
     conf::Duration slowTime = std::chrono::seconds(10);
     int32_t writeBatch = 64;
+    int32_t maxWatchOps = 256;  // goim: no cap (see configs/comet.yaml)
     void Bind(conf::Binder& b) {
       b.Field("loops", loops);
       b.Field("handshakeTimeout", handshakeTimeout);
@@ -81,6 +82,7 @@ struct Config {
       b.Field("slowBytes", slowBytes);
       b.Field("slowTime", slowTime);
       b.Field("writeBatch", writeBatch);
+      b.Field("maxWatchOps", maxWatchOps);
     }
   } protocol;
   struct Bucket {

@@ -1,5 +1,5 @@
 // comet::Context: what every loop and channel of one comet shares: the configuration (read
-// only after start), the key index, the room index, the logic client and the loops.
+// only after start), the clock, the key index, the room index, the logic client and the loops.
 #pragma once
 
 #include <atomic>
@@ -11,6 +11,7 @@
 #include "comet/config.h"
 #include "comet/logic_client.h"
 #include "comet/room.h"
+#include "pkg/time/clock.h"
 
 namespace goim::comet {
 
@@ -21,7 +22,8 @@ struct Context {
       : cfg(c),
         buckets(c.bucket.size, c.bucket.channel / (c.bucket.size > 0 ? c.bucket.size : 1)) {}
   Config cfg;
-  std::string server_id;  // env.host: the name logic and job know this comet by
+  time::Clock* clock = &time::SystemClock();  // a FakeClock in tests
+  std::string server_id;                      // env.host: the name logic and job know this comet by
   Buckets buckets;
   RoomIndex rooms;
   std::unique_ptr<LogicClient> logic;

@@ -99,4 +99,21 @@ grpc::ServerUnaryReactor* GrpcService::Rooms(grpc::CallbackServerContext* c, con
   return net::FinishNow(c);
 }
 
+// The key connected again on another comet: its connection here is closed as a same-key
+// reconnect here would close it. Its disconnect leaves the key's session alone, since the
+// router's entry no longer points at this comet.
+grpc::ServerUnaryReactor* GrpcService::Kick(grpc::CallbackServerContext* c, const KickReq* req,
+                                            KickReply* reply) {
+  int32_t closed = 0;
+  for (const auto& key : req->keys()) {
+    uint64_t id = ctx_.buckets.Get(key);
+    if (id == 0) continue;
+    ++closed;
+    ctx_.loops[Loop::LoopOf(id)]->PostClose(id, CloseReason::kKicked);
+  }
+  VLOG(1) << "comet: kick keys=" << req->keys_size() << " closed=" << closed;
+  reply->set_closed(closed);
+  return net::FinishNow(c);
+}
+
 }  // namespace goim::comet

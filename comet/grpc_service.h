@@ -1,5 +1,5 @@
-// comet::GrpcService: goim.comet.Comet, called by job. Handlers build each push once and post it
-// to the loops that own the receivers; they never touch a channel.
+// comet::GrpcService: goim.comet.Comet, called by job (and Kick by logic). Handlers build each
+// push once and post it to the loops that own the receivers; they never touch a channel.
 #pragma once
 
 #include "api/comet.grpc.pb.h"
@@ -24,6 +24,8 @@ class GrpcService final : public goim::comet::Comet::CallbackService {
                                           BroadcastRoomReply*) override;
   grpc::ServerUnaryReactor* Rooms(grpc::CallbackServerContext* c, const RoomsReq* req,
                                   RoomsReply* reply) override;
+  grpc::ServerUnaryReactor* Kick(grpc::CallbackServerContext* c, const KickReq* req,
+                                 KickReply* reply) override;
 
  private:
   Context& ctx_;

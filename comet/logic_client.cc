@@ -1,7 +1,5 @@
 #include "comet/logic_client.h"
 
-#include <thread>
-
 #include <glog/logging.h>
 #include <grpcpp/create_channel.h>
 
@@ -56,31 +54,21 @@ void LogicClient::Release() {
   next();  // takes over the slot
 }
 
-template <class Req, class Reply, class Invoke>
-void LogicClient::Call(Req req, Invoke invoke,
-                       std::function<void(const grpc::Status&, Reply&)> done) {
-  struct State {
-    grpc::ClientContext ctx;
-    Req req;
-    Reply reply;
-    std::function<void(const grpc::Status&, Reply&)> done;
-  };
-  auto* s = new State();
-  s->req = std::move(req);
-  s->done = std::move(done);
-  inflight_.fetch_add(1, std::memory_order_relaxed);
-  Admit([this, s, invoke] {
-    // The deadline starts when the call goes out; a logic that is (re)starting is waited for, up
-    // to the deadline, instead of failing at once.
-    s->ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
-    s->ctx.set_wait_for_ready(true);
-    invoke(stub_->async(), &s->ctx, &s->req, &s->reply, [this, s](grpc::Status st) {
-      if (!st.ok()) Stats::Get().logic_errors->Inc();
-      if (s->done) s->done(st, s->reply);
-      delete s;
-      Release();
-      inflight_.fetch_sub(1, std::memory_order_relaxed);
-    });
+template <class Req, class Reply>
+void LogicClient::Call(
+    net::AsyncMethod<Async, Req, Reply> method, std::type_identity_t<Req> req,
+    std::type_identity_t<std::function<void(const grpc::Status&, Reply&)>> done) {
+  calls_.Begin();
+  Admit([this, method, req = std::move(req), done = std::move(done)]() mutable {
+    // The deadline starts when the call goes out; a logic that is (re)starting is waited for,
+    // up to the deadline, instead of failing at once.
+    net::UnaryCall(stub_->async(), method, std::move(req), {timeout_},
+                   [this, done = std::move(done)](const grpc::Status& st, Reply& reply) {
+                     if (!st.ok()) Stats::Get().logic_errors->Inc();
+                     if (done) done(st, reply);
+                     Release();
+                     calls_.End();
+                   });
   });
 }
 
@@ -91,10 +79,7 @@ void LogicClient::Connect(
   req.set_server(server);
   req.set_cookie(cookie);
   req.set_token(token);
-  Call<goim::logic::ConnectReq, goim::logic::ConnectReply>(
-      std::move(req),
-      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Connect(c, q, r, std::move(cb)); },
-      std::move(done));
+  Call(&Async::Connect, std::move(req), std::move(done));
 }
 
 void LogicClient::Disconnect(int64_t mid, const std::string& key, const std::string& server) {
@@ -102,15 +87,13 @@ void LogicClient::Disconnect(int64_t mid, const std::string& key, const std::str
   req.set_mid(mid);
   req.set_key(key);
   req.set_server(server);
-  Call<goim::logic::DisconnectReq, goim::logic::DisconnectReply>(
-      std::move(req),
-      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Disconnect(c, q, r, std::move(cb)); },
-      [key](const grpc::Status& st, goim::logic::DisconnectReply&) {
-        if (!st.ok()) {
-          LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << log::Printable(key)
-                                  << " error(" << st.error_message() << ")";
-        }
-      });
+  Call(&Async::Disconnect, std::move(req),
+       [key](const grpc::Status& st, goim::logic::DisconnectReply&) {
+         if (!st.ok()) {
+           LOG_EVERY_T(WARNING, 1) << "comet: logic disconnect failed key=" << log::Printable(key)
+                                   << " error(" << st.error_message() << ")";
+         }
+       });
 }
 
 void LogicClient::Heartbeat(int64_t mid, const std::string& key, const std::string& server,
@@ -119,21 +102,16 @@ void LogicClient::Heartbeat(int64_t mid, const std::string& key, const std::stri
   req.set_mid(mid);
   req.set_key(key);
   req.set_server(server);
-  Call<goim::logic::HeartbeatReq, goim::logic::HeartbeatReply>(
-      std::move(req),
-      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Heartbeat(c, q, r, std::move(cb)); },
-      [done = std::move(done)](const grpc::Status& st, goim::logic::HeartbeatReply&) {
-        done(st.ok());
-      });
+  Call(&Async::Heartbeat, std::move(req),
+       [done = std::move(done)](const grpc::Status& st, goim::logic::HeartbeatReply&) {
+         done(st.ok());
+       });
 }
 
 void LogicClient::RenewOnline(
     const goim::logic::OnlineReq& req,
     std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done) {
-  Call<goim::logic::OnlineReq, goim::logic::OnlineReply>(
-      req,
-      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->RenewOnline(c, q, r, std::move(cb)); },
-      std::move(done));
+  Call(&Async::RenewOnline, req, std::move(done));
 }
 
 void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq,
@@ -144,25 +122,14 @@ void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq,
   req.mutable_proto()->set_op(op);
   req.mutable_proto()->set_seq(seq);
   req.mutable_proto()->set_body(body);
-  Call<goim::logic::ReceiveReq, goim::logic::ReceiveReply>(
-      std::move(req),
-      [](auto* a, auto* c, auto* q, auto* r, auto cb) { a->Receive(c, q, r, std::move(cb)); },
-      [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply&) {
-        if (!st.ok()) {
-          LOG_EVERY_T(WARNING, 1) << "comet: logic receive failed error(" << st.error_message()
-                                  << ")";
-        }
-        done(st.ok());
-      });
-}
-
-bool LogicClient::WaitIdle(std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (inflight_.load() > 0) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  Call(&Async::Receive, std::move(req),
+       [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply&) {
+         if (!st.ok()) {
+           LOG_EVERY_T(WARNING, 1)
+               << "comet: logic receive failed error(" << st.error_message() << ")";
+         }
+         done(st.ok());
+       });
 }
 
 }  // namespace goim::comet

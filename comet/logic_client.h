@@ -3,7 +3,6 @@
 // run on gRPC threads: callers post back to their loop. [thread-safe]
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "api/logic.grpc.pb.h"
+#include "pkg/net/grpc_call.h"
 
 namespace goim::comet {
 
@@ -34,19 +34,21 @@ class LogicClient {
   // done(ok) runs on a gRPC thread once logic answered (or the call failed).
   void Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body,
                std::function<void(bool)> done);
-  // Waits (up to timeout) until no call is in flight; for shutdown.
-  bool WaitIdle(std::chrono::milliseconds timeout);
+  // Waits (up to timeout) until no call is in flight or queued; for shutdown.
+  bool WaitIdle(std::chrono::milliseconds timeout) { return calls_.WaitIdle(timeout); }
 
  private:
-  template <class Req, class Reply, class Invoke>
-  void Call(Req req, Invoke invoke, std::function<void(const grpc::Status&, Reply&)> done);
+  using Async = class goim::logic::Logic::Stub::async;  // the callback-API half of the stub
+  template <class Req, class Reply>
+  void Call(net::AsyncMethod<Async, Req, Reply> method, std::type_identity_t<Req> req,
+            std::type_identity_t<std::function<void(const grpc::Status&, Reply&)>> done);
   // Runs start now if a slot is free, else when one frees up.
   void Admit(std::function<void()> start);
   void Release();
 
   std::unique_ptr<goim::logic::Logic::Stub> stub_;
   std::chrono::milliseconds timeout_;
-  std::atomic<int> inflight_{0};  // calls admitted or queued, not yet answered
+  net::InFlight calls_;  // calls admitted or queued whose done has not returned
   int max_inflight_;
   std::mutex mu_;
   int running_ = 0;

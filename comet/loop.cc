@@ -19,15 +19,16 @@ Loop::Loop(int index, asio::io_context& io, Context& ctx)
     : index_(index),
       io_(io),
       ctx_(ctx),
-      timer_(4096),
-      wake_(io),
-      read_pool_(static_cast<size_t>(ctx.cfg.tcp.readBufSize), 64),
-      pace_(io) {
+      timer_(io, *ctx.clock, 4096),
+      read_pool_(static_cast<size_t>(ctx.cfg.tcp.readBufSize), 64) {
   scratch_.resize(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 32 + 64);
   iov_.reserve(static_cast<size_t>(ctx.cfg.protocol.writeBatch) * 3 + 4);
+  Stats::Get().read_buffers->Attach(this,
+                                    [this] { return static_cast<int64_t>(read_pool_.in_use()); });
 }
 
 Loop::~Loop() {
+  Stats::Get().read_buffers->Detach(this);
   // Shutdown leftovers (the loop thread has stopped): free what is still here.
   for (Channel* ch : slots_) delete ch;
   for (Channel* ch : retired_) delete ch;
@@ -190,24 +191,6 @@ void Loop::Leave(Channel* ch) {
   ctx_.rooms.Release(stats, index_);
 }
 
-// --- timers ----------------------------------------------------------------------------------
-
-void Loop::TimersChanged() {
-  auto next = timer_.Next();
-  if (next && *next < armed_at_) ArmAt(*next);
-}
-
-void Loop::ArmAt(time::TimePoint when) {
-  armed_at_ = when;
-  wake_.expires_at(when);
-  wake_.async_wait([this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
-    armed_at_ = time::TimePoint::max();
-    timer_.Expire();
-    TimersChanged();
-  });
-}
-
 // --- flushing --------------------------------------------------------------------------------
 
 void Loop::MarkDirty(Channel* ch) {
@@ -304,15 +287,18 @@ void Loop::RunBroadcasts() {
     }
     pacing_ = true;
     if (b.per_sec > 0 && b.budget < 1) {
-      pace_.expires_after(kPaceTick);
-      pace_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) RunBroadcasts();
-      });
+      pace_ = timer_.Add(kPaceTick, &Loop::OnPace, this);
     } else {
       asio::post(io_, [this] { RunBroadcasts(); });
     }
     return;
   }
+}
+
+void Loop::OnPace(void* self) {
+  auto* loop = static_cast<Loop*>(self);
+  loop->pace_ = time::TimerId{};
+  loop->RunBroadcasts();
 }
 
 void Loop::PostClose(uint64_t id, CloseReason why) {
@@ -326,21 +312,15 @@ void Loop::PostCloseAll(std::function<void()> done) {
     for (Channel* ch : std::vector<Channel*>(slots_)) {
       if (ch) ch->Close(CloseReason::kShutdown);
     }
-    pace_.cancel();
+    timer_.Del(pace_);
     for (auto& b : broadcasts_) Unref(b.msg);
     broadcasts_.clear();
     if (done) done();
   });
 }
 
-bytes::Buffer* Loop::GetReadBuffer() {
-  Stats::Get().read_buffers->Add(1);
-  return read_pool_.Get();
-}
+bytes::Buffer* Loop::GetReadBuffer() { return read_pool_.Get(); }
 
-void Loop::PutReadBuffer(bytes::Buffer* b) {
-  Stats::Get().read_buffers->Sub(1);
-  read_pool_.Put(b);
-}
+void Loop::PutReadBuffer(bytes::Buffer* b) { read_pool_.Put(b); }
 
 }  // namespace goim::comet

@@ -14,7 +14,7 @@
 #include "comet/context.h"
 #include "pkg/bytes/pool.h"
 #include "pkg/net/asio.h"
-#include "pkg/time/timer.h"
+#include "pkg/time/loop_timer.h"
 
 namespace goim::comet {
 
@@ -44,11 +44,12 @@ class Loop {
   void Leave(Channel* ch);
   Room* FindRoom(const std::string& id) const;
 
-  // Timers: Add/Set/Del on timers(), then TimersChanged() so the wake-up follows the earliest.
-  time::Timer& timers() { return timer_; }
-  void TimersChanged();
+  // Timers (handshake, heartbeat, slow consumer, broadcast pacing); they wake the loop by
+  // themselves, on the comet's clock.
+  time::LoopTimer& timers() { return timer_; }
 
-  // Read buffers come from a per-loop pool; goim_comet_read_buffers counts the ones held.
+  // Read buffers come from a per-loop pool; goim_comet_read_buffers sums the loops' in_use() at
+  // scrape time (nothing shared is touched per get/put).
   bytes::Buffer* GetReadBuffer();
   void PutReadBuffer(bytes::Buffer* b);
   size_t read_buffer_size() const { return read_pool_.buffer_size(); }
@@ -83,14 +84,12 @@ class Loop {
   void Deliver(LoopMsg* m, Channel* ch, bool check_op, int32_t op);
   void Unref(LoopMsg* m);
   void RunBroadcasts();
-  void ArmAt(time::TimePoint when);
+  static void OnPace(void* self);
 
   int index_;
   asio::io_context& io_;
   Context& ctx_;
-  time::Timer timer_;
-  asio::steady_timer wake_;
-  time::TimePoint armed_at_ = time::TimePoint::max();
+  time::LoopTimer timer_;
   bytes::Pool read_pool_;
 
   struct Listener {
@@ -112,7 +111,7 @@ class Loop {
   bool retire_posted_ = false;
 
   std::deque<Broadcast> broadcasts_;
-  asio::steady_timer pace_;
+  time::TimerId pace_;
   bool pacing_ = false;
 
   std::vector<asio::const_buffer> iov_;

@@ -1,5 +1,6 @@
-// goim's per-frame operations (goim internal/comet operation.go and the serve loops): auth,
-// heartbeat, change room, sub/unsub, and everything else handed to logic and echoed back.
+// goim's per-frame operations (goim internal/comet operation.go and the serve loops): the auth
+// frame (taken to logic by channel.cc), heartbeat, change room, sub/unsub, and everything else
+// handed to logic and echoed back; the replies, each in its client-ring slot.
 #include <algorithm>
 #include <charconv>
 #include <random>
@@ -12,6 +13,7 @@
 #include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/protocol/binary.h"
+#include "pkg/websocket/frame.h"
 
 namespace goim::comet {
 
@@ -79,7 +81,7 @@ bool Channel::HandleFrame(protocol::Frame& f) {
 // connection's next frames wait meanwhile, so logic sees them in order.
 bool Channel::StartReceive(const protocol::Frame& f) {
   if (!ReplySlot()) return false;  // reserved until OnReceived fills it
-  receiving_ = true;
+  state_ = State::kReceiving;
   Loop* loop = loop_;
   uint64_t id = id_;
   int32_t op = f.op, ver = f.ver, seq = f.seq;
@@ -92,15 +94,10 @@ bool Channel::StartReceive(const protocol::Frame& f) {
 }
 
 void Channel::OnReceived(int32_t op, int32_t ver, int32_t seq) {
-  if (!receiving_ || state_ == State::kClosed) return;
-  receiving_ = false;
+  if (state_ != State::kReceiving) return;
+  state_ = State::kReady;
   if (!ReplyFrame(op, ver, seq, std::string())) return;
   Resume();
-}
-
-void Channel::Resume() {
-  if (!Consume() || Paused()) return;
-  ReadNow();
 }
 
 Reply* Channel::ReplySlot() {
@@ -121,7 +118,7 @@ bool Channel::ReplyFrame(int32_t op, int32_t ver, int32_t seq, const std::string
   r->ws_opcode = 0;
   r->body = body;
   replies_.SetAdv();
-  return Enqueue({nullptr, r}, r->head_len + body.size());
+  return Enqueue({nullptr, r});
 }
 
 bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
@@ -135,78 +132,18 @@ bool Channel::ReplyHeart(int32_t ver, int32_t seq) {
   r->ws_opcode = 0;
   r->body.clear();
   replies_.SetAdv();
-  return Enqueue({nullptr, r}, r->head_len);
+  return Enqueue({nullptr, r});
 }
 
-void Channel::StartAuth(protocol::Frame& f) {
-  state_ = State::kAuthing;
-  auth_seq_ = f.seq;
-  auth_ver_ = f.ver;
-  Loop* loop = loop_;
-  uint64_t id = id_;
-  Context& ctx = loop_->ctx();
-  ctx.logic->Connect(
-      ctx.server_id, cookie_, f.body,
-      [loop, id](const grpc::Status& st, goim::logic::ConnectReply& reply) {
-        asio::post(loop->io(), [loop, id, ok = st.ok(), err = st.error_message(),
-                                reply = std::move(reply)]() mutable {
-          Channel* ch = loop->Resolve(id);
-          if (!ch) {
-            // Gone while logic answered: undo the session logic just wrote.
-            if (ok) loop->ctx().logic->Disconnect(reply.mid(), reply.key(), loop->ctx().server_id);
-            return;
-          }
-          std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
-          ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
-                     std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat());
-        });
-      });
-}
-
-void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key,
-                     std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns) {
-  if (state_ != State::kAuthing) return;
-  Context& ctx = loop_->ctx();
-  if (!ok) {
-    Stats::Get().auth_failed->Inc();
-    LOG_EVERY_T(WARNING, 1) << "comet: auth failed ip=" << ip_ << " error("
-                            << log::Printable(err, 256) << ")";
-    return Close(CloseReason::kAuthFailed);
-  }
-  Stats::Get().auth_ok->Inc();
-  mid_ = mid;
-  key_ = std::move(key);
-  std::sort(accepts.begin(), accepts.end());
-  accepts.erase(std::unique(accepts.begin(), accepts.end()), accepts.end());
-  watch_ops_ = std::move(accepts);
-  heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
-                                : std::chrono::minutes(8);
-  state_ = State::kReady;
-  if (uint64_t old = ctx.buckets.Put(key_, id_, mid_))
-    ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
-  ctx.buckets.AddIp(ip_);
-  loop_->Join(this, room);
-  loop_->timers().Set(deadline_, heartbeat_);
-  logic_hb_due_ = NextLogicRenewal();
-  // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
-  if (!ReplyFrame(protocol::kOpAuthReply, auth_ver_, auth_seq_, std::string())) return;
-  VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_
-          << " room=" << log::Printable(room) << " ip=" << ip_;
-  // Frames that arrived behind the auth frame, then the socket.
-  Resume();
-}
-
-void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room,
-                    std::vector<int32_t> accepts, bool null_sink) {
-  null_sink_ = null_sink;
-  mid_ = mid;
-  key_ = key;
-  std::sort(accepts.begin(), accepts.end());
-  watch_ops_ = std::move(accepts);
-  state_ = State::kReady;
-  heartbeat_ = std::chrono::hours(24);
-  loop_->ctx().buckets.Put(key_, id_, mid_);
-  loop_->Join(this, room);
+// A WebSocket ping is answered in order with the replies, through a reply slot like them.
+bool Channel::ReplyPong(std::span<const uint8_t> payload) {
+  Reply* r = ReplySlot();
+  if (!r) return false;
+  r->head_len = 0;
+  r->ws_opcode = websocket::kPong;
+  r->body.assign(reinterpret_cast<const char*>(payload.data()), payload.size());
+  replies_.SetAdv();
+  return Enqueue({nullptr, r});
 }
 
 // The room name goes into the online report's proto map, which refuses invalid UTF-8 (the whole
@@ -231,13 +168,28 @@ void Channel::Subscribe(const std::string& body, bool add) {
     ops.push_back(op);
     start = comma + 1;
   }
-  for (int32_t op : ops) {
-    auto it = std::lower_bound(watch_ops_.begin(), watch_ops_.end(), op);
-    bool has = it != watch_ops_.end() && *it == op;
-    if (add && !has) watch_ops_.insert(it, op);
-    if (!add && has) watch_ops_.erase(it);
-  }
+  if (add) return Watch(ops);
+  for (int32_t op : ops) watch_ops_.erase(op);
 }
+
+// goim keeps no cap, in a sorted slice: a client subscribing op after op made each insertion cost
+// the whole list. Here a set (logarithmic) of at most protocol.maxWatchOps ops.
+void Channel::Watch(std::span<const int32_t> ops) {
+  const size_t cap = static_cast<size_t>(loop_->cfg().protocol.maxWatchOps);
+  uint64_t refused = 0;
+  for (int32_t op : ops) {
+    if (watch_ops_.size() >= cap && !watch_ops_.contains(op))
+      ++refused;
+    else
+      watch_ops_.insert(op);
+  }
+  if (refused == 0) return;
+  Stats::Get().watch_ops_refused->Inc(refused);
+  LOG_EVERY_T(WARNING, 1) << "comet: ops to watch over protocol.maxWatchOps key="
+                          << log::Printable(key_) << " ip=" << ip_ << " refused=" << refused;
+}
+
+bool Channel::Watching(int32_t op) const { return watch_ops_.contains(op); }
 
 void Channel::MaybeLogicHeartbeat() {
   time::TimePoint now = loop_->timers().Now();

@@ -1,7 +1,5 @@
 #include "comet/server.h"
 
-#include <malloc.h>
-
 #include <future>
 
 #include <glog/logging.h>
@@ -33,7 +31,8 @@ void OnEveryLoop(const std::vector<std::unique_ptr<Loop>>& loops,
 }
 }  // namespace
 
-Server::Server(const Config& cfg) : ctx_(std::make_unique<Context>(cfg)) {
+Server::Server(const Config& cfg, time::Clock& clock) : ctx_(std::make_unique<Context>(cfg)) {
+  ctx_->clock = &clock;
   ctx_->cfg.env.Resolve();
   ctx_->server_id = ctx_->cfg.env.host;
   Stats::Get();
@@ -110,7 +109,6 @@ void Server::Start() {
   metrics::Registry::Default().NewCallbackGauge(
       "goim_comet_rooms", "Rooms with members on this comet",
       [ctx] { return static_cast<double>(ctx->rooms.size()); });
-  report_timer_ = std::make_unique<asio::steady_timer>(loops_.front()->io());
   ScheduleReport(std::chrono::nanoseconds(0));
   started_ = true;
 }
@@ -118,17 +116,20 @@ void Server::Start() {
 void Server::ScheduleReport(std::chrono::nanoseconds after) {
   asio::post(loops_.front()->io(), [this, after] {
     if (stopped_) return;
-    report_timer_->expires_after(after);
-    report_timer_->async_wait([this](boost::system::error_code ec) {
-      if (!ec) ReportOnline();
-    });
+    time::LoopTimer& t = loops_.front()->timers();
+    t.Del(report_timer_);  // one report chain, also when ReportOnline was called by hand
+    report_timer_ = t.Add(after, &Server::OnReport, this);
   });
 }
 
+void Server::OnReport(void* self) {
+  auto* s = static_cast<Server*>(self);
+  s->report_timer_ = time::TimerId{};
+  s->ReportOnline();
+}
+
 void Server::ReportOnline() {
-  // Give freed heap pages back to the system: a connect storm leaves megabytes of freed RPC and
-  // auth buffers inside malloc's arenas, which would otherwise stay resident.
-  malloc_trim(0);
+  trimmer_.Request();  // off this loop: see bytes::Trimmer
   goim::logic::OnlineReq req;
   req.set_server(ctx_->server_id);
   for (const auto& [room, n] : ctx_->rooms.Counts()) (*req.mutable_roomcount())[room] = n;
@@ -153,14 +154,12 @@ void Server::Stop() {
   stopped_ = true;
   for (auto& l : loops_) l->CloseAcceptors();
   if (metrics_) metrics_->Close();
-  asio::post(loops_.front()->io(), [this] { report_timer_->cancel(); });
+  asio::post(loops_.front()->io(), [this] { loops_.front()->timers().Del(report_timer_); });
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpc_->Wait();
-  // Close every connection (each is disconnected from logic), then let the loops finish the
-  // aborted I/O and free the channels.
+  // Close every connection (each is disconnected from logic); the pool's Stop then runs the
+  // aborted I/O on each loop and frees the channels.
   OnEveryLoop(loops_, [](Loop& l) { l.PostCloseAll(nullptr); });
-  OnEveryLoop(loops_, [](Loop&) {});
-  OnEveryLoop(loops_, [](Loop&) {});
   if (!ctx_->logic->WaitIdle(std::chrono::seconds(3)))
     LOG(WARNING) << "comet: logic calls still in flight at exit";
   pool_->Stop();

@@ -13,6 +13,7 @@
 #include "comet/context.h"
 #include "comet/grpc_service.h"
 #include "comet/loop.h"
+#include "pkg/bytes/trimmer.h"
 #include "pkg/net/http_server.h"
 #include "pkg/net/loop_pool.h"
 
@@ -20,7 +21,8 @@ namespace goim::comet {
 
 class Server {
  public:
-  explicit Server(const Config& cfg);
+  // clock: where the loops' timers take their time (a FakeClock in tests).
+  explicit Server(const Config& cfg, time::Clock& clock = time::SystemClock());
   ~Server();
 
   // Binds everything; throws std::runtime_error naming the address that failed.
@@ -41,6 +43,7 @@ class Server {
   uint16_t Listen(const std::vector<std::string>& addrs, Transport t,
                   std::shared_ptr<asio::ssl::context> tls, const char* key);
   void ScheduleReport(std::chrono::nanoseconds after);
+  static void OnReport(void* self);
 
   std::unique_ptr<Context> ctx_;
   std::unique_ptr<net::LoopPool> pool_;
@@ -48,7 +51,8 @@ class Server {
   std::unique_ptr<GrpcService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<net::HttpServer> metrics_;
-  std::unique_ptr<asio::steady_timer> report_timer_;
+  time::TimerId report_timer_;                        // on loop 0's timers
+  bytes::Trimmer trimmer_{std::chrono::seconds(10)};  // asked at each online report
   uint16_t tcp_port_ = 0, ws_port_ = 0, wss_port_ = 0, metrics_port_ = 0;
   int grpc_port_ = 0;
   bool started_ = false;

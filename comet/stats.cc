@@ -44,9 +44,9 @@ Stats& Stats::Get() {
                                     "Open connections by transport");
     s->ws_connections = r.NewGauge("goim_comet_connections_by_transport{transport=\"ws\"}",
                                    "Open connections by transport");
-    s->read_buffers =
-        r.NewGauge("goim_comet_read_buffers",
-                   "Pooled read buffers held by connections (unread bytes or a frame in progress)");
+    s->read_buffers = r.NewSumGauge(
+        "goim_comet_read_buffers",
+        "Pooled read buffers held by connections (unread bytes or a frame in progress)");
     for (int i = 0; i < static_cast<int>(CloseReason::kCount); ++i) {
       s->closes[i] = r.NewCounter(std::string("goim_comet_closed_total{reason=\"") +
                                       CloseReasonName(static_cast<CloseReason>(i)) + "\"}",
@@ -58,7 +58,12 @@ Stats& Stats::Get() {
     s->pre_auth_frames =
         r.NewCounter("goim_comet_pre_auth_frames_total", "Frames received before auth and ignored");
     s->proto_errors =
-        r.NewCounter("goim_comet_proto_errors_total", "Malformed goim frames (connection closed)");
+        r.NewCounter("goim_comet_proto_errors_total",
+                     "Malformed goim frames, on TCP or in a WebSocket message of one or more "
+                     "fragments (connection closed)");
+    s->watch_ops_refused =
+        r.NewCounter("goim_comet_watch_ops_refused_total",
+                     "Ops to watch (auth accepts, OpSub) ignored over protocol.maxWatchOps");
     s->ws_errors = r.NewCounter("goim_comet_ws_errors_total",
                                 "WebSocket framing violations (connection closed)");
     s->ws_rejected =

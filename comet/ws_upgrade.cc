@@ -17,6 +17,7 @@
 #include "comet/stats.h"
 #include "pkg/json/json.h"
 #include "pkg/log/log.h"
+#include "pkg/strings/strings.h"
 #include "pkg/websocket/frame.h"
 #include "pkg/websocket/origin.h"
 
@@ -26,11 +27,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The request line and the fields the upgrade needs; every other field is skipped.
 class UpgradeParser final : public http::basic_parser<true> {
  public:
@@ -39,8 +35,9 @@ class UpgradeParser final : public http::basic_parser<true> {
   // goim's checks of an upgrade request to /sub: "" when it is one, else what is wrong.
   std::string Problem() const {
     if (method != "GET") return "method " + method;
-    if (Lower(upgrade) != "websocket") return "no Upgrade: websocket";
-    if (Lower(connection).find("upgrade") == std::string::npos) return "no Connection: upgrade";
+    if (strings::Lower(upgrade) != "websocket") return "no Upgrade: websocket";
+    if (strings::Lower(connection).find("upgrade") == std::string::npos)
+      return "no Connection: upgrade";
     if (version != "13") return "Sec-WebSocket-Version '" + version + "'";
     if (key.empty()) return "no Sec-WebSocket-Key";
     return "";

@@ -27,17 +27,16 @@ struct Counters {
   }
 };
 
-template <class Req, class Reply>
-struct Rpc {
-  grpc::ClientContext ctx;
-  Reply reply;
-};
-
 }  // namespace
 
-CometClient::CometClient(const discovery::Instance& in, asio::io_context& io, const Config& cfg)
+using Async = class goim::comet::Comet::Stub::async;  // the callback-API half of the stub
+
+CometClient::CometClient(const discovery::Instance& in, asio::io_context& io, time::Timer& timer,
+                         net::InFlight& calls, const Config& cfg)
     : in_(in),
       io_(io),
+      timer_(timer),
+      calls_(calls),
       cfg_(cfg),
       lanes_(static_cast<size_t>(cfg.comet.lanes)),
       alive_(std::make_shared<bool>(true)) {
@@ -49,12 +48,23 @@ CometClient::CometClient(const discovery::Instance& in, asio::io_context& io, co
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
   stub_ = goim::comet::Comet::NewStub(
       grpc::CreateCustomChannel(in.grpc, grpc::InsecureChannelCredentials(), args));
-  for (auto& l : lanes_) l.retry = std::make_unique<asio::steady_timer>(io_);
-  probe_ = std::make_unique<asio::steady_timer>(io_);
+  for (uint32_t i = 0; i < lanes_.size(); ++i) {
+    lanes_[i].owner = this;
+    lanes_[i].index = i;
+  }
   Counters::Get();
 }
 
-CometClient::~CometClient() { *alive_ = false; }
+CometClient::~CometClient() {
+  *alive_ = false;
+  for (auto& l : lanes_) timer_.Del(l.retry);
+  timer_.Del(probe_);
+}
+
+net::CallOptions CometClient::Options(bool wait_for_ready) const {
+  return {std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.comet.timeout), wait_for_ready,
+          &calls_};
+}
 
 void CometClient::Send(uint32_t lane, Kind kind,
                        std::shared_ptr<const google::protobuf::Message> req, Done done) {
@@ -81,52 +91,28 @@ void CometClient::Issue(uint32_t lane) {
   ++c.attempts;
   ++inflight_;
   uint64_t issue = c.issue = ++next_issue_;
-  auto deadline = std::chrono::system_clock::now() +
-                  std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.comet.timeout);
   std::weak_ptr<bool> alive = alive_;
-  outstanding_->fetch_add(1);
-  auto finish = [this, lane, issue, alive, out = outstanding_](grpc::Status st) {
-    out->fetch_sub(1);
-    asio::post(io_, [this, lane, issue, alive, st = std::move(st)] {
+  // The completion touches no member before the alive check: a comet that left the membership
+  // destroys its client with calls still in flight (Job::ApplyComets).
+  auto finish = [this, io = &io_, lane, issue, alive](const grpc::Status& st, auto&) {
+    asio::post(*io, [this, lane, issue, alive, st] {
       if (auto a = alive.lock(); a && *a) OnResult(lane, issue, st);
     });
   };
+  const net::CallOptions opts = Options(true);
   switch (c.kind) {
-    case Kind::kPush: {
-      auto* rpc = new Rpc<goim::comet::PushMsgReq, goim::comet::PushMsgReply>();
-      rpc->ctx.set_deadline(deadline);
-      rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->PushMsg(&rpc->ctx, static_cast<const goim::comet::PushMsgReq*>(c.req.get()),
-                              &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
-                                delete rpc;
-                                finish(std::move(st));
-                              });
-      break;
-    }
-    case Kind::kRoom: {
-      auto* rpc = new Rpc<goim::comet::BroadcastRoomReq, goim::comet::BroadcastRoomReply>();
-      rpc->ctx.set_deadline(deadline);
-      rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->BroadcastRoom(&rpc->ctx,
-                                    static_cast<const goim::comet::BroadcastRoomReq*>(c.req.get()),
-                                    &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
-                                      delete rpc;
-                                      finish(std::move(st));
-                                    });
-      break;
-    }
-    case Kind::kBroadcast: {
-      auto* rpc = new Rpc<goim::comet::BroadcastReq, goim::comet::BroadcastReply>();
-      rpc->ctx.set_deadline(deadline);
-      rpc->ctx.set_wait_for_ready(true);
-      stub_->async()->Broadcast(&rpc->ctx,
-                                static_cast<const goim::comet::BroadcastReq*>(c.req.get()),
-                                &rpc->reply, [rpc, finish, keep = c.req](grpc::Status st) {
-                                  delete rpc;
-                                  finish(std::move(st));
-                                });
-      break;
-    }
+    case Kind::kPush:
+      return net::UnaryCall(stub_->async(), &Async::PushMsg,
+                            std::static_pointer_cast<const goim::comet::PushMsgReq>(c.req), opts,
+                            finish);
+    case Kind::kRoom:
+      return net::UnaryCall(stub_->async(), &Async::BroadcastRoom,
+                            std::static_pointer_cast<const goim::comet::BroadcastRoomReq>(c.req),
+                            opts, finish);
+    case Kind::kBroadcast:
+      return net::UnaryCall(stub_->async(), &Async::Broadcast,
+                            std::static_pointer_cast<const goim::comet::BroadcastReq>(c.req), opts,
+                            finish);
   }
 }
 
@@ -147,8 +133,8 @@ void CometClient::OnResult(uint32_t lane, uint64_t issue, const grpc::Status& st
     return;
   }
   Counters::Get().failed->Inc();
-  auto now = std::chrono::steady_clock::now();
-  if (failing_since_ == std::chrono::steady_clock::time_point{}) failing_since_ = now;
+  time::TimePoint now = timer_.Now();
+  if (failing_since_ == time::TimePoint{}) failing_since_ = now;
   LOG_EVERY_T(WARNING, 1) << "job: comet call failed comet=" << in_.hostname
                           << " attempt=" << l.q.front().attempts << " error(" << st.error_message()
                           << ")";
@@ -162,14 +148,14 @@ void CometClient::OnResult(uint32_t lane, uint64_t issue, const grpc::Status& st
   int shift = std::min(l.q.front().attempts - 1, 5);
   auto backoff = std::min<std::chrono::nanoseconds>(cfg_.comet.retryBackoff * (1 << shift),
                                                     std::chrono::seconds(2));
-  l.retry->expires_after(backoff);
-  std::weak_ptr<bool> alive = alive_;
-  l.retry->async_wait([this, lane, alive](boost::system::error_code ec) {
-    auto a = alive.lock();
-    if (ec || !a || !*a) return;
-    if (lanes_[lane].q.empty()) return;  // abandoned: Abandon cleared busy
-    Issue(lane);
-  });
+  l.retry = timer_.Add(backoff, &CometClient::OnRetry, &l);
+}
+
+void CometClient::OnRetry(void* lane) {
+  auto* l = static_cast<Lane*>(lane);
+  l->retry = time::TimerId{};
+  if (l->q.empty()) return;  // abandoned: Abandon cleared busy
+  l->owner->Issue(l->index);
 }
 
 void CometClient::MarkDown() {
@@ -188,7 +174,7 @@ void CometClient::MarkDown() {
 void CometClient::Abandon() {
   abandoned_ = true;
   for (auto& l : lanes_) {
-    l.retry->cancel();
+    timer_.Del(l.retry);
     while (!l.q.empty()) {
       Call c = std::move(l.q.front());
       l.q.pop_front();
@@ -201,36 +187,30 @@ void CometClient::Abandon() {
 }
 
 void CometClient::Probe() {
-  probe_->expires_after(std::chrono::seconds(1));
-  std::weak_ptr<bool> alive = alive_;
-  probe_->async_wait([this, alive](boost::system::error_code ec) {
-    auto a = alive.lock();
-    if (ec || !a || !*a || abandoned_) return;
-    PollRooms([this](bool ok, const goim::comet::RoomsReply&) {
-      if (!ok) return Probe();
-      up_ = true;
-      failing_since_ = {};
-      LOG(INFO) << "job: comet back up comet=" << in_.hostname;
-    });
+  probe_ = timer_.Add(std::chrono::seconds(1), &CometClient::OnProbe, this);
+}
+
+void CometClient::OnProbe(void* self) {
+  auto* c = static_cast<CometClient*>(self);
+  c->probe_ = time::TimerId{};
+  if (c->abandoned_) return;
+  c->PollRooms([c](bool ok, const goim::comet::RoomsReply&) {
+    if (!ok) return c->Probe();
+    c->up_ = true;
+    c->failing_since_ = {};
+    LOG(INFO) << "job: comet back up comet=" << c->in_.hostname;
   });
 }
 
 void CometClient::PollRooms(std::function<void(bool, const goim::comet::RoomsReply&)> done) {
-  auto* rpc = new Rpc<goim::comet::RoomsReq, goim::comet::RoomsReply>();
-  rpc->ctx.set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.comet.timeout));
-  static const goim::comet::RoomsReq kReq;
   std::weak_ptr<bool> alive = alive_;
-  outstanding_->fetch_add(1);
-  stub_->async()->Rooms(
-      &rpc->ctx, &kReq, &rpc->reply,
-      [this, rpc, alive, out = outstanding_, done = std::move(done)](grpc::Status st) {
-        out->fetch_sub(1);
-        asio::post(io_, [rpc, alive, done, ok = st.ok()] {
-          if (auto a = alive.lock(); a && *a) done(ok, rpc->reply);
-          delete rpc;
-        });
-      });
+  net::UnaryCall(stub_->async(), &Async::Rooms, goim::comet::RoomsReq(), Options(false),
+                 [io = &io_, alive, done = std::move(done)](const grpc::Status& st,
+                                                            goim::comet::RoomsReply& reply) {
+                   asio::post(*io, [alive, done, ok = st.ok(), reply = std::move(reply)] {
+                     if (auto a = alive.lock(); a && *a) done(ok, reply);
+                   });
+                 });
 }
 
 }  // namespace goim::job

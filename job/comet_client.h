@@ -4,10 +4,10 @@
 // waits on any of them. A failed call is retried, in its lane, with backoff; a comet that keeps
 // failing for failTimeout is marked down (reported, its queued work finishes as "comet gone",
 // new work for it is skipped) and probed until it answers again. One slow or dead comet never
-// holds up another's lanes. [job loop thread only; gRPC completions are posted back to it]
+// holds up another's lanes. Retries and probes wait on the job's loop timer (the job's clock).
+// [job loop thread only; gRPC completions are posted back to it]
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -19,6 +19,8 @@
 #include "api/comet.grpc.pb.h"
 #include "job/config.h"
 #include "pkg/net/asio.h"
+#include "pkg/net/grpc_call.h"
+#include "pkg/time/timer.h"
 
 namespace goim::job {
 
@@ -28,7 +30,10 @@ class CometClient {
   // delivered: the comet accepted the call (false: the comet is gone from the membership).
   using Done = std::function<void(bool delivered)>;
 
-  CometClient(const discovery::Instance& in, asio::io_context& io, const Config& cfg);
+  // timer: the job loop's; calls: counts this client's gRPC calls until their completion was
+  // posted to io (the job waits for it before stopping io).
+  CometClient(const discovery::Instance& in, asio::io_context& io, time::Timer& timer,
+              net::InFlight& calls, const Config& cfg);
   ~CometClient();
 
   const std::string& name() const { return in_.hostname; }
@@ -41,10 +46,10 @@ class CometClient {
             Done done);
   // Asks the comet which rooms it hosts and their online counts (RoomsReply.online).
   void PollRooms(std::function<void(bool ok, const goim::comet::RoomsReply&)> done);
-  // Ends every queued call as undelivered and stops retrying (shutdown).
+  // Ends every queued call as undelivered and stops retrying (shutdown, or the comet left the
+  // membership: the client may then be destroyed with calls in flight, whose completions are
+  // ignored).
   void Abandon();
-  // gRPC calls whose completion has not come back yet (any thread).
-  int outstanding() const { return outstanding_->load(); }
 
  private:
   struct Call {
@@ -55,18 +60,25 @@ class CometClient {
     uint64_t issue = 0;  // which RPC is in flight for it (stale completions are ignored)
   };
   struct Lane {
+    CometClient* owner;
+    uint32_t index;
     std::deque<Call> q;
     bool busy = false;
-    std::unique_ptr<asio::steady_timer> retry;
+    time::TimerId retry;
   };
   void Pump(uint32_t lane);
   void Issue(uint32_t lane);
   void OnResult(uint32_t lane, uint64_t issue, const grpc::Status& st);
   void MarkDown();
   void Probe();
+  static void OnRetry(void* lane);
+  static void OnProbe(void* self);
+  net::CallOptions Options(bool wait_for_ready) const;
 
   discovery::Instance in_;
   asio::io_context& io_;
+  time::Timer& timer_;
+  net::InFlight& calls_;
   const Config& cfg_;
   std::unique_ptr<goim::comet::Comet::Stub> stub_;
   std::vector<Lane> lanes_;
@@ -75,10 +87,9 @@ class CometClient {
   uint64_t next_issue_ = 0;
   bool up_ = true;
   bool abandoned_ = false;
-  std::chrono::steady_clock::time_point failing_since_{};
-  std::unique_ptr<asio::steady_timer> probe_;
+  time::TimePoint failing_since_{};
+  time::TimerId probe_;
   std::shared_ptr<bool> alive_;  // completions posted after destruction check it
-  std::shared_ptr<std::atomic<int>> outstanding_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace goim::job

@@ -1,8 +1,9 @@
 // Job's comet set from a live membership: the fan-out follows goim.comet. A comet that leaves is
 // dropped at once (no retries pile up for a dead node): its queued calls end as "comet gone"
 // (goim_job_comet_calls_total{result="comet_gone"}), PUSH messages still naming it count as
-// goim_job_unknown_server_total, and its client is kept aside until its last gRPC completion.
-#include <set>
+// goim_job_unknown_server_total, and its client goes at once: the completions of its calls still
+// in flight find it gone (CometClient's alive flag) and the job's InFlight waits for them at stop.
+#include <map>
 
 #include <glog/logging.h>
 
@@ -36,20 +37,14 @@ void Job::ApplyComets(const std::vector<discovery::Instance>& comets) {
     by_name_.erase(c->name());
     hosted_.erase(c->name());
     c->Abandon();
-    retired_.push_back(std::move(c));
   }
   comets_ = std::move(keep);
   for (const auto& [name, in] : next) {
     LOG(INFO) << "job: comet joined comet=" << name << " addr=" << in->grpc;
-    comets_.push_back(std::make_unique<CometClient>(*in, io_, cfg_));
+    comets_.push_back(std::make_unique<CometClient>(*in, io_, timer_, comet_calls_, cfg_));
     by_name_[name] = comets_.back().get();
   }
   RetryWaiting();  // broadcasts parked for want of a comet
-}
-
-void Job::ReapRetired() {
-  std::erase_if(retired_,
-                [](const std::unique_ptr<CometClient>& c) { return c->outstanding() == 0; });
 }
 
 }  // namespace goim::job

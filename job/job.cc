@@ -6,6 +6,7 @@
 
 #include "pkg/hash/ketama.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/join.h"
 #include "pkg/protocol/frame.h"
 
 namespace goim::job {
@@ -47,20 +48,15 @@ struct Counters {
 
 }  // namespace
 
-Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer)
-    : cfg_(cfg),
-      consumer_(std::move(consumer)),
-      timer_(1024),
-      wake_(io_),
-      commit_timer_(io_),
-      rooms_timer_(io_) {
+Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer, time::Clock& clock)
+    : cfg_(cfg), consumer_(std::move(consumer)), timer_(io_, clock, 1024) {
   Counters::Get();
   batchers_ = std::make_unique<RoomBatchers>(
       timer_, cfg_.room.batch, cfg_.room.idle,
       [this](const std::string& room, time::TimePoint last) { return Window(room, last); },
       [this](Batch&& b) { FlushRoom(std::move(b)); });
   for (const auto& in : discovery::InZone(cfg_.comets, cfg_.env.zone)) {
-    comets_.push_back(std::make_unique<CometClient>(in, io_, cfg_));
+    comets_.push_back(std::make_unique<CometClient>(in, io_, timer_, comet_calls_, cfg_));
     by_name_[in.hostname] = comets_.back().get();
   }
   std::atomic<int64_t>* inflight = &inflight_;
@@ -101,21 +97,15 @@ void Job::Stop() {
   asio::post(io_, [this, &final_commit] {
     batchers_->FlushAll();
     CommitTick();
-    commit_timer_.cancel();
-    rooms_timer_.cancel();
+    timer_.Del(commit_timer_);
+    timer_.Del(rooms_timer_);
     for (auto& c : comets_) c->Abandon();
     final_commit.set_value();
   });
   final_commit.get_future().wait();
   // No gRPC completion may outlive the loop it posts to.
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (auto* list : {&comets_, &retired_}) {
-    for (auto& c : *list) {
-      while (c->outstanding() > 0 && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    }
-  }
+  if (!comet_calls_.WaitIdle(std::chrono::seconds(5)))
+    LOG(WARNING) << "job: comet calls still in flight at exit";
   io_.stop();
   loop_thread_.join();
   LOG(INFO) << "job: stopped inflight=" << inflight_.load();
@@ -154,7 +144,6 @@ void Job::PollLoop() {
     asio::post(io_, [this, burst = std::move(burst)] {
       for (const auto& m : burst) Dispatch(m);
       batchers_->FlushImmediate();
-      ArmTimers();
     });
   }
   consumer_->Close();
@@ -307,15 +296,11 @@ void Job::FlushRoom(Batch&& b) {
 
 void Job::Send(const std::vector<CometClient*>& targets, uint32_t lane, CometClient::Kind kind,
                std::shared_ptr<const google::protobuf::Message> req, std::vector<Token> tokens) {
-  if (targets.empty()) return Finish(tokens);
-  auto* w = new Work{static_cast<int>(targets.size()), std::move(tokens)};
-  for (CometClient* cc : targets) cc->Send(lane, kind, req, [this, w](bool) { WorkDone(w); });
-}
-
-void Job::WorkDone(Work* w) {
-  if (--w->pending > 0) return;
-  Finish(w->tokens);
-  delete w;
+  // Done when every target answered (or left the membership).
+  auto join = net::Join<>::Make(
+      targets.size(),
+      [this, tokens = std::move(tokens)](const std::string&, std::monostate) { Finish(tokens); });
+  for (CometClient* cc : targets) cc->Send(lane, kind, req, [join](bool) { join->Report(""); });
 }
 
 void Job::Finish(const std::vector<Token>& tokens) {
@@ -341,11 +326,7 @@ std::vector<CometClient*> Job::Up() const {
 time::Duration Job::Window(const std::string& room, time::TimePoint last_flush) const {
   auto signal = std::chrono::duration_cast<time::Duration>(cfg_.room.signal);
   if (!cfg_.room.adaptive) return signal;
-  int64_t online = 0;
-  for (const auto& [comet, rooms] : hosted_) {
-    auto it = rooms.find(room);
-    if (it != rooms.end()) online += it->second;
-  }
+  int64_t online = Online(room);
   auto cost = std::chrono::duration_cast<time::Duration>(
       std::chrono::duration<double>(static_cast<double>(online) / cfg_.room.writesPerSecond));
   auto wait = last_flush + cost - timer_.Now();
@@ -353,20 +334,16 @@ time::Duration Job::Window(const std::string& room, time::TimePoint last_flush) 
   return std::min(wait, signal);
 }
 
-// --- timers ----------------------------------------------------------------------------------
-
-void Job::ArmTimers() {
-  auto next = timer_.Next();
-  if (!next || *next >= armed_at_) return;
-  armed_at_ = *next;
-  wake_.expires_at(*next);
-  wake_.async_wait([this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
-    armed_at_ = time::TimePoint::max();
-    timer_.Expire();
-    ArmTimers();
-  });
+int64_t Job::Online(const std::string& room) const {
+  int64_t online = 0;
+  for (const auto& [comet, rooms] : hosted_) {
+    auto it = rooms.find(room);
+    if (it != rooms.end()) online += it->second;
+  }
+  return online;
 }
+
+// --- ticks -----------------------------------------------------------------------------------
 
 void Job::CommitTick() {
   auto offsets = tracker_.Advance();
@@ -374,15 +351,12 @@ void Job::CommitTick() {
     consumer_->Commit(offsets);
     Counters::Get().commits->Inc();
   }
-  ReapRetired();
   size_t max_queue = 0;
   for (const auto& c : comets_) max_queue = std::max(max_queue, c->queued());
   overloaded_ = max_queue >= static_cast<size_t>(cfg_.comet.queue);
   if (stopping_) return;
-  commit_timer_.expires_after(cfg_.consumer.commitInterval);
-  commit_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) CommitTick();
-  });
+  commit_timer_ = timer_.Add(
+      cfg_.consumer.commitInterval, [](void* job) { static_cast<Job*>(job)->CommitTick(); }, this);
 }
 
 void Job::RoomsTick() {
@@ -402,10 +376,8 @@ void Job::RoomsTick() {
   }
   RetryWaiting();
   if (stopping_) return;
-  rooms_timer_.expires_after(cfg_.comet.roomsInterval);
-  rooms_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) RoomsTick();
-  });
+  rooms_timer_ = timer_.Add(
+      cfg_.comet.roomsInterval, [](void* job) { static_cast<Job*>(job)->RoomsTick(); }, this);
 }
 
 void Job::RetryWaiting() {
@@ -413,6 +385,12 @@ void Job::RetryWaiting() {
   auto waiting = std::move(waiting_);
   waiting_.clear();
   for (auto& [pm, t] : waiting) DispatchBroadcast(pm, t);
+}
+
+int64_t Job::RoomOnline(const std::string& room) {
+  std::promise<int64_t> p;
+  asio::post(io_, [this, &p, &room] { p.set_value(Online(room)); });
+  return p.get_future().get();
 }
 
 std::vector<std::string> Job::UpComets() {

@@ -2,8 +2,9 @@
 // dispatches them as goim's job does (PUSH to the named comet, ROOM through the room's batcher to
 // the comets, BROADCAST to every comet with the speed split among them), and commits a
 // partition's offset only up to the oldest message whose every comet call has come back OK (or
-// whose comet left the membership). One loop thread owns all state; a second thread polls the
-// consumer and pauses it when too much work is unfinished.
+// whose comet left the membership). One loop thread owns all state and its timers (on the
+// injected clock); a second thread polls the consumer and pauses it when too much work is
+// unfinished.
 #pragma once
 
 #include <atomic>
@@ -20,14 +21,17 @@
 #include "job/config.h"
 #include "job/tracker.h"
 #include "pkg/net/asio.h"
+#include "pkg/net/in_flight.h"
 #include "pkg/queue/queue.h"
-#include "pkg/time/timer.h"
+#include "pkg/time/loop_timer.h"
 
 namespace goim::job {
 
 class Job {
  public:
-  Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer);
+  // clock: where the loop's timers take their time (a FakeClock in tests).
+  Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer,
+      time::Clock& clock = time::SystemClock());
   ~Job();
 
   void Start();
@@ -42,12 +46,10 @@ class Job {
   // Observations for tests (posted to the loop and waited for).
   size_t InflightMessages() const { return inflight_.load(); }
   std::vector<std::string> UpComets();
+  // The room's online count over the comets, as the last Rooms polls reported it.
+  int64_t RoomOnline(const std::string& room);
 
  private:
-  struct Work {  // one flush, push or broadcast: done when every target answered
-    int pending = 0;
-    std::vector<Token> tokens;
-  };
   void PollLoop();
   void Dispatch(const queue::Message& m);
   void DispatchPush(const goim::logic::PushMsg& pm, Token t);
@@ -55,16 +57,16 @@ class Job {
   void FlushRoom(Batch&& b);
   void Send(const std::vector<CometClient*>& targets, uint32_t lane, CometClient::Kind kind,
             std::shared_ptr<const google::protobuf::Message> req, std::vector<Token> tokens);
-  void WorkDone(Work* w);
   void Finish(const std::vector<Token>& tokens);
   std::vector<CometClient*> Up() const;
   time::Duration Window(const std::string& room, time::TimePoint last_flush) const;
-  void ArmTimers();
   void CommitTick();
   void RoomsTick();
+  int64_t Online(const std::string& room) const;
   void RetryWaiting();
   void CheckDrain();
   void OnRevoked(const std::vector<int32_t>& parts);
+  void ApplyComets(const std::vector<discovery::Instance>& comets);
 
   Config cfg_;
   std::unique_ptr<queue::Consumer> consumer_;
@@ -75,18 +77,13 @@ class Job {
   std::atomic<int64_t> inflight_{0};
   std::atomic<bool> overloaded_{false};
 
-  time::Timer timer_;
-  asio::steady_timer wake_;
-  time::TimePoint armed_at_ = time::TimePoint::max();
-  asio::steady_timer commit_timer_;
-  asio::steady_timer rooms_timer_;
+  time::LoopTimer timer_;
+  time::TimerId commit_timer_;
+  time::TimerId rooms_timer_;
+  net::InFlight comet_calls_;  // gRPC calls to the comets whose completion is not yet posted
   std::unique_ptr<RoomBatchers> batchers_;
   OffsetTracker tracker_;
-  void ApplyComets(const std::vector<discovery::Instance>& comets);
-  void ReapRetired();
-
   std::vector<std::unique_ptr<CometClient>> comets_;
-  std::vector<std::unique_ptr<CometClient>> retired_;  // left, waiting for their calls to return
   std::unordered_map<std::string, CometClient*> by_name_;
   std::unordered_map<std::string, std::unordered_map<std::string, int32_t>>
       hosted_;                                                   // comet -> room -> online

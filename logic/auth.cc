@@ -3,43 +3,144 @@
 #include <random>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "pkg/hash/base64.h"
 #include "pkg/hash/digest.h"
 #include "pkg/json/json.h"
 
 namespace goim::logic {
 
+namespace {
+
+// goim's params struct as Go's encoding/json fills it from the token, member by member in
+// document order (nlohmann's SAX events): a member sets the field GoField names, so a repeated
+// key leaves its last value; the first type error fails the token (Go reports it after decoding
+// the rest); values of unknown keys are skipped whatever they hold.
+class TokenReader final : public nlohmann::json_sax<json::Json> {
+ public:
+  explicit TokenReader(AuthToken* out) : out_(out) {}
+
+  // "" or the first type error.
+  const std::string& error() const { return error_; }
+  const std::string& syntax_error() const { return syntax_error_; }
+
+  bool null() override { return Value(Kind::kNull, 0, nullptr); }
+  bool boolean(bool) override { return Value(Kind::kOther, 0, nullptr); }
+  bool number_integer(int64_t v) override { return Value(Kind::kInt, v, nullptr); }
+  bool number_unsigned(uint64_t v) override {
+    if (v > static_cast<uint64_t>(INT64_MAX)) return Value(Kind::kOther, 0, nullptr);
+    return Value(Kind::kInt, static_cast<int64_t>(v), nullptr);
+  }
+  bool number_float(double, const std::string&) override {
+    return Value(Kind::kOther, 0, nullptr);  // Go: 1.0 and 1e2 are no int64
+  }
+  bool string(std::string& s) override { return Value(Kind::kString, 0, &s); }
+  bool binary(json::Json::binary_t&) override { return Value(Kind::kOther, 0, nullptr); }
+  bool start_object(std::size_t) override { return Open(false); }
+  bool start_array(std::size_t) override { return Open(true); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(std::string& k) override {
+    if (depth_ == 1) field_ = static_cast<Field>(json::GoField(k, kNames));
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const json::Json::exception& e) override {
+    syntax_error_ = e.what();
+    return false;
+  }
+
+ private:
+  enum class Kind { kNull, kInt, kString, kOther };
+  enum Field { kNone = -1, kMid, kKey, kRoomId, kPlatform, kAccepts, kExp };
+  static constexpr std::string_view kNames[] = {"mid",      "key",     "room_id",
+                                                "platform", "accepts", "exp"};
+
+  bool Fail(std::string msg) {
+    if (error_.empty()) error_ = std::move(msg);
+    return true;  // keep reading: a syntax error further on takes precedence, as in Go
+  }
+  std::string Named(const char* what) const {
+    return "token: " + std::string(kNames[field_]) + " must be " + what;
+  }
+
+  bool Open(bool array) {
+    if (depth_ == 0 && array) Fail("token: not a JSON object");
+    if (depth_ == 1) {
+      in_accepts_ = array && field_ == kAccepts;
+      if (in_accepts_)
+        out_->accepts.clear();  // Go refills a slice from its start
+      else if (field_ == kAccepts)
+        Fail("token: accepts must be an array of integers");
+      else if (field_ != kNone)
+        Fail(Named(field_ == kMid || field_ == kExp ? "an integer" : "a string"));
+    } else if (depth_ == 2 && in_accepts_) {
+      Fail("token: accepts must be an array of int32");
+    }
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  bool Value(Kind kind, int64_t n, std::string* s) {
+    if (depth_ == 0) return kind == Kind::kNull || Fail("token: not a JSON object");
+    if (depth_ == 2 && in_accepts_) {
+      if (kind == Kind::kNull) n = 0;  // Go: a null element is the zero value
+      if (!(kind == Kind::kInt || kind == Kind::kNull) || n < INT32_MIN || n > INT32_MAX)
+        return Fail("token: accepts must be an array of int32");
+      out_->accepts.push_back(static_cast<int32_t>(n));
+      return true;
+    }
+    if (depth_ != 1 || field_ == kNone) return true;  // inside a value no field takes
+    if (kind == Kind::kNull) {
+      if (field_ == kAccepts) out_->accepts.clear();  // Go: null sets a slice to nil
+      return true;                                    // and leaves other fields alone
+    }
+    switch (field_) {
+      case kMid:
+      case kExp:
+        if (kind != Kind::kInt) return Fail(Named("an integer"));
+        (field_ == kMid ? out_->mid : out_->exp) = n;
+        return true;
+      case kKey:
+      case kRoomId:
+      case kPlatform: {
+        if (kind != Kind::kString) return Fail(Named("a string"));
+        std::string& f = field_ == kKey      ? out_->key
+                         : field_ == kRoomId ? out_->room_id
+                                             : out_->platform;
+        f = std::move(*s);
+        return true;
+      }
+      case kAccepts:
+        return Fail("token: accepts must be an array of integers");
+      case kNone:
+        break;
+    }
+    return true;
+  }
+
+  AuthToken* out_;
+  int depth_ = 0;
+  Field field_ = kNone;
+  bool in_accepts_ = false;
+  std::string error_;
+  std::string syntax_error_;
+};
+
+}  // namespace
+
 std::string ParseToken(std::string_view text, AuthToken* out) {
-  json::Value v;
-  std::string err;
-  if (!json::Parse(text, &v, &err)) return "token: not JSON: " + err;
-  if (!v.is_object()) return "token: not a JSON object";
+  std::string storage, err;
+  std::string_view prepared;
+  if (!json::Prepare(text, &storage, &prepared, &err)) return "token: not JSON: " + err;
   *out = AuthToken();
-  if (const auto* m = v.Find("mid"); m && !m->is_null()) {
-    if (!m->is_int()) return "token: mid must be an integer";
-    out->mid = m->AsInt();
-  }
-  using StringField = std::pair<const char*, std::string*>;
-  for (auto [name, field] : {StringField{"key", &out->key}, StringField{"room_id", &out->room_id},
-                             StringField{"platform", &out->platform}}) {
-    if (const auto* m = v.Find(name); m && !m->is_null()) {
-      if (!m->is_string()) return std::string("token: ") + name + " must be a string";
-      *field = m->AsString();
-    }
-  }
-  if (const auto* a = v.Find("accepts"); a && !a->is_null()) {
-    if (!a->is_array()) return "token: accepts must be an array of integers";
-    for (const auto& op : a->AsArray()) {
-      if (!op.is_int() || op.AsInt() < INT32_MIN || op.AsInt() > INT32_MAX)
-        return "token: accepts must be an array of int32";
-      out->accepts.push_back(static_cast<int32_t>(op.AsInt()));
-    }
-  }
-  if (const auto* e = v.Find("exp"); e && !e->is_null()) {
-    if (!e->is_int()) return "token: exp must be an integer";
-    out->exp = e->AsInt();
-  }
-  return "";
+  TokenReader reader(out);
+  if (!json::Json::sax_parse(prepared, &reader)) return "token: not JSON: " + reader.syntax_error();
+  return reader.error();
 }
 
 namespace {

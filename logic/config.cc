@@ -10,6 +10,7 @@ std::string Config::Validate() const {
   if (httpServer.threads <= 0 || httpServer.threads > 64)
     return "httpServer.threads: must be in 1..64";
   if (httpServer.maxBodySize <= 0) return "httpServer.maxBodySize: must be > 0";
+  if (httpServer.maxConns < 0) return "httpServer.maxConns: must be >= 0 (0: no limit)";
   if (rpcServer.addr.empty()) return "rpcServer.addr: must be set";
   if (router.nodes.empty()) return "router.nodes: at least one router node is needed";
   for (const auto& [name, addr] : router.nodes) {

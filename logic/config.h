@@ -52,12 +52,14 @@ struct Config {
     std::string addr = ":3111";
     int32_t threads = 1;
     int32_t maxBodySize = 65536;
-    std::string apiKey;     // when set, /goim/push/* needs it (X-Goim-Key header or api_key=)
-    std::string staticDir;  // when set, GET / and /static/* serve files from here (danmaku page)
+    int32_t maxConns = 10000;  // open connections at most; more get 503 (0: no limit)
+    std::string apiKey;        // when set, /goim/push/* needs it (X-Goim-Key header or api_key=)
+    std::string staticDir;     // when set, GET / and /static/* serve files from here (danmaku page)
     void Bind(conf::Binder& b) {
       b.Field("addr", addr);
       b.Field("threads", threads);
       b.Field("maxBodySize", maxBodySize);
+      b.Field("maxConns", maxConns);
       b.Field("apiKey", apiKey);
       b.Field("staticDir", staticDir);
     }

@@ -6,20 +6,23 @@
 #include <sstream>
 
 #include <glog/logging.h>
+#include <nlohmann/json.hpp>
 
+#include "pkg/hash/digest.h"
 #include "pkg/json/json.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/url.h"
+#include "pkg/strings/strings.h"
 
 namespace goim::logic {
 
-std::string Envelope(int code, const std::string& message, const std::string& data_json) {
-  json::Writer w;
-  w.BeginObject().Key("code").Int(code).Key("message").String(message);
-  if (!data_json.empty()) w.Key("data").Raw(data_json);
-  w.EndObject();
-  return w.Take();
+std::string Envelope(int code, const std::string& message) {
+  return json::Dump({{"code", code}, {"message", message}});
+}
+
+std::string Envelope(int code, const std::string& message, json::Json data) {
+  return json::Dump({{"code", code}, {"message", message}, {"data", std::move(data)}});
 }
 
 namespace {
@@ -31,11 +34,16 @@ metrics::Counter* BadRequests() {
   return c;
 }
 
-net::HttpResponse Json(int code, const std::string& message, const std::string& data = "",
-                       int status = 200) {
+net::HttpResponse Reply(int code, const std::string& message, int status = 200) {
   net::HttpResponse r;
   r.status = status;
-  r.body = Envelope(code, message, data);
+  r.body = Envelope(code, message);
+  return r;
+}
+
+net::HttpResponse Data(json::Json data) {
+  net::HttpResponse r;
+  r.body = Envelope(kOk, "", std::move(data));
   return r;
 }
 
@@ -57,13 +65,7 @@ class Params {
     std::vector<std::string> out;
     for (const auto& [k, v] : q_) {
       if (k != name) continue;
-      size_t start = 0;
-      while (start <= v.size()) {
-        size_t comma = v.find(',', start);
-        if (comma == std::string::npos) comma = v.size();
-        if (comma > start) out.push_back(v.substr(start, comma - start));
-        start = comma + 1;
-      }
+      for (std::string& item : strings::SplitNonEmpty(v, ',')) out.push_back(std::move(item));
     }
     return out;
   }
@@ -124,11 +126,14 @@ const char* ContentType(const std::string& path) {
 
 void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
   const std::string& path = req.path;
+  // A wrong method is an unknown route to gin: goim answers 404 page not found. Allow says which
+  // method the path takes (a header goim does not send; the status and body are goim's).
   auto method_is = [&](const char* m) {
     if (req.method == m) return true;
     BadRequests()->Inc();
-    reply(Json(kRequestErr, "method " + req.method + " not allowed on " + path + ", use " + m, "",
-               405));
+    net::HttpResponse r = net::NotFound();
+    r.headers.emplace_back("Allow", m);
+    reply(std::move(r));
     return false;
   };
   if (path.rfind("/goim/push/", 0) == 0) {
@@ -147,25 +152,18 @@ void HttpApi::Handle(net::HttpRequest&& req, net::HttpReply reply) {
     std::string server, err;
     if (!p.String("server", &server, &err)) {
       BadRequests()->Inc();
-      return reply(Json(kRequestErr, err));
+      return reply(Reply(kRequestErr, err, 400));
     }
     core_.DelServer(server, [reply](Result r, int deleted) {
-      reply(Json(r.code, r.message, r.ok() ? "{\"deleted\":" + std::to_string(deleted) + "}" : ""));
+      reply(r.ok() ? Data({{"deleted", deleted}}) : Reply(r.code, r.message));
     });
   } else if (path == "/metrics") {
-    net::HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics::Registry::Default().Render();
-    reply(std::move(r));
+    reply(net::MetricsPage());
   } else if (!core_.config().httpServer.staticDir.empty() && req.method == "GET" &&
              path.rfind("/goim/", 0) != 0) {
     Static(req, std::move(reply));
   } else {
-    net::HttpResponse r;
-    r.status = 404;
-    r.content_type = "text/plain";
-    r.body = "404 page not found";
-    reply(std::move(r));
+    reply(net::NotFound());
   }
 }
 
@@ -175,11 +173,14 @@ bool HttpApi::Authorized(const net::HttpRequest& req, const std::string& query,
   if (key.empty()) return true;
   Params p(query);
   const std::string* q = p.First("api_key");
-  if (req.Header("x-goim-key") == key || req.Header("authorization") == "Bearer " + key ||
-      (q && *q == key))
+  // Compared in constant time: how long a wrong key took must not tell how much of it was right.
+  auto matches = [&key](std::string_view given) { return hash::ConstantTimeEqual(given, key); };
+  std::string_view bearer = req.Header("authorization");
+  if (matches(req.Header("x-goim-key")) ||
+      (bearer.starts_with("Bearer ") && matches(bearer.substr(7))) || (q && matches(*q)))
     return true;
   BadRequests()->Inc();
-  reply(Json(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", "", 401));
+  reply(Reply(kRequestErr, "api key required: X-Goim-Key header or api_key parameter", 401));
   return false;
 }
 
@@ -191,14 +192,14 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
     BadRequests()->Inc();
     LOG_EVERY_T(INFO, 1) << "logic: bad push path=" << log::Printable(req.path, 256)
                          << " ip=" << req.remote_ip << " error(" << log::Printable(msg, 256) << ")";
-    reply(Json(kRequestErr, msg));
+    reply(Reply(kRequestErr, msg, 400));
   };
   if (!p.bad().empty()) return bad("malformed query parameter '" + p.bad() + "'");
   if (req.body.size() > static_cast<size_t>(cfg.maxBodySize)) {
     return bad("body: " + std::to_string(req.body.size()) + " bytes is over the limit of " +
                std::to_string(cfg.maxBodySize));
   }
-  auto respond = [reply](Result r) { reply(Json(r.code, r.message)); };
+  auto respond = [reply](Result r) { reply(Reply(r.code, r.message)); };
   std::string err;
   int32_t op = 0;
   const std::string& kind = req.path;
@@ -233,11 +234,7 @@ void HttpApi::Push(net::HttpRequest&& req, net::HttpReply reply) {
     if (speed < 0) return bad("speed: must be >= 0");
     return core_.PushAll(op, speed, std::move(req.body), respond);
   }
-  net::HttpResponse r;
-  r.status = 404;
-  r.content_type = "text/plain";
-  r.body = "404 page not found";
-  reply(std::move(r));
+  reply(net::NotFound());
 }
 
 void HttpApi::Online(const net::HttpRequest& req, net::HttpReply reply) {
@@ -245,13 +242,11 @@ void HttpApi::Online(const net::HttpRequest& req, net::HttpReply reply) {
   std::string err;
   auto bad = [&](const std::string& msg) {
     BadRequests()->Inc();
-    reply(Json(kRequestErr, msg));
+    reply(Reply(kRequestErr, msg, 400));
   };
-  json::Writer w;
   if (req.path == "/goim/online/total") {
     auto [ips, conns] = core_.OnlineTotal();
-    w.BeginObject().Key("ip_count").Int(ips).Key("conn_count").Int(conns).EndObject();
-    return reply(Json(kOk, "", w.str()));
+    return reply(Data({{"ip_count", ips}, {"conn_count", conns}}));
   }
   std::string type;
   if (!p.String("type", &type, &err)) return bad(err);
@@ -259,68 +254,60 @@ void HttpApi::Online(const net::HttpRequest& req, net::HttpReply reply) {
     int32_t limit = 0;
     if (!p.Int("limit", true, &limit, &err)) return bad(err);
     if (limit < 0) return bad("limit: must be > 0");
-    w.BeginArray();
-    for (const auto& rc : core_.OnlineTop(type, limit)) {
-      w.BeginObject().Key("room_id").String(rc.room_id).Key("count").Int(rc.count).EndObject();
-    }
-    w.EndArray();
-    return reply(Json(kOk, "", w.str()));
+    json::Json top = json::Json::array();
+    for (const auto& rc : core_.OnlineTop(type, limit))
+      top.push_back({{"room_id", rc.room_id}, {"count", rc.count}});
+    return reply(Data(std::move(top)));
   }
   std::vector<std::string> rooms = p.List("rooms");
   if (rooms.empty()) return bad("rooms: required");
-  w.BeginObject();
-  for (const auto& [room, n] : core_.OnlineRoom(type, rooms)) w.Key(room).Int(n);
-  w.EndObject();
-  reply(Json(kOk, "", w.str()));
+  json::Json counts = json::Json::object();
+  for (const auto& [room, n] : core_.OnlineRoom(type, rooms)) counts[room] = n;
+  reply(Data(std::move(counts)));
 }
 
 void HttpApi::NodesWeighted(const net::HttpRequest& req, net::HttpReply reply) {
   Params p(req.query);
   const std::string* platform = p.First("platform");
   goim::logic::NodesReply n = core_.Nodes(platform ? *platform : "", req.remote_ip);
-  json::Writer w;
-  w.BeginObject();
-  w.Key("domain").String(n.domain());
-  w.Key("tcp_port")
-      .Int(n.tcp_port())
-      .Key("ws_port")
-      .Int(n.ws_port())
-      .Key("wss_port")
-      .Int(n.wss_port());
-  w.Key("heartbeat").Int(n.heartbeat()).Key("heartbeat_max").Int(n.heartbeat_max());
-  w.Key("nodes").BeginArray();
-  for (const auto& node : n.nodes()) w.String(node);
-  w.EndArray();
-  w.Key("backoff").BeginObject();
-  w.Key("max_delay").Int(n.backoff().max_delay()).Key("base_delay").Int(n.backoff().base_delay());
-  w.Key("factor").Float(n.backoff().factor()).Key("jitter").Float(n.backoff().jitter());
-  w.EndObject().EndObject();
-  reply(Json(kOk, "", w.str()));
+  json::Json nodes = json::Json::array();
+  for (const auto& node : n.nodes()) nodes.push_back(node);
+  reply(Data({{"domain", n.domain()},
+              {"tcp_port", n.tcp_port()},
+              {"ws_port", n.ws_port()},
+              {"wss_port", n.wss_port()},
+              {"heartbeat", n.heartbeat()},
+              {"heartbeat_max", n.heartbeat_max()},
+              {"nodes", std::move(nodes)},
+              {"backoff",
+               {{"max_delay", n.backoff().max_delay()},
+                {"base_delay", n.backoff().base_delay()},
+                {"factor", json::Float32(n.backoff().factor())},
+                {"jitter", json::Float32(n.backoff().jitter())}}}}));
 }
 
 void HttpApi::NodesInstances(net::HttpReply reply) {
-  json::Writer w;
-  w.BeginArray();
+  json::Json list = json::Json::array();
   const auto& env = core_.config().env;
   for (const auto& [in, online] : core_.Instances()) {
-    w.BeginObject();
-    w.Key("region").String(in.region).Key("zone").String(in.zone).Key("env").String(env.deployEnv);
-    w.Key("appid").String("goim.comet").Key("hostname").String(in.hostname);
-    w.Key("addrs").BeginArray().String("grpc://" + in.grpc).EndArray();
-    w.Key("version").String("").Key("latest_timestamp").Int(online.updated_ms() * 1000000LL);
     std::string addrs;
     for (const auto& a : in.addrs) addrs += (addrs.empty() ? "" : ",") + a;
-    w.Key("metadata").BeginObject();
-    w.Key("addrs").String(addrs).Key("conn_count").String(std::to_string(online.conn_count()));
-    w.Key("ip_count").String(std::to_string(online.ip_count()));
-    w.Key("offline")
-        .String(in.offline ? "true" : "false")
-        .Key("weight")
-        .String(std::to_string(in.weight));
-    w.EndObject().EndObject();
+    list.push_back({{"region", in.region},
+                    {"zone", in.zone},
+                    {"env", env.deployEnv},
+                    {"appid", "goim.comet"},
+                    {"hostname", in.hostname},
+                    {"addrs", json::Json::array({"grpc://" + in.grpc})},
+                    {"version", ""},
+                    {"latest_timestamp", online.updated_ms() * 1000000LL},
+                    {"metadata",
+                     {{"addrs", addrs},
+                      {"conn_count", std::to_string(online.conn_count())},
+                      {"ip_count", std::to_string(online.ip_count())},
+                      {"offline", in.offline ? "true" : "false"},
+                      {"weight", std::to_string(in.weight)}}}});
   }
-  w.EndArray();
-  reply(Json(kOk, "", w.str()));
+  reply(Data(std::move(list)));
 }
 
 void HttpApi::Static(const net::HttpRequest& req, net::HttpReply reply) {
@@ -333,12 +320,7 @@ void HttpApi::Static(const net::HttpRequest& req, net::HttpReply reply) {
     return reply(std::move(r));
   }
   std::ifstream in(core_.config().httpServer.staticDir + rel, std::ios::binary);
-  if (!in) {
-    r.status = 404;
-    r.content_type = "text/plain";
-    r.body = "404 page not found";
-    return reply(std::move(r));
-  }
+  if (!in) return reply(net::NotFound());
   std::stringstream ss;
   ss << in.rdbuf();
   r.content_type = ContentType(rel);

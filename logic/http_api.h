@@ -3,10 +3,12 @@
 // {code,message,data} envelope, plus POST /goim/server/del?server= (drop a dead comet's sessions,
 // as goim v1's /1/server/del), /metrics and, when configured, static files at /.
 // Query parameters as goim: lists are repeated parameters (mids=1&mids=2), comma-separated lists
-// are accepted too; the POST body is the raw message.
+// are accepted too; the POST body is the raw message. Statuses as goim (gin): a bad parameter
+// 400 with code -400, a wrong method 404 page not found (README lists what differs).
 #pragma once
 
 #include "logic/logic.h"
+#include "pkg/json/json.h"
 #include "pkg/net/http_server.h"
 
 namespace goim::logic {
@@ -29,7 +31,8 @@ class HttpApi {
   LogicCore& core_;
 };
 
-// {"code":code,"message":message[,"data":data_json]}
-std::string Envelope(int code, const std::string& message, const std::string& data_json = "");
+// goim's reply {"code":code,"message":message[,"data":data]}.
+std::string Envelope(int code, const std::string& message);
+std::string Envelope(int code, const std::string& message, json::Json data);
 
 }  // namespace goim::logic

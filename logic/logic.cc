@@ -8,6 +8,7 @@
 #include "logic/auth.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/join.h"
 
 namespace goim::logic {
 
@@ -58,34 +59,28 @@ int64_t UnixMillis() {
 }
 int64_t UnixNow() { return UnixMillis() / 1000; }
 
-// Finishes `done` once every one of n produces answered, with the first error.
-struct ProduceJoin {
-  std::mutex mu;
-  size_t pending;
-  Result result;
-  ResultFn done;
-  ProduceJoin(size_t n, ResultFn d) : pending(n), done(std::move(d)) {}
-  static void One(const std::shared_ptr<ProduceJoin>& j, Result r) {
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(j->mu);
-      if (!r.ok() && j->result.ok()) j->result = r;
-      last = --j->pending == 0;
-    }
-    if (last) j->done(j->result);
-  }
-};
+// A kick is one small call to a comet; nobody waits for it.
+constexpr std::chrono::milliseconds kKickTimeout{1000};
 
 }  // namespace
 
 LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
                      std::unique_ptr<RouterClient> router)
-    : cfg_(cfg), producer_(producer), router_(std::move(router)), comets_(cfg.comets) {
+    : cfg_(cfg),
+      producer_(producer),
+      kicker_(cfg_.comets, kKickTimeout),
+      router_(std::move(router)),
+      comets_(cfg.comets) {
   Counters::Get();
   balancer_.Update(comets_, {});
 }
 
-LogicCore::~LogicCore() { Stop(); }
+LogicCore::~LogicCore() {
+  Stop();
+  // Waits for the router calls in flight now: their callbacks use mu_ and the maps, which are
+  // destroyed before router_ would be.
+  router_.reset();
+}
 
 void LogicCore::Start() {
   ticker_ = std::thread([this] { OnlineLoop(); });
@@ -202,19 +197,24 @@ void LogicCore::Connect(const std::string& server, const std::string& cookie,
   s.set_server(server);
   // Unlike goim, a connection whose session cannot be written is refused: pushes could never
   // find it.
-  router_->Put(
-      s, [done = std::move(done), reply = std::move(reply), server](const std::string& err, int) {
-        if (!err.empty()) {
-          Counters::Get().connect_router->Inc();
-          LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key())
-                                  << " server=" << server << " error(" << err << ")";
-          return done({kServerErr, err}, {});
-        }
-        Counters::Get().connect_ok->Inc();
-        VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key())
-                << " server=" << server << " mid=" << reply.mid();
-        done({}, reply);
-      });
+  router_->Put(s, [this, done = std::move(done), reply = std::move(reply), server](
+                      const std::string& err, RouterClient::PutResult put) {
+    if (!err.empty()) {
+      Counters::Get().connect_router->Inc();
+      LOG_EVERY_T(WARNING, 1) << "logic: connect failed key=" << log::Printable(reply.key())
+                              << " server=" << server << " error(" << err << ")";
+      return done({kServerErr, err}, {});
+    }
+    Counters::Get().connect_ok->Inc();
+    VLOG(1) << "logic: conn connected key=" << log::Printable(reply.key()) << " server=" << server
+            << " mid=" << reply.mid();
+    // The key was on another comet: its connection there is the older one (goim closes it
+    // when both are on one comet; the comet does that itself).
+    for (const auto& m : put.moved) {
+      if (m.server() != server) kicker_.Kick(m.key(), m.server(), server);
+    }
+    done({}, reply);
+  });
 }
 
 void LogicCore::Disconnect(int64_t mid, const std::string& key, const std::string& server,
@@ -238,7 +238,8 @@ void LogicCore::Heartbeat(int64_t mid, const std::string& key, const std::string
   s.set_key(key);
   s.set_server(server);
   // Put renews the mappings and re-adds them when they expired meanwhile.
-  router_->Put(s, [done = std::move(done)](const std::string& err, int) {
+  // A renewal that moves the key back (a stale connection renewing) kicks nobody.
+  router_->Put(s, [done = std::move(done)](const std::string& err, RouterClient::PutResult) {
     done(err.empty() ? Result{} : Result{kServerErr, err});
   });
 }
@@ -330,8 +331,11 @@ void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session
     Counters::Get().missing->Inc(asked - sessions.size());
     VLOG(1) << "logic: push " << what << " without session count=" << asked - sessions.size();
   }
-  if (by_server.empty()) return done({});
-  auto join = std::make_shared<ProduceJoin>(by_server.size(), std::move(done));
+  // One produce per comet; done gets the first failure (every one is kServerErr).
+  auto join = net::Join<>::Make(by_server.size(),
+                                [done = std::move(done)](const std::string& err, std::monostate) {
+                                  done(err.empty() ? Result{} : Result{kServerErr, err});
+                                });
   for (auto& [server, keys] : by_server) {
     goim::logic::PushMsg m;
     m.set_type(goim::logic::PushMsg::PUSH);
@@ -339,7 +343,7 @@ void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session
     m.set_server(server);
     for (auto& k : keys) m.add_keys(k);
     m.set_msg(msg);
-    Produce(m, keys.front(), [join](Result r) { ProduceJoin::One(join, r); });
+    Produce(m, keys.front(), [join](Result r) { join->Report(r.ok() ? "" : r.message); });
   }
 }
 

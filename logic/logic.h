@@ -1,5 +1,6 @@
 // logic::LogicCore: the stateless core behind logic's gRPC service and HTTP API. Authenticates
-// connections and writes their router mappings, turns pushes into goim PushMsg queue messages
+// connections and writes their router mappings (closing a key's older connection on the comet
+// it left), turns pushes into goim PushMsg queue messages
 // (acknowledged only once the queue accepted them), aggregates online counts reported by the
 // comets, and picks comets for clients. Completion callbacks may run on any thread. [thread-safe]
 #pragma once
@@ -19,6 +20,7 @@
 #include "api/logic.pb.h"
 #include "logic/balancer.h"
 #include "logic/config.h"
+#include "logic/kicker.h"
 #include "logic/router_client.h"
 #include "pkg/queue/queue.h"
 
@@ -107,6 +109,7 @@ class LogicCore {
 
   Config cfg_;
   queue::Producer* producer_;
+  Kicker kicker_;  // before router_: router callbacks use it
   std::unique_ptr<RouterClient> router_;
   Balancer balancer_;
   Receiver receiver_;

@@ -27,6 +27,7 @@ void LogicServer::Start() {
   loops_ = std::make_unique<net::LoopPool>(cfg_.httpServer.threads, "logic-http");
   net::HttpServer::Options ho;
   ho.max_body = static_cast<size_t>(cfg_.httpServer.maxBodySize);  // larger bodies: 413, code -400
+  ho.max_conns = cfg_.httpServer.maxConns;                         // more connections: 503
   HttpApi* api = http_api_.get();
   http_ = std::make_unique<net::HttpServer>(
       *loops_,

@@ -1,9 +1,8 @@
 #include "logic/router_client.h"
 
-#include <atomic>
-#include <mutex>
-
 #include <grpcpp/create_channel.h>
+
+#include "pkg/net/join.h"
 
 namespace goim::logic {
 
@@ -15,52 +14,50 @@ std::vector<std::string> Names(const std::map<std::string, std::string>& nodes) 
   return out;
 }
 
-// Waits for n parallel calls, keeps the first error and whatever the calls collect, then calls
-// done once.
-template <class T>
-struct Join {
-  std::mutex mu;
-  int pending;
-  std::string error;
-  T result{};
-  std::function<void(const std::string&, T)> done;
-  Join(int n, std::function<void(const std::string&, T)> d) : pending(n), done(std::move(d)) {}
-  // Runs f(result) under the lock, records err, and finishes when it was the last call.
-  template <class F>
-  static void One(const std::shared_ptr<Join>& j, const std::string& err, F&& f) {
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(j->mu);
-      if (!err.empty() && j->error.empty()) j->error = err;
-      if (err.empty()) f(j->result);
-      last = --j->pending == 0;
-    }
-    if (last) j->done(j->error, std::move(j->result));
-  }
-};
-
-template <class Req, class Reply>
-struct Call {
-  grpc::ClientContext ctx;
-  Req req;
-  Reply reply;
-};
-
-}  // namespace
-
-namespace {
 constexpr const char* kNoNodes = "router: no router node known (the membership lists none)";
+
 }  // namespace
 
 RouterClient::RouterClient(const std::map<std::string, std::string>& nodes,
-                           std::chrono::milliseconds timeout, std::chrono::milliseconds sync_wait)
-    : topology_(std::make_shared<Topology>()), timeout_(timeout), sync_wait_(sync_wait) {
+                           std::chrono::milliseconds timeout, std::chrono::milliseconds sync_wait,
+                           time::Clock& clock)
+    : topology_(std::make_shared<Topology>()),
+      timeout_(timeout),
+      sync_wait_(sync_wait),
+      clock_(clock),
+      retries_(io_, clock, 64) {
   SetNodes(nodes);
+  loop_ = std::thread([this] {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
 }
 
 RouterClient::~RouterClient() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return outstanding_ == 0; });
+  calls_.WaitIdle();  // no retry is left on the timer either: each counts until it ran
+  io_.stop();
+  loop_.join();
+}
+
+void RouterClient::After(time::Duration delay, std::function<void()> fn) {
+  struct Retry {
+    RouterClient* self;
+    std::function<void()> fn;
+  };
+  calls_.Begin();  // ended once fn ran: fn's own calls count by then
+  auto* r = new Retry{this, std::move(fn)};
+  // Due from now, not from when the loop gets to it.
+  time::TimePoint due = clock_.Now() + delay;
+  asio::post(io_, [this, due, r] {
+    retries_.Add(
+        due - retries_.Now(),
+        [](void* arg) {
+          std::unique_ptr<Retry> r(static_cast<Retry*>(arg));
+          r->fn();
+          r->self->calls_.End();
+        },
+        r);
+  });
 }
 
 void RouterClient::SetNodes(const std::map<std::string, std::string>& nodes,
@@ -130,41 +127,23 @@ std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
   return "router " + n.name + " (" + n.addr + "): " + name + ": " + st.error_message();
 }
 
-void RouterClient::Deadline(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
-  ctx->set_wait_for_ready(true);  // a restarting router is waited for, within the deadline
-}
-
 // Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;
 // done runs once, after the last answer, with the first error.
-template <class Req, class Reply, class Result, class Invoke, class Collect>
-void RouterClient::Fan(const Topology& t, std::map<std::string, Req> reqs, Invoke invoke,
-                       Collect collect, std::function<void(const std::string&, Result)> done) {
+template <class Result, class Req, class Reply, class Collect>
+void RouterClient::Fan(const Topology& t, net::AsyncMethod<Async, Req, Reply> method,
+                       std::map<std::string, Req> reqs, Collect collect,
+                       std::function<void(const std::string&, Result)> done) {
   if (t.nodes.empty()) return done(kNoNodes, Result{});
-  if (reqs.empty()) return done("", Result{});
-  auto join = std::make_shared<Join<Result>>(static_cast<int>(reqs.size()), std::move(done));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    outstanding_ += static_cast<int>(reqs.size());
-  }
+  auto join = net::Join<Result>::Make(reqs.size(), std::move(done));
+  // A restarting router is waited for, within the deadline.
+  const net::CallOptions opts{timeout_, true, &calls_};
   for (auto& [name, req] : reqs) {
     // The node stays alive while its call runs, even when SetNodes dropped it meanwhile.
     std::shared_ptr<Node> n = t.nodes.at(name);
-    auto* c = new Call<Req, Reply>();
-    c->req = std::move(req);
-    Deadline(&c->ctx);
-    invoke(n->stub->async(), &c->ctx, &c->req, &c->reply,
-           [this, n, c, join, collect](grpc::Status st) {
-             // The call's state is gone before done runs: done may destroy this client.
-             std::string err = Error(*n, st);
-             Reply reply = std::move(c->reply);
-             delete c;
-             {
-               std::lock_guard<std::mutex> lock(mu_);
-               if (--outstanding_ == 0) idle_.notify_all();
-             }
-             Join<Result>::One(join, err, [&reply, &collect](Result& r) { collect(reply, r); });
-           });
+    net::UnaryCall(n->stub->async(), method, std::move(req), opts,
+                   [this, n, join, collect](const grpc::Status& st, Reply& reply) {
+                     join->Report(Error(*n, st), [&](Result& r) { collect(reply, r); });
+                   });
   }
 }
 
@@ -178,14 +157,15 @@ std::map<std::string, router::PutReq> RouterClient::Place(const Topology& t,
 }
 
 void RouterClient::Put(const router::Session& s,
-                       std::function<void(const std::string&, int)> done) {
+                       std::function<void(const std::string&, PutResult)> done) {
   auto t = topology();
-  Fan<router::PutReq, router::PutReply, int>(
-      *t, Place(*t, s),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Put(ctx, req, reply, std::move(cb));
+  Fan<PutResult>(
+      *t, &Async::Put, Place(*t, s),
+      [](const router::PutReply& reply, PutResult& r) {
+        r.existed += reply.existed();
+        r.moved.insert(r.moved.end(), reply.moved().begin(), reply.moved().end());
       },
-      [](const router::PutReply& reply, int& r) { r += reply.existed(); }, std::move(done));
+      std::move(done));
 }
 
 void RouterClient::Del(const router::Session& s,
@@ -197,11 +177,8 @@ void RouterClient::Del(const router::Session& s,
     *reqs[name].mutable_by_key() = put.by_key();
     *reqs[name].mutable_by_mid() = put.by_mid();
   }
-  Fan<router::DelReq, router::DelReply, int>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Del(ctx, req, reply, std::move(cb));
-      },
+  Fan<int>(
+      *t, &Async::Del, std::move(reqs),
       [](const router::DelReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 
@@ -218,11 +195,8 @@ void RouterClient::GetKeysOnce(const std::vector<std::string>& keys, FoundDone d
   if (!t->ring.empty()) {
     for (const auto& k : keys) reqs[t->ring.Get(k)].add_keys(k);
   }
-  Fan<router::GetKeysReq, router::GetKeysReply, Found>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->GetKeys(ctx, req, reply, std::move(cb));
-      },
+  Fan<Found>(
+      *t, &Async::GetKeys, std::move(reqs),
       [](const router::GetKeysReply& reply, Found& r) {
         AppendSessions(reply.sessions(), r.sessions);
         r.pending_keys.insert(r.pending_keys.end(), reply.pending().begin(), reply.pending().end());
@@ -236,11 +210,8 @@ void RouterClient::GetMidsOnce(const std::vector<int64_t>& mids, FoundDone done)
   if (!t->ring.empty()) {
     for (int64_t m : mids) reqs[t->ring.Get(std::to_string(m))].add_mids(m);
   }
-  Fan<router::GetMidsReq, router::GetMidsReply, Found>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->GetMids(ctx, req, reply, std::move(cb));
-      },
+  Fan<Found>(
+      *t, &Async::GetMids, std::move(reqs),
       [](const router::GetMidsReply& reply, Found& r) {
         AppendSessions(reply.sessions(), r.sessions);
         r.pending_mids.insert(r.pending_mids.end(), reply.pending().begin(), reply.pending().end());
@@ -252,12 +223,8 @@ void RouterClient::PutOnline(const router::ServerOnline& o, Done done) {
   auto t = topology();
   std::map<std::string, router::PutOnlineReq> reqs;
   if (!t->ring.empty()) *reqs[t->ring.Get(o.server())].mutable_online() = o;
-  Fan<router::PutOnlineReq, router::PutOnlineReply, int>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->PutOnline(ctx, req, reply, std::move(cb));
-      },
-      [](const router::PutOnlineReply&, int&) {},
+  Fan<int>(
+      *t, &Async::PutOnline, std::move(reqs), [](const router::PutOnlineReply&, int&) {},
       [done](const std::string& err, int) { done(err); });
 }
 
@@ -265,11 +232,8 @@ void RouterClient::Online(OnlineDone done) {
   auto t = topology();
   std::map<std::string, router::OnlineReq> reqs;
   for (const auto& [name, n] : t->nodes) reqs[name];
-  Fan<router::OnlineReq, router::OnlineReply, std::vector<router::ServerOnline>>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->Online(ctx, req, reply, std::move(cb));
-      },
+  Fan<std::vector<router::ServerOnline>>(
+      *t, &Async::Online, std::move(reqs),
       [](const router::OnlineReply& reply, auto& r) {
         r.insert(r.end(), reply.servers().begin(), reply.servers().end());
       },
@@ -281,11 +245,8 @@ void RouterClient::DelServer(const std::string& server,
   auto t = topology();
   std::map<std::string, router::DelServerReq> reqs;
   for (const auto& [name, n] : t->nodes) reqs[name].set_server(server);
-  Fan<router::DelServerReq, router::DelServerReply, int>(
-      *t, std::move(reqs),
-      [](auto* a, auto* ctx, auto* req, auto* reply, auto cb) {
-        a->DelServer(ctx, req, reply, std::move(cb));
-      },
+  Fan<int>(
+      *t, &Async::DelServer, std::move(reqs),
       [](const router::DelServerReply& reply, int& r) { r += reply.deleted(); }, std::move(done));
 }
 

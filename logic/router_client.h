@@ -7,18 +7,20 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/router.grpc.pb.h"
-#include "logic/retry_timer.h"
 #include "pkg/hash/ketama.h"
+#include "pkg/net/asio.h"
+#include "pkg/net/grpc_call.h"
+#include "pkg/time/loop_timer.h"
 
 namespace goim::logic {
 
@@ -30,9 +32,13 @@ class RouterClient {
   using OnlineDone =
       std::function<void(const std::string& error, std::vector<router::ServerOnline>)>;
 
-  // sync_wait: how long a lookup waits for a router that is rebuilding its table.
+  // sync_wait: how long a lookup waits for a router that is rebuilding its table; clock: where
+  // that wait and its retries take their time (a FakeClock in tests).
   RouterClient(const std::map<std::string, std::string>& nodes, std::chrono::milliseconds timeout,
-               std::chrono::milliseconds sync_wait = std::chrono::seconds(5));
+               std::chrono::milliseconds sync_wait = std::chrono::seconds(5),
+               time::Clock& clock = time::SystemClock());
+  // Waits for the calls in flight and for the lookups waiting to ask again (their callbacks use
+  // the nodes); a callback must therefore not destroy this client.
   ~RouterClient();
 
   // Replaces the node set (name -> address) and rebuilds the ring; nodes whose name and address
@@ -43,8 +49,12 @@ class RouterClient {
                 const std::set<std::string>& renew = {});
   std::map<std::string, std::string> Nodes() const;
 
-  // Writes (or renews) a connection's mappings; existed = how many were already there.
-  void Put(const router::Session& s, std::function<void(const std::string&, int existed)> done);
+  struct PutResult {
+    int existed = 0;                     // entries that were already there (renewed)
+    std::vector<router::Session> moved;  // the key pointed at another comet (server) before
+  };
+  // Writes (or renews) a connection's mappings.
+  void Put(const router::Session& s, std::function<void(const std::string&, PutResult)> done);
   // Deletes a connection's mappings while they still point at s.server.
   void Del(const router::Session& s, std::function<void(const std::string&, int deleted)> done);
   // Live sessions of these keys / mids (missing ones are absent). A router rebuilding its table
@@ -77,7 +87,7 @@ class RouterClient {
   using Once = void (RouterClient::*)(const std::vector<T>&, FoundDone);
   template <class T>
   void Lookup(std::vector<T> ask, Once<T> once, std::vector<router::Session> found,
-              std::chrono::steady_clock::time_point until, SessionsDone done);
+              time::TimePoint until, SessionsDone done);
   std::string PendingError(const std::string& what, size_t n) const;
 
   struct Node {
@@ -93,22 +103,26 @@ class RouterClient {
   std::shared_ptr<const Topology> topology() const;
   // The requests writing (or deleting) a connection's two mappings, per node.
   static std::map<std::string, router::PutReq> Place(const Topology& t, const router::Session& s);
-  template <class Req, class Reply, class Result, class Invoke, class Collect>
-  void Fan(const Topology& t, std::map<std::string, Req> reqs, Invoke invoke, Collect collect,
+  using Async = class router::Router::Stub::async;  // the callback-API half of the stub
+  template <class Result, class Req, class Reply, class Collect>
+  void Fan(const Topology& t, net::AsyncMethod<Async, Req, Reply> method,
+           std::map<std::string, Req> reqs, Collect collect,
            std::function<void(const std::string&, Result)> done);
+  // Runs fn on the retry loop once delay has passed on the clock. [thread-safe]
+  void After(time::Duration delay, std::function<void()> fn);
   std::string Error(const Node& n, const grpc::Status& st) const;
-  void Deadline(grpc::ClientContext* ctx) const;
 
   mutable std::mutex topology_mu_;
   std::shared_ptr<const Topology> topology_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds sync_wait_;
-  RetryTimer retries_;
-  // Calls (and scheduled retries) whose callbacks have not finished: the destructor waits for them
-  // (they use the nodes).
-  std::mutex mu_;
-  std::condition_variable idle_;
-  int outstanding_ = 0;
+  time::Clock& clock_;
+  // Calls, and lookups waiting to ask again, whose callbacks have not finished.
+  net::InFlight calls_;
+  // The loop whose timer holds the lookups waiting to ask a rebuilding router again.
+  asio::io_context io_{1};
+  time::LoopTimer retries_;
+  std::thread loop_;
 };
 
 }  // namespace goim::logic

@@ -1,8 +1,8 @@
 // RouterClient's lookups (GetKeys, GetMids): a router rebuilding its table answers "pending"
 // for keys and mids it cannot vouch for (router::SyncState); they are asked again every 50 ms
-// until answered or router.syncWait passed, when the lookup fails naming the router. A push is so
-// delivered late or refused with an error, never answered code 0 for a session the router simply
-// did not have yet.
+// (timed by the client's clock, on its retry loop) until answered or router.syncWait passed, when
+// the lookup fails naming the router. A push is so delivered late or refused with an error, never
+// answered code 0 for a session the router simply did not have yet.
 #include <glog/logging.h>
 
 #include "logic/router_client.h"
@@ -45,7 +45,7 @@ std::string RouterClient::PendingError(const std::string& first, size_t n) const
 
 template <class T>
 void RouterClient::Lookup(std::vector<T> ask, Once<T> once, std::vector<router::Session> found,
-                          std::chrono::steady_clock::time_point until, SessionsDone done) {
+                          time::TimePoint until, SessionsDone done) {
   (this->*once)(ask, [this, once, found = std::move(found), until, done = std::move(done)](
                          const std::string& err, Found f) mutable {
     if (!err.empty()) return done(err, {});
@@ -57,34 +57,27 @@ void RouterClient::Lookup(std::vector<T> ask, Once<T> once, std::vector<router::
       pending = std::move(f.pending_keys);
     }
     if (pending.empty()) return done("", std::move(found));
-    if (std::chrono::steady_clock::now() + kRetryEvery > until) {
+    if (clock_.Now() + kRetryEvery > until) {
       Counters::Get().gave_up->Inc();
       std::string e = PendingError(Key(pending.front()), pending.size());
       LOG_EVERY_T(WARNING, 1) << "logic: lookup failed error(" << e << ")";
       return done(e, {});
     }
-    Counters::Get().waited->Inc();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++outstanding_;  // the scheduled retry uses this client
-    }
-    retries_.After(kRetryEvery, [this, pending = std::move(pending), once, found = std::move(found),
-                                 until, done = std::move(done)]() mutable {
+    After(kRetryEvery, [this, pending = std::move(pending), once, found = std::move(found), until,
+                        done = std::move(done)]() mutable {
       Lookup(std::move(pending), once, std::move(found), until, std::move(done));
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--outstanding_ == 0) idle_.notify_all();
     });
+    Counters::Get().waited->Inc();  // after: the retry's time is fixed once this counts it
   });
 }
 
 void RouterClient::GetKeys(const std::vector<std::string>& keys, SessionsDone done) {
-  Lookup<std::string>(keys, &RouterClient::GetKeysOnce, {},
-                      std::chrono::steady_clock::now() + sync_wait_, std::move(done));
+  Lookup<std::string>(keys, &RouterClient::GetKeysOnce, {}, clock_.Now() + sync_wait_,
+                      std::move(done));
 }
 
 void RouterClient::GetMids(const std::vector<int64_t>& mids, SessionsDone done) {
-  Lookup<int64_t>(mids, &RouterClient::GetMidsOnce, {},
-                  std::chrono::steady_clock::now() + sync_wait_, std::move(done));
+  Lookup<int64_t>(mids, &RouterClient::GetMidsOnce, {}, clock_.Now() + sync_wait_, std::move(done));
 }
 
 }  // namespace goim::logic

@@ -41,7 +41,15 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const PutReq* req,
                                 PutReply* reply) override {
     int32_t existed = 0;
-    for (const auto& s : req->by_key()) existed += sessions_.PutKey(s.key(), s.mid(), s.server());
+    std::string moved_from;
+    for (const auto& s : req->by_key()) {
+      moved_from.clear();
+      existed += sessions_.PutKey(s.key(), s.mid(), s.server(), &moved_from);
+      if (moved_from.empty()) continue;
+      Session* m = reply->add_moved();
+      *m = s;
+      m->set_server(moved_from);
+    }
     for (const auto& s : req->by_mid()) existed += sessions_.PutMid(s.mid(), s.key(), s.server());
     c_.puts->Inc(static_cast<uint64_t>(req->by_key_size() + req->by_mid_size()));
     reply->set_existed(existed);

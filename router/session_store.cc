@@ -96,7 +96,8 @@ SessionStore::Shard& SessionStore::MidShard(int64_t mid) const {
   return *shards_[(h >> 32) % shards_.size()];
 }
 
-bool SessionStore::PutKey(const std::string& key, int64_t mid, const std::string& server) {
+bool SessionStore::PutKey(const std::string& key, int64_t mid, const std::string& server,
+                          std::string* moved_from) {
   Shard& s = KeyShard(key);
   Clock::time_point expire = Now() + opts_.ttl;
   std::lock_guard<std::mutex> lock(s.mu);
@@ -106,6 +107,7 @@ bool SessionStore::PutKey(const std::string& key, int64_t mid, const std::string
     if (e->server != server) {
       s.CountServer(e->server, -1);
       s.CountServer(server, 1);
+      if (moved_from) *moved_from = std::move(e->server);
       e->server = server;
     }
     e->mid = mid;

@@ -49,8 +49,9 @@ class SessionStore {
   SessionStore& operator=(const SessionStore&) = delete;
 
   // Writes or renews; returns true when the entry already existed (it is renewed and, when the
-  // server changed, repointed).
-  bool PutKey(const std::string& key, int64_t mid, const std::string& server);
+  // server changed, repointed: *moved_from is then the server it pointed at).
+  bool PutKey(const std::string& key, int64_t mid, const std::string& server,
+              std::string* moved_from = nullptr);
   bool PutMid(int64_t mid, const std::string& key, const std::string& server);
   // Deletes only while the entry still points at server; returns whether it deleted.
   bool DelKey(const std::string& key, const std::string& server);

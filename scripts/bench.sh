@@ -3,11 +3,16 @@
 # (20,000 here: one comet holds < 20k connections), starts the servers on their usual ports
 # (goim-standalone; for idle, router + logic + comet), runs goim-bench against them, stops them.
 #   scripts/bench.sh fanout [goim-bench fanout options]   e.g. --clients 10000 --rate 40 --duration 30
+#   scripts/bench.sh fanout --cluster [options]   the same through the cluster mode (scripts/cluster.sh:
+#                                          logic -> Kafka -> job -> comet-1), e.g. --clients 1000 --rate 20
+#   scripts/bench.sh push [--duration 10] [--runs 3] [--connections "1 50 200"]
+#                                          push API latency and pushes/s through logic in cluster mode
 #   scripts/bench.sh idle   [--clients 19000] [--transport ws]   (router, logic, comet as processes)
 #   scripts/bench.sh micro                                 Google Benchmark micro benchmarks
 #   scripts/bench.sh sweep                                 the series behind docs/benchmarks.md's plots
 # GOIM_BENCH_SET="job.room.writesPerSecond=100000 comet.protocol.loops=1" passes -set overrides
-# to goim-standalone. Client and server share the machine's cores: goim-bench reports both.
+# to goim-standalone; for the cluster (push, fanout --cluster) GOIM_CLUSTER_SET does the same
+# (see scripts/cluster.sh). Client and server share the machine's cores: goim-bench reports both.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -45,6 +50,11 @@ trap stop_standalone EXIT
 ulimit -n "$(ulimit -Hn)"
 
 fanout() {
+  if [[ "${1:-}" == --cluster ]]; then
+    shift
+    fanout_cluster "$@"
+    return
+  fi
   build goim-standalone goim-bench
   start_standalone
   build/benchmarks/goim-bench fanout --pid "$sa_pid" --metrics 127.0.0.1:3111 "$@"
@@ -81,6 +91,66 @@ idle() {
   for a in "$@"; do [[ "$a" == ws ]] && args+=(--comet 127.0.0.1:3102); done
   build/benchmarks/goim-bench idle --pid "${split_pids[2]}" --logic 127.0.0.1:3111 --settle 12 "${args[@]}"
   stop_split
+}
+
+# The cluster mode (scripts/cluster.sh, its usual ports), stopped with its broker on exit.
+cluster_up=""
+start_cluster() {
+  build goim-router goim-logic goim-comet goim-job goim-bench
+  trap stop_cluster EXIT
+  cluster_up=1
+  scripts/cluster.sh start >"$out/cluster.log" 2>&1 ||
+    { cat "$out/cluster.log" >&2; exit 1; }
+  # Measure the steady state: the jobs hold all 4 partitions and logic's producer has its
+  # connection and producer id (the first push waits for them).
+  local until=$(($(date +%s) + 60)) held=0
+  while [[ $held -lt 4 ]]; do
+    [[ $(date +%s) -lt $until ]] || { echo "bench.sh: the jobs got no partitions" >&2; exit 1; }
+    sleep 0.2
+    held=$(cat <(curl -s 127.0.0.1:3138/metrics) <(curl -s 127.0.0.1:4138/metrics) |
+      awk '$1 == "goim_job_assigned_partitions" { n += $2 } END { print n + 0 }')
+  done
+  curl -s -d warm-up "http://127.0.0.1:3111/goim/push/room?operation=1000&type=live&room=warm-up" >/dev/null
+}
+stop_cluster() {
+  [[ -n "$cluster_up" ]] || return 0
+  scripts/cluster.sh stop >>"$out/cluster.log" 2>&1 || true
+  cluster_up=""
+}
+
+# The whole Kafka path: clients on comet-1, pushes through logic, Kafka, the two jobs. Latency is
+# reported from the push's HTTP reply (after Kafka's acknowledgement) and from its sending.
+fanout_cluster() {
+  start_cluster
+  build/benchmarks/goim-bench fanout --comet 127.0.0.1:3101 --logic 127.0.0.1:3111 \
+    --pid "$(cat build/cluster/comet-1.pid)" --metrics 127.0.0.1:3108 "$@"
+  stop_cluster
+}
+
+# The push API: wrk (one thread) POSTs /goim/push/room (one room) to logic in cluster mode from 1,
+# 50 and 200 connections; each reply waits for Kafka's acknowledgement. After a warm-up (the
+# broker's JIT), the levels are interleaved run by run; one line per run and level.
+push() {
+  local duration=10 runs=3 connections="1 50 200"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --duration) duration=$2; shift 2 ;;
+      --runs) runs=$2; shift 2 ;;
+      --connections) connections=$2; shift 2 ;;
+      *) echo "bench.sh push: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  scripts/setup.sh --bench >/dev/null
+  start_cluster
+  local url="http://127.0.0.1:3111/goim/push/room?operation=1000&type=live&room=bench"
+  wrk -t1 -c50 -d5s -s benchmarks/wrk/push.lua "$url" >/dev/null
+  for r in $(seq 1 "$runs"); do
+    for c in $connections; do
+      wrk -t1 -c"$c" -d"${duration}s" --latency -s benchmarks/wrk/push.lua "$url" |
+        sed -n "s/^RESULT /connections=$c run=$r /p"
+    done
+  done
+  stop_cluster
 }
 
 micro() {
@@ -122,8 +192,9 @@ sweep() {
 
 case "${1:-}" in
   fanout) shift; fanout "$@" ;;
+  push) shift; push "$@" ;;
   idle) shift; idle "$@" ;;
   micro) micro ;;
   sweep) sweep ;;
-  *) echo "usage: scripts/bench.sh fanout|idle|micro|sweep [options]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh fanout [--cluster]|push|idle|micro|sweep [options]" >&2; exit 2 ;;
 esac

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The cluster mode: etcd (membership), two routers, two logics, two comets and two jobs as
-# separate processes against the local Kafka broker (scripts/kafka.sh), configs in
-# configs/cluster/. Logs, PIDs and etcd's data in build/cluster/. Stops only the processes it
-# started (by PID).
+# separate processes against the local Kafka broker (scripts/kafka.sh: Kafka 4.x, its own free
+# ports; its address is read from its state folder), configs in configs/cluster/. Logs, PIDs and
+# etcd's data in build/cluster/. Stops only the processes it started (by PID).
 #   scripts/cluster.sh start     (re)starts every node that is not running (so after a node was
 #                                killed, `start` brings it back and leaves the others alone)
-#   scripts/cluster.sh status    one line per node: "NAME: running (pid N)" or "NAME: stopped";
-#                                exit status 1 when any is stopped
+#   scripts/cluster.sh status    one line per node: "NAME: running (pid N)" or "NAME: stopped",
+#                                then kafka.sh's status line; exit status 1 when any is stopped
 #   scripts/cluster.sh stop [--keep-kafka]
 # Ports: etcd 127.0.0.1:3179; logic-1 HTTP 3111 (danmaku page at /), logic-2 HTTP 4111;
 # comet-1 TCP/WS 3101/3102, comet-2 4101/4102; routers gRPC 3129 and 4129.
+# GOIM_CLUSTER_SET="logic:key=value job:key=value ..." adds -set overrides to the processes whose
+# name starts with the prefix ("logic:" both logics, "logic-2:" one; no spaces inside a value:
+# kafka.properties={"linger.ms":"5"}).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,20 +29,23 @@ alive() {
   [[ -n "$state" && "$state" != Z* ]]
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {  # wait_port <name> <port>: up to 30 s, while the process lives
-  for _ in $(seq 1 300); do
-    port_open "$2" && return 0
-    alive "$1" || break
-    sleep 0.1
+wait_port() {  # wait_port <name> <port>...: up to 30 s for each, while the process lives
+  local p=$1; shift
+  for port in "$@"; do
+    for _ in $(seq 1 300); do
+      port_open "$port" && continue 2
+      alive "$p" || break
+      sleep 0.1
+    done
+    echo "cluster.sh: $p did not come up on port $port; see $dir/$p.log" >&2
+    exit 1
   done
-  echo "cluster.sh: $1 did not come up on port $2; see $dir/$1.log" >&2
-  exit 1
 }
-# The port each node answers on once it is up (start waits for it before starting the next).
-ready_port() {
+# The ports each node answers on once it is up (start waits for them before starting the next).
+ready_ports() {
   case "$1" in
     etcd) echo 3179 ;; router-1) echo 3129 ;; router-2) echo 4129 ;;
-    logic-1) echo 3111 ;; logic-2) echo 4111 ;; comet-1) echo 3101 ;; comet-2) echo 4101 ;;
+    logic-1) echo 3119 3111 ;; logic-2) echo 4119 4111 ;; comet-1) echo 3101 ;; comet-2) echo 4101 ;;
     *) echo "" ;;
   esac
 }
@@ -68,12 +74,12 @@ start() {
     else
       local extra=()
       [[ "$p" == logic-* || "$p" == job-* ]] && extra=(-set "kafka.brokers=[\"$broker\"]")
+      for s in ${GOIM_CLUSTER_SET:-}; do [[ "$p" == "${s%%:*}"* ]] && extra+=(-set "${s#*:}"); done
       nohup "build/cmd/$(bin_of "$p")" -conf "configs/cluster/$p.yaml" "${extra[@]}" >>"$dir/$p.log" 2>&1 &
       echo $! >"$dir/$p.pid"
     fi
     # In order: each node is up before the next one needs it.
-    local port; port=$(ready_port "$p")
-    [[ -n "$port" ]] && wait_port "$p" "$port"
+    wait_port "$p" $(ready_ports "$p")
     alive "$p" || { echo "cluster.sh: $p exited; see $dir/$p.log" >&2; exit 1; }
     echo "cluster.sh: started $p (pid $(cat "$dir/$p.pid"))"
   done
@@ -104,7 +110,7 @@ status() {
   for p in "${procs[@]}"; do
     if alive "$p"; then echo "$p: running (pid $(cat "$dir/$p.pid"))"; else echo "$p: stopped"; ok=1; fi
   done
-  if scripts/kafka.sh status >/dev/null 2>&1; then echo "kafka: running"; else echo "kafka: stopped"; ok=1; fi
+  scripts/kafka.sh status || ok=1
   return $ok
 }
 

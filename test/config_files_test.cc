@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "cmd/standalone/config.h"
 
@@ -18,6 +19,38 @@ void ExpectFileIsDefaults(const std::string& file) {
   EXPECT_EQ(conf::Dump(loaded), conf::Dump(defaults))
       << file << " no longer matches the defaults in code";
   EXPECT_EQ(loaded.Validate(), "") << file;
+}
+
+// The keys of `want` (a dumped config) that `file` (a config file's YAML) does not list.
+void MissingKeys(const YAML::Node& want, const YAML::Node& file, const std::string& at,
+                 std::vector<std::string>* missing) {
+  if (!want.IsMap()) return;
+  for (const auto& kv : want) {
+    std::string key = kv.first.as<std::string>();
+    std::string path = at.empty() ? key : at + "." + key;
+    YAML::Node in = file.IsMap() ? file[key] : YAML::Node();
+    if (!in.IsDefined())
+      missing->push_back(path);
+    else
+      MissingKeys(kv.second, in, path, missing);
+  }
+}
+
+// Every key a service takes is written, with its comment, in its configs/ file.
+template <class Config>
+void ExpectFileListsEveryKey(const std::string& file) {
+  Config defaults;
+  std::vector<std::string> missing;
+  MissingKeys(YAML::Load(conf::Dump(defaults)),
+              YAML::LoadFile(std::string(GOIM_SOURCE_DIR) + "/configs/" + file), "", &missing);
+  EXPECT_TRUE(missing.empty()) << file << " does not list: " << ::testing::PrintToString(missing);
+}
+
+TEST(ConfigFiles, ServiceFilesListEveryKey) {
+  ExpectFileListsEveryKey<comet::Config>("comet.yaml");
+  ExpectFileListsEveryKey<logic::Config>("logic.yaml");
+  ExpectFileListsEveryKey<router::Config>("router.yaml");
+  ExpectFileListsEveryKey<job::Config>("job.yaml");
 }
 
 TEST(ConfigFiles, ServiceFilesAreTheDefaults) {
@@ -39,6 +72,8 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   ASSERT_EQ(cfg.job.comets.size(), 1u);
   EXPECT_EQ(cfg.job.comets[0].hostname, "standalone");
   EXPECT_EQ(cfg.job.comets[0].grpc, "127.0.0.1:3109");
+  EXPECT_EQ(cfg.comet.protocol.maxWatchOps, 256);
+  EXPECT_EQ(cfg.logic.httpServer.maxConns, 10000);
 }
 
 template <class Config>
@@ -79,11 +114,21 @@ TEST(ConfigFiles, BadValuesNameTheKey) {
   opts.sets.emplace_back("protocol.cliProto", "0");
   conf::LoadText("", opts, &c);
   EXPECT_EQ(c.Validate(), "protocol.cliProto: must be in 1..1024");
+  comet::Config ops;
+  conf::Options oo;
+  oo.sets.emplace_back("protocol.maxWatchOps", "0");
+  conf::LoadText("", oo, &ops);
+  EXPECT_EQ(ops.Validate(), "protocol.maxWatchOps: must be > 0");
   job::Config j;
   conf::Options jo;
   jo.sets.emplace_back("broadcast.noComets", "maybe");
   conf::LoadText("", jo, &j);
   EXPECT_EQ(j.Validate(), "broadcast.noComets: must be wait or drop");
+  logic::Config l;
+  conf::Options lo;
+  lo.sets.emplace_back("httpServer.maxConns", "-1");
+  conf::LoadText("", lo, &l);
+  EXPECT_EQ(l.Validate(), "httpServer.maxConns: must be >= 0 (0: no limit)");
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // goim-bench: the fan-out harness. Connects N goim clients (TCP or WebSocket) into R rooms, pushes
 // at a fixed rate for a fixed time with a sequence number and timestamp in each body, and prints
-// one summary: deliveries/s, loss (sequence gaps), duplicates, latency from push accepted to
-// client receipt, comet CPU per million deliveries, comet memory per connection and writes per
-// delivery. Pushes go through logic's HTTP API (the whole path: logic, queue, job batching,
-// comet) or straight to a comet's gRPC BroadcastRoom with a fixed number of frames per call (so
-// any goim-compatible comet sees identical batches). Works against any goim-compatible server.
+// one summary: deliveries/s, loss (sequence gaps), duplicates, latency from push accepted (and
+// from push sent) to client receipt, comet CPU per million deliveries, comet memory per connection
+// and writes per delivery. Pushes go through logic's HTTP API (the whole path: logic, queue, job
+// batching, comet) or straight to a comet's gRPC BroadcastRoom with a fixed number of frames per
+// call (so any goim-compatible comet sees identical batches). Works against any goim-compatible
+// server.
 //
 //   goim-bench fanout [--clients 10000] [--rooms 1] [--rate 40] [--duration 30] [--body 32]
 //                     [--transport tcp|ws] [--comet 127.0.0.1:3101] [--logic 127.0.0.1:3111]
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include <grpcpp/create_channel.h>
+#include <nlohmann/json.hpp>
 
 #include "api/comet.grpc.pb.h"
 #include "benchmarks/fanout/histogram.h"
@@ -175,14 +177,15 @@ std::map<std::string, double> Scrape(const std::string& addr) {
 
 struct WorkerResult {
   int64_t received = 0, lost = 0, duplicates = 0, expected = 0;
-  Histogram hist;
+  Histogram hist;  // from push accepted
+  Histogram sent;  // from push sent: where the reply waits for a queue (Kafka), that wait too
 };
 
 void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
                std::atomic<int64_t>* accepted, int64_t seqs, int out_fd) {
   const int n = end - begin;
   std::vector<uint8_t> counts(static_cast<size_t>(n) * static_cast<size_t>(seqs), 0);
-  Histogram hist;
+  Histogram hist, from_sent;
   std::vector<std::pair<int64_t, int64_t>>
       pending;  // (seq, receipt ns) received before the push was acknowledged
   FleetOptions fo;
@@ -203,6 +206,7 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
         counts[static_cast<size_t>(conn) * static_cast<size_t>(seqs) + static_cast<size_t>(seq)];
     if (c < 255) ++c;
     int64_t now = NowNs(), a = accepted[seq].load(std::memory_order_relaxed);
+    from_sent.Add((now - sent) / 1000);  // one monotonic clock for all processes
     if (a > 0)
       hist.Add((now - a) / 1000);
     else
@@ -236,7 +240,7 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
   }
   std::string line = std::to_string(r.received) + " " + std::to_string(r.lost) + " " +
                      std::to_string(r.duplicates) + " " + std::to_string(r.expected) + " " +
-                     hist.Serialize() + "\n";
+                     hist.Serialize() + " | " + from_sent.Serialize() + "\n";
   for (size_t off = 0; off < line.size();) {
     ssize_t k = ::write(out_fd, line.data() + off, line.size() - off);
     if (k <= 0) break;
@@ -457,8 +461,14 @@ int main(int argc, char** argv) {
       total.lost += lost;
       total.duplicates += dup;
       total.expected += exp;
-      Histogram h;
-      if (h.Deserialize(line.substr(static_cast<size_t>(consumed)))) total.hist.Merge(h);
+      std::string hists = line.substr(static_cast<size_t>(consumed));
+      size_t bar = hists.find('|');
+      Histogram h, hs;
+      if (bar != std::string::npos && h.Deserialize(hists.substr(0, bar)) &&
+          hs.Deserialize(hists.substr(bar + 1))) {
+        total.hist.Merge(h);
+        total.sent.Merge(hs);
+      }
     }
   }
   for (pid_t p : workers) waitpid(p, nullptr, 0);
@@ -496,6 +506,11 @@ int main(int argc, char** argv) {
       "client receipt)\n",
       total.hist.Percentile(0.5) / 1e3, total.hist.Percentile(0.99) / 1e3,
       total.hist.Percentile(0.999) / 1e3, total.hist.max() / 1e3);
+  std::printf(
+      "                p50 %.1f ms  p99 %.1f ms  p999 %.1f ms  max %.1f ms (push sent -> client "
+      "receipt)\n",
+      total.sent.Percentile(0.5) / 1e3, total.sent.Percentile(0.99) / 1e3,
+      total.sent.Percentile(0.999) / 1e3, total.sent.max() / 1e3);
   if (o.pid) {
     std::printf(
         "  comet CPU     loops %.2f s, process %.2f s: %.0f ms (loops) / %.0f ms (process) per "
@@ -517,57 +532,42 @@ int main(int argc, char** argv) {
   }
   std::printf("  client CPU    %.2f s\n", client_cpu);
   if (o.json) {
-    goim::json::Writer j;
-    j.BeginObject()
-        .Key("mode")
-        .String("fanout")
-        .Key("clients")
-        .Int(o.clients)
-        .Key("transport")
-        .String(o.ws ? "ws" : "tcp");
-    j.Key("rooms")
-        .Int(o.rooms)
-        .Key("rate")
-        .Double(o.rate)
-        .Key("duration")
-        .Double(o.duration)
-        .Key("body")
-        .Int(o.body);
-    j.Key("path").String(o.grpc.empty() ? "http" : "grpc").Key("batch").Int(o.batch);
-    j.Key("expected")
-        .Int(total.expected)
-        .Key("received")
-        .Int(total.received)
-        .Key("lost")
-        .Int(total.lost);
-    j.Key("duplicates")
-        .Int(total.duplicates)
-        .Key("refused")
-        .Int(refused)
-        .Key("deliveries_per_s")
-        .Double(dps);
-    j.Key("p50_ms")
-        .Double(total.hist.Percentile(0.5) / 1e3)
-        .Key("p99_ms")
-        .Double(total.hist.Percentile(0.99) / 1e3);
-    j.Key("p999_ms")
-        .Double(total.hist.Percentile(0.999) / 1e3)
-        .Key("max_ms")
-        .Double(total.hist.max() / 1e3);
-    j.Key("loops_cpu_s").Double(loops1 - loops0).Key("process_cpu_s").Double(cpu1 - cpu0);
-    j.Key("loops_ms_per_million").Double(mdel > 0 ? (loops1 - loops0) * 1e3 / mdel : 0);
-    j.Key("process_ms_per_million").Double(mdel > 0 ? (cpu1 - cpu0) * 1e3 / mdel : 0);
-    j.Key("rss").Int(rss1).Key("rss_per_conn").Double(per_conn).Key("writes").Double(writes);
-    j.Key("frames_per_write")
-        .Double(writes > 0 ? frames / writes : 0)
-        .Key("dropped")
-        .Double(dropped);
-    j.Key("batch_messages")
-        .Double(batches > 0 ? batched / batches : 0)
-        .Key("batch_wait_ms")
-        .Double(batches > 0 ? wait_us / batches / 1e3 : 0);
-    j.Key("client_cpu_s").Double(client_cpu).EndObject();
-    std::printf("%s\n", j.str().c_str());
+    using goim::json::Float64;
+    goim::json::Json j = {
+        {"mode", "fanout"},
+        {"clients", o.clients},
+        {"transport", o.ws ? "ws" : "tcp"},
+        {"rooms", o.rooms},
+        {"rate", Float64(o.rate)},
+        {"duration", Float64(o.duration)},
+        {"body", o.body},
+        {"path", o.grpc.empty() ? "http" : "grpc"},
+        {"batch", o.batch},
+        {"expected", total.expected},
+        {"received", total.received},
+        {"lost", total.lost},
+        {"duplicates", total.duplicates},
+        {"refused", refused},
+        {"deliveries_per_s", Float64(dps)},
+        {"p50_ms", Float64(total.hist.Percentile(0.5) / 1e3)},
+        {"p99_ms", Float64(total.hist.Percentile(0.99) / 1e3)},
+        {"p999_ms", Float64(total.hist.Percentile(0.999) / 1e3)},
+        {"max_ms", Float64(total.hist.max() / 1e3)},
+        {"sent_p50_ms", Float64(total.sent.Percentile(0.5) / 1e3)},
+        {"sent_p99_ms", Float64(total.sent.Percentile(0.99) / 1e3)},
+        {"loops_cpu_s", Float64(loops1 - loops0)},
+        {"process_cpu_s", Float64(cpu1 - cpu0)},
+        {"loops_ms_per_million", Float64(mdel > 0 ? (loops1 - loops0) * 1e3 / mdel : 0)},
+        {"process_ms_per_million", Float64(mdel > 0 ? (cpu1 - cpu0) * 1e3 / mdel : 0)},
+        {"rss", rss1},
+        {"rss_per_conn", Float64(per_conn)},
+        {"writes", Float64(writes)},
+        {"frames_per_write", Float64(writes > 0 ? frames / writes : 0)},
+        {"dropped", Float64(dropped)},
+        {"batch_messages", Float64(batches > 0 ? batched / batches : 0)},
+        {"batch_wait_ms", Float64(batches > 0 ? wait_us / batches / 1e3 : 0)},
+        {"client_cpu_s", Float64(client_cpu)}};
+    std::printf("%s\n", goim::json::Dump(j).c_str());
   }
   return total.lost == 0 ? 0 : 3;
 }

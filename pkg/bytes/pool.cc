@@ -26,6 +26,7 @@ Buffer* Pool::Get() {
   free_ = b->next;
   b->next = nullptr;
   --free_count_;
+  in_use_.store(in_use_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return b;
 }
 
@@ -33,6 +34,7 @@ void Pool::Put(Buffer* b) {
   b->next = free_;
   free_ = b;
   ++free_count_;
+  in_use_.store(in_use_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
 }  // namespace goim::bytes

@@ -1,8 +1,9 @@
 // bytes::Pool: fixed-size buffers carved from slabs, handed out from a free list (goim's
 // pkg/bytes Pool). Grows by one slab when empty; never shrinks, so steady state allocates
-// nothing. One pool per event loop. [single thread]
+// nothing. One pool per event loop. [owner thread only, except in_use()]
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -33,7 +34,9 @@ class Pool {
   size_t buffer_size() const { return size_; }
   size_t slabs() const { return slabs_.size(); }
   size_t free_count() const { return free_count_; }
-  size_t in_use() const { return slabs_.size() * per_slab_ - free_count_; }
+  // Buffers handed out and not returned. Written by the owner alone (a plain store, no locked
+  // instruction), so a metrics scrape can read it from another thread. [thread-safe]
+  size_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
 
  private:
   void Grow();
@@ -46,6 +49,7 @@ class Pool {
   size_t per_slab_;
   Buffer* free_ = nullptr;
   size_t free_count_ = 0;
+  std::atomic<size_t> in_use_{0};
   std::vector<Slab> slabs_;
 };
 

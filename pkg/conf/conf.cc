@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "pkg/strings/strings.h"
+
 namespace goim::conf {
 
 namespace {
@@ -32,18 +34,7 @@ Int ParseInt(const YAML::Node& n, const std::string& path) {
 std::vector<std::string> SplitList(const YAML::Node& n, const std::string& path) {
   std::vector<std::string> out;
   if (n.IsNull()) return out;
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t comma = s.find(',', start);
-      if (comma == std::string::npos) comma = s.size();
-      std::string item = s.substr(start, comma - start);
-      if (!item.empty()) out.push_back(item);
-      start = comma + 1;
-    }
-    return out;
-  }
+  if (n.IsScalar()) return strings::SplitNonEmpty(n.Scalar(), ',');
   if (!n.IsSequence()) throw Error(path + ": expected a list, got " + Describe(n));
   for (size_t i = 0; i < n.size(); ++i) {
     if (!n[i].IsScalar())

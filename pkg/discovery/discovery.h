@@ -68,10 +68,12 @@ struct Config {
   std::string Validate(const std::string& key = "discovery") const;
 };
 
-// Comets of the same zone as `zone` (every comet when zone is empty), as goim's job keeps.
+// The comets job talks to, as goim's job keeps them: those of `zone` and those listed without a
+// zone; every comet when `zone` is empty.
 std::vector<Instance> InZone(const std::vector<Instance>& all, const std::string& zone);
 
-// Checks hostnames are present and unique; returns an error naming the entry, or "".
+// Checks hostnames are present and unique and weights positive; returns an error naming the
+// entry, or "".
 std::string Validate(const std::vector<Instance>& all, const std::string& key);
 
 // A fresh random epoch (hex), for a process that starts.

@@ -1,6 +1,9 @@
 #include "pkg/discovery/instance_json.h"
 
 #include <charconv>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
 
 #include "pkg/json/json.h"
 
@@ -28,21 +31,36 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
-const std::string* StringField(const json::Value& obj, std::string_view key) {
-  const json::Value* v = obj.Find(key);
-  return v && v->is_string() ? &v->AsString() : nullptr;
+// The member named key of an object, or nullptr.
+const json::Json* Find(const json::Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+const std::string* StringField(const json::Json& obj, const char* key) {
+  const json::Json* v = Find(obj, key);
+  return v && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
+}
+
+// A number written without fraction or exponent that fits int64.
+bool Int(const json::Json& v, int64_t* out) {
+  if (v.is_number_integer() && !v.is_number_unsigned()) {
+    *out = v.get<int64_t>();
+    return true;
+  }
+  if (v.is_number_unsigned() && v.get<uint64_t>() <= INT64_MAX) {
+    *out = static_cast<int64_t>(v.get<uint64_t>());
+    return true;
+  }
+  return false;
 }
 
 // goim writes every metadata value as a string; a number is accepted too.
-bool MetaInt(const json::Value& meta, std::string_view key, int64_t* out, std::string* error) {
-  const json::Value* v = meta.Find(key);
-  if (!v) return true;
-  if (v->is_int()) {
-    *out = v->AsInt();
-    return true;
-  }
+bool MetaInt(const json::Json& meta, const char* key, int64_t* out, std::string* error) {
+  const json::Json* v = Find(meta, key);
+  if (!v || Int(*v, out)) return true;
   if (v->is_string()) {
-    const std::string& s = v->AsString();
+    const std::string& s = v->get_ref<const std::string&>();
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
     if (ec == std::errc() && p == s.data() + s.size()) return true;
   }
@@ -53,29 +71,29 @@ bool MetaInt(const json::Value& meta, std::string_view key, int64_t* out, std::s
 }  // namespace
 
 std::string EncodeInstance(const Instance& in) {
-  json::Writer w;
-  w.BeginObject();
-  w.Key("region").String(in.region).Key("zone").String(in.zone).Key("env").String(in.env);
-  w.Key("appid").String(in.appid).Key("hostname").String(in.hostname);
-  w.Key("addrs").BeginArray();
-  if (!in.grpc.empty()) w.String(std::string(kGrpcScheme) + in.grpc);
-  w.EndArray();
-  w.Key("version").String("").Key("latest_timestamp").Int(in.updated_ns);
-  w.Key("metadata").BeginObject();
-  w.Key("addrs").String(Join(in.addrs));
-  w.Key("weight").String(std::to_string(in.weight));
-  w.Key("offline").String(in.offline ? "true" : "false");
-  w.Key("conn_count").String(std::to_string(in.conn_count));
-  w.Key("ip_count").String(std::to_string(in.ip_count));
-  if (!in.epoch.empty()) w.Key("epoch").String(in.epoch);
-  w.EndObject();
-  w.EndObject();
-  return w.Take();
+  json::Json v = json::Json::object();
+  v["region"] = in.region;
+  v["zone"] = in.zone;
+  v["env"] = in.env;
+  v["appid"] = in.appid;
+  v["hostname"] = in.hostname;
+  v["addrs"] = json::Json::array();
+  if (!in.grpc.empty()) v["addrs"].push_back(std::string(kGrpcScheme) + in.grpc);
+  v["version"] = "";
+  v["latest_timestamp"] = in.updated_ns;
+  json::Json& meta = v["metadata"] = json::Json::object();
+  meta["addrs"] = Join(in.addrs);
+  meta["weight"] = std::to_string(in.weight);
+  meta["offline"] = in.offline ? "true" : "false";
+  meta["conn_count"] = std::to_string(in.conn_count);
+  meta["ip_count"] = std::to_string(in.ip_count);
+  if (!in.epoch.empty()) meta["epoch"] = in.epoch;
+  return json::Dump(v);
 }
 
 bool DecodeInstance(std::string_view text, const std::string& appid, const std::string& hostname,
                     Instance* out, std::string* error) {
-  json::Value v;
+  json::Json v;
   if (!json::Parse(text, &v, error)) return false;
   if (!v.is_object()) return *error = "not a JSON object", false;
   const std::string* app = StringField(v, "appid");
@@ -89,18 +107,17 @@ bool DecodeInstance(std::string_view text, const std::string& appid, const std::
   if (const std::string* s = StringField(v, "region")) in.region = *s;
   if (const std::string* s = StringField(v, "zone")) in.zone = *s;
   if (const std::string* s = StringField(v, "env")) in.env = *s;
-  if (const json::Value* ts = v.Find("latest_timestamp"); ts && ts->is_int())
-    in.updated_ns = ts->AsInt();
-  if (const json::Value* addrs = v.Find("addrs")) {
+  if (const json::Json* ts = Find(v, "latest_timestamp")) Int(*ts, &in.updated_ns);
+  if (const json::Json* addrs = Find(v, "addrs")) {
     if (!addrs->is_array()) return *error = "addrs is not an array", false;
-    for (const auto& a : addrs->AsArray()) {
+    for (const auto& a : *addrs) {
       if (!a.is_string()) return *error = "addrs holds a non-string", false;
-      const std::string& s = a.AsString();
+      const std::string& s = a.get_ref<const std::string&>();
       if (s.compare(0, kGrpcScheme.size(), kGrpcScheme) == 0 && in.grpc.empty())
         in.grpc = s.substr(kGrpcScheme.size());
     }
   }
-  if (const json::Value* meta = v.Find("metadata")) {
+  if (const json::Json* meta = Find(v, "metadata")) {
     if (!meta->is_object()) return *error = "metadata is not an object", false;
     if (const std::string* s = StringField(*meta, "addrs")) in.addrs = Split(*s);
     if (const std::string* s = StringField(*meta, "offline")) {

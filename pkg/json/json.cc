@@ -1,22 +1,18 @@
 #include "pkg/json/json.h"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
 
 namespace goim::json {
-
-const Value* Value::Find(std::string_view key) const {
-  for (const auto& [k, v] : obj_) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
 
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+constexpr int kMaxDepth = 64;
 
 // The length of the valid UTF-8 sequence starting at s[i] (no overlongs, no surrogates, at most
 // U+10FFFF), or 0 when s[i] does not start one.
@@ -46,8 +42,8 @@ size_t Utf8Len(std::string_view s, size_t i) {
   return n;
 }
 
-// Appends s[i..] up to the next byte needing care, replacing bytes that do not start valid UTF-8
-// with U+FFFD one by one (as Go's encoding/json does); returns where it stopped.
+// Appends the sequence at s[*i] and steps past it; a byte that does not start a valid sequence
+// becomes U+FFFD on its own (Go replaces byte by byte).
 void AppendValidUtf8(std::string* out, std::string_view s, size_t* i) {
   size_t n = Utf8Len(s, *i);
   if (n == 0) {
@@ -59,6 +55,85 @@ void AppendValidUtf8(std::string* out, std::string_view s, size_t* i) {
   }
 }
 
+// The code unit of the \uXXXX escape whose hex digits start at s[i], or -1.
+int Hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 4, v, 16);
+  return ec == std::errc() && p == s.data() + i + 4 ? v : -1;
+}
+
+// Walks a JSON text outside and inside its strings. Checks the nesting; answers whether Go would
+// read anything differently from nlohmann (a byte >= 0x80, which may be invalid UTF-8, or a
+// surrogate escape, which may be unpaired) and so Repair is needed.
+bool Check(std::string_view in, bool* repair, std::string* error) {
+  int depth = 0;
+  bool in_string = false;
+  *repair = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      *repair = true;
+    } else if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > kMaxDepth) {
+          *error = "nesting too deep (over 64 levels) at offset " + std::to_string(i);
+          return false;
+        }
+      } else if (c == ']' || c == '}') {
+        --depth;
+      }
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c == '\\' && i + 1 < in.size()) {
+      int unit = in[i + 1] == 'u' ? Hex4(in, i + 2) : -1;
+      if (unit >= 0xD800 && unit < 0xE000) *repair = true;
+      ++i;  // the escaped character: an escaped quote stays inside the string
+    }
+  }
+  return true;
+}
+
+// Go's reading made explicit for nlohmann: bytes that are not UTF-8 become U+FFFD byte by byte,
+// and a surrogate escape that is not the high half of a pair becomes \ufffd (an escape after it
+// is read on its own). Everything else, malformed escapes included, is left for nlohmann to judge.
+std::string Repair(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + 8);
+  bool in_string = false;
+  for (size_t i = 0; i < in.size();) {
+    char c = in[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      AppendValidUtf8(&out, in, &i);
+      continue;
+    }
+    if (!in_string) {
+      in_string = c == '"';
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c == '\\' && i + 1 < in.size()) {
+      int unit = in[i + 1] == 'u' ? Hex4(in, i + 2) : -1;
+      if (unit >= 0xD800 && unit < 0xE000) {
+        bool pair = unit < 0xDC00 && in.substr(i + 6, 2) == "\\u";
+        int low = pair ? Hex4(in, i + 8) : -1;
+        size_t n = low >= 0xDC00 && low < 0xE000 ? 12 : 6;
+        out += n == 12 ? in.substr(i, 12) : std::string_view("\\ufffd");
+        i += n;
+        continue;
+      }
+      out += c;  // the escaped character is copied next
+      ++i;
+      c = in[i];
+      if (static_cast<unsigned char>(c) >= 0x80) continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ValidUtf8(std::string_view s) {
@@ -68,405 +143,88 @@ std::string ValidUtf8(std::string_view s) {
   return out;
 }
 
-class Parser {
- public:
-  explicit Parser(std::string_view in) : in_(in) {}
-
-  bool Document(Value* out, std::string* error) {
-    SkipSpace();
-    if (!ParseValue(out, 0)) {
-      *error = err_ + " at offset " + std::to_string(pos_);
-      return false;
-    }
-    SkipSpace();
-    if (pos_ != in_.size()) {
-      *error = "trailing characters at offset " + std::to_string(pos_);
-      return false;
-    }
-    return true;
+bool Prepare(std::string_view in, std::string* storage, std::string_view* text,
+             std::string* error) {
+  bool repair;
+  if (!Check(in, &repair, error)) return false;
+  if (repair) {
+    *storage = Repair(in);
+    *text = *storage;
+  } else {
+    *text = in;
   }
+  return true;
+}
 
- private:
-  static constexpr int kMaxDepth = 64;
-
-  bool Fail(const char* msg) {
-    err_ = msg;
+bool Parse(std::string_view text, Json* out, std::string* error) {
+  std::string storage;
+  std::string_view prepared;
+  if (!Prepare(text, &storage, &prepared, error)) return false;
+  try {
+    // Offsets in nlohmann's message count in the repaired text (they differ past a repair).
+    *out = Json::parse(prepared);
+  } catch (const Json::parse_error& e) {
+    *error = e.what();
     return false;
   }
-  void SkipSpace() {
-    while (pos_ < in_.size() &&
-           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r'))
-      ++pos_;
-  }
-  bool Literal(std::string_view word) {
-    if (in_.substr(pos_, word.size()) != word) return Fail("invalid literal");
-    pos_ += word.size();
-    return true;
-  }
-
-  bool ParseValue(Value* v, int depth) {
-    if (depth > kMaxDepth) return Fail("nesting too deep");
-    if (pos_ >= in_.size()) return Fail("unexpected end");
-    char c = in_[pos_];
-    switch (c) {
-      case '{':
-        return ParseObject(v, depth);
-      case '[':
-        return ParseArray(v, depth);
-      case '"':
-        v->type_ = Value::Type::kString;
-        return ParseString(&v->s_);
-      case 't':
-        v->type_ = Value::Type::kBool;
-        v->b_ = true;
-        return Literal("true");
-      case 'f':
-        v->type_ = Value::Type::kBool;
-        v->b_ = false;
-        return Literal("false");
-      case 'n':
-        v->type_ = Value::Type::kNull;
-        return Literal("null");
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(v);
-        return Fail("unexpected character");
-    }
-  }
-
-  bool ParseObject(Value* v, int depth) {
-    v->type_ = Value::Type::kObject;
-    ++pos_;
-    SkipSpace();
-    if (pos_ < in_.size() && in_[pos_] == '}') {
-      ++pos_;
-      return true;
-    }
-    for (;;) {
-      SkipSpace();
-      if (pos_ >= in_.size() || in_[pos_] != '"') return Fail("expected object key");
-      std::string key;
-      if (!ParseString(&key)) return false;
-      SkipSpace();
-      if (pos_ >= in_.size() || in_[pos_] != ':') return Fail("expected ':'");
-      ++pos_;
-      SkipSpace();
-      v->obj_.emplace_back(std::move(key), Value());
-      if (!ParseValue(&v->obj_.back().second, depth + 1)) return false;
-      SkipSpace();
-      if (pos_ >= in_.size()) return Fail("unexpected end in object");
-      if (in_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (in_[pos_] == '}') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or '}'");
-    }
-  }
-
-  bool ParseArray(Value* v, int depth) {
-    v->type_ = Value::Type::kArray;
-    ++pos_;
-    SkipSpace();
-    if (pos_ < in_.size() && in_[pos_] == ']') {
-      ++pos_;
-      return true;
-    }
-    for (;;) {
-      SkipSpace();
-      v->arr_.emplace_back();
-      if (!ParseValue(&v->arr_.back(), depth + 1)) return false;
-      SkipSpace();
-      if (pos_ >= in_.size()) return Fail("unexpected end in array");
-      if (in_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (in_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or ']'");
-    }
-  }
-
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      *out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      *out += static_cast<char>(0xC0 | (cp >> 6));
-      *out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      *out += static_cast<char>(0xE0 | (cp >> 12));
-      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      *out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      *out += static_cast<char>(0xF0 | (cp >> 18));
-      *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      *out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  bool Hex4(uint32_t* cp) {
-    if (pos_ + 4 > in_.size()) return Fail("short \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = in_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      else
-        return Fail("bad \\u escape");
-    }
-    *cp = v;
-    return true;
-  }
-
-  bool ParseString(std::string* out) {
-    ++pos_;  // opening quote
-    for (;;) {
-      if (pos_ >= in_.size()) return Fail("unterminated string");
-      char c = in_[pos_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in string");
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        --pos_;
-        AppendValidUtf8(out, in_, &pos_);
-        continue;
-      }
-      if (c != '\\') {
-        *out += c;
-        continue;
-      }
-      if (pos_ >= in_.size()) return Fail("unterminated escape");
-      char e = in_[pos_++];
-      switch (e) {
-        case '"':
-          *out += '"';
-          break;
-        case '\\':
-          *out += '\\';
-          break;
-        case '/':
-          *out += '/';
-          break;
-        case 'b':
-          *out += '\b';
-          break;
-        case 'f':
-          *out += '\f';
-          break;
-        case 'n':
-          *out += '\n';
-          break;
-        case 'r':
-          *out += '\r';
-          break;
-        case 't':
-          *out += '\t';
-          break;
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(pos_, 2) == "\\u") {
-            size_t back = pos_;
-            pos_ += 2;
-            uint32_t lo;
-            if (!Hex4(&lo)) return false;
-            if (lo >= 0xDC00 && lo < 0xE000)
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            else
-              pos_ = back;  // not a pair: the second escape stands on its own
-          }
-          if (cp >= 0xD800 && cp < 0xE000)
-            *out += kReplacement;  // an unpaired surrogate, as Go
-          else
-            AppendUtf8(out, cp);
-          break;
-        }
-        default:
-          return Fail("bad escape");
-      }
-    }
-  }
-
-  bool ParseNumber(Value* v) {
-    size_t start = pos_;
-    bool integral = true;
-    if (in_[pos_] == '-') ++pos_;
-    if (pos_ >= in_.size() || !(in_[pos_] >= '0' && in_[pos_] <= '9')) return Fail("bad number");
-    while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
-    if (pos_ < in_.size() && in_[pos_] == '.') {
-      integral = false;
-      ++pos_;
-      if (pos_ >= in_.size() || !(in_[pos_] >= '0' && in_[pos_] <= '9')) return Fail("bad number");
-      while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
-    }
-    if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
-      integral = false;
-      ++pos_;
-      if (pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) ++pos_;
-      if (pos_ >= in_.size() || !(in_[pos_] >= '0' && in_[pos_] <= '9')) return Fail("bad number");
-      while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
-    }
-    std::string_view text = in_.substr(start, pos_ - start);
-    v->type_ = Value::Type::kNumber;
-    if (integral) {
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v->i_);
-      if (ec == std::errc() && p == text.data() + text.size()) {
-        v->integral_ = true;
-        return true;
-      }
-    }
-    std::string copy(text);
-    v->d_ = std::strtod(copy.c_str(), nullptr);
-    v->integral_ = false;
-    return true;
-  }
-
-  std::string_view in_;
-  size_t pos_ = 0;
-  std::string err_;
-};
-
-bool Parse(std::string_view text, Value* out, std::string* error) {
-  *out = Value();
-  return Parser(text).Document(out, error);
-}
-
-void AppendQuoted(std::string* out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  *out += '"';
-  for (size_t i = 0; i < s.size();) {
-    char c = s[i];
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      AppendValidUtf8(out, s, &i);  // invalid bytes become U+FFFD, as Go's encoder
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += "\\u00";
-          *out += kHex[(c >> 4) & 0xF];
-          *out += kHex[c & 0xF];
-        } else {
-          *out += c;
-        }
-    }
-  }
-  *out += '"';
-}
-
-void Writer::Separate() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!first_.empty()) {
-    if (!first_.back()) out_ += ',';
-    first_.back() = false;
-  }
-}
-
-Writer& Writer::Open(char c) {
-  Separate();
-  out_ += c;
-  first_.push_back(true);
-  return *this;
-}
-
-Writer& Writer::Close(char c) {
-  out_ += c;
-  if (!first_.empty()) first_.pop_back();
-  return *this;
-}
-
-Writer& Writer::Key(std::string_view k) {
-  Separate();
-  AppendQuoted(&out_, k);
-  out_ += ':';
-  after_key_ = true;
-  return *this;
-}
-
-Writer& Writer::String(std::string_view s) {
-  Separate();
-  AppendQuoted(&out_, s);
-  return *this;
-}
-
-Writer& Writer::Int(int64_t v) {
-  Separate();
-  out_ += std::to_string(v);
-  return *this;
+  return true;
 }
 
 namespace {
-// The shortest text that reads back as v in its own type (a float 1.8 is "1.8"); null if not
-// finite.
-template <class T>
-void AppendNumber(std::string* out, T v) {
-  if (!std::isfinite(v)) {
-    *out += "null";
-    return;
+
+// Whether key equals field (ASCII) under Go's folding: ASCII letters without case, and the two
+// non-ASCII runes whose fold orbit holds an ASCII letter (K U+212A ~ k, long s U+017F ~ s).
+bool FoldEqual(std::string_view key, std::string_view field) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  size_t i = 0;
+  for (char f : field) {
+    if (i >= key.size()) return false;
+    char lf = lower(f);
+    if (key.substr(i, 3) == "\xE2\x84\xAA" && lf == 'k') {
+      i += 3;
+    } else if (key.substr(i, 2) == "\xC5\xBF" && lf == 's') {
+      i += 2;
+    } else if (lower(key[i]) == lf) {
+      ++i;
+    } else {
+      return false;
+    }
   }
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, p);
+  return i == key.size();
+}
+
+}  // namespace
+
+int GoField(std::string_view key, std::span<const std::string_view> fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i] == key) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (FoldEqual(key, fields[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string Dump(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+namespace {
+template <class T>
+Json GoNumber(T v) {
+  if (!std::isfinite(v)) return nullptr;
+  double d = static_cast<double>(v);
+  if constexpr (std::is_same_v<T, float>) {
+    // The float's shortest decimal, read as a double: nlohmann then writes that decimal.
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+    *p = '\0';
+    d = std::strtod(buf, nullptr);
+  }
+  if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0) return static_cast<int64_t>(d);
+  return d;
 }
 }  // namespace
 
-Writer& Writer::Double(double v) {
-  Separate();
-  AppendNumber(&out_, v);
-  return *this;
-}
-
-Writer& Writer::Float(float v) {
-  Separate();
-  AppendNumber(&out_, v);
-  return *this;
-}
-
-Writer& Writer::Bool(bool v) {
-  Separate();
-  out_ += v ? "true" : "false";
-  return *this;
-}
-
-Writer& Writer::Null() {
-  Separate();
-  out_ += "null";
-  return *this;
-}
-
-Writer& Writer::Raw(std::string_view json) {
-  Separate();
-  out_ += json;
-  return *this;
-}
+Json Float64(double v) { return GoNumber(v); }
+Json Float32(float v) { return GoNumber(v); }
 
 }  // namespace goim::json

@@ -7,8 +7,22 @@
 namespace goim::net {
 
 namespace {
-thread_local int current_loop = -1;
+
+// Runs run (io.run or io.poll) until it returns normally. A handler must not throw; if one does,
+// it is logged and the loop keeps going.
+template <class Run>
+void Guarded(int i, Run run) {
+  for (;;) {
+    try {
+      run();
+      return;
+    } catch (const std::exception& e) {
+      LOG(ERROR) << "net: loop " << i << " handler threw error(" << e.what() << ")";
+    }
+  }
 }
+
+}  // namespace
 
 LoopPool::LoopPool(int n, const char* name) : name_(name) {
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -24,8 +38,6 @@ LoopPool::LoopPool(int n, const char* name) : name_(name) {
 
 LoopPool::~LoopPool() { Stop(); }
 
-int LoopPool::Current() { return current_loop; }
-
 void LoopPool::Start() {
   if (started_) return;
   started_ = true;
@@ -34,27 +46,23 @@ void LoopPool::Start() {
     std::string tname = name_ + "-" + std::to_string(i);
     loop->thread = std::thread([loop, i, tname] {
       pthread_setname_np(pthread_self(), tname.substr(0, 15).c_str());
-      current_loop = static_cast<int>(i);
-      for (;;) {
-        try {
-          loop->io->run();
-          break;
-        } catch (const std::exception& e) {
-          // A handler must not throw; if one does, log it and keep the loop alive.
-          LOG(ERROR) << "net: loop " << i << " handler threw error(" << e.what() << ")";
-        }
-      }
+      asio::io_context& io = *loop->io;
+      Guarded(static_cast<int>(i), [&] { io.run(); });
+      // Stopped: drain what is ready on this loop's own thread ([loop thread only] code runs
+      // here, never on the stopping thread). poll() also runs what these handlers post.
+      io.restart();
+      Guarded(static_cast<int>(i), [&] { io.poll(); });
     });
   }
 }
 
 void LoopPool::Stop() {
-  for (auto& loop : loops_) loop->guard.reset();
   for (auto& loop : loops_) {
-    if (loop->thread.joinable()) {
-      loop->io->stop();
-      loop->thread.join();
-    }
+    loop->guard.reset();
+    if (loop->thread.joinable()) loop->io->stop();
+  }
+  for (auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
   }
 }
 

@@ -1,8 +1,9 @@
 // net::LoopPool: N event loops, one io_context and one thread each (muduo's one loop per
-// thread). Work for a loop is posted to its io_context; nothing is shared between loops.
+// thread). Work for a loop is posted to its io_context; the pool shares nothing between loops.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -12,20 +13,21 @@ namespace goim::net {
 
 class LoopPool {
  public:
-  // n == 0: one loop per core.
+  // n <= 0: one loop per core. name-<i> names each loop's thread.
   explicit LoopPool(int n, const char* name = "loop");
   ~LoopPool();
   LoopPool(const LoopPool&) = delete;
   LoopPool& operator=(const LoopPool&) = delete;
 
   void Start();
-  // Lets the loops finish queued work and exit; joins the threads. Idempotent.
+  // Stops each loop, then lets it run on its own thread, until none is left, every handler that
+  // is ready: work posted before Stop, completions of I/O closed before it (their aborted
+  // handlers) and what those post in turn. I/O still open is abandoned, not waited for; so is a
+  // post to a loop that has finished draining. Joins the threads. Idempotent.
   void Stop();
 
   int size() const { return static_cast<int>(loops_.size()); }
   asio::io_context& Get(int i) { return *loops_[i]->io; }
-  // The loop whose thread is calling, or -1.
-  static int Current();
 
  private:
   struct Loop {

@@ -26,8 +26,8 @@ const char* ErrorName(Error e) {
       return "websocket message shorter than a header";
     case Error::kWsPackLen:
       return "websocket message shorter than its pack length";
-    case Error::kIo:
-      return "io error";
+    case Error::kOverBuffer:
+      return "frame larger than the read buffer";
   }
   return "unknown";
 }
@@ -66,15 +66,8 @@ void Fill(Frame* p, const Header& h, const uint8_t* body, size_t body_len) {
   p->body.assign(reinterpret_cast<const char*>(body), body_len);
 }
 
-Error FromStatus(bufio::Status s, Error truncated) {
-  switch (s) {
-    case bufio::Status::kNeedMore:
-      return Error::kNeedMore;
-    case bufio::Status::kEof:
-      return truncated;
-    default:
-      return Error::kIo;
-  }
+Error FromStatus(bufio::Status s) {
+  return s == bufio::Status::kNeedMore ? Error::kNeedMore : Error::kOverBuffer;
 }
 
 }  // namespace
@@ -82,12 +75,12 @@ Error FromStatus(bufio::Status s, Error truncated) {
 Error ReadTcp(bufio::Reader& r, Frame* p, int32_t max_pack) {
   const uint8_t* head;
   bufio::Status s = r.Peek(kRawHeaderSize, &head);
-  if (s != bufio::Status::kOk) return FromStatus(s, Error::kTruncatedHeader);
+  if (s != bufio::Status::kOk) return FromStatus(s);
   Header h = DecodeHeader(head);
   if (Error e = CheckHeader(h, max_pack); e != Error::kOk) return e;
   const uint8_t* frame;
   s = r.Peek(static_cast<size_t>(h.pack_len), &frame);
-  if (s != bufio::Status::kOk) return FromStatus(s, Error::kTruncatedBody);
+  if (s != bufio::Status::kOk) return FromStatus(s);
   Fill(p, h, frame + kRawHeaderSize, static_cast<size_t>(h.pack_len - kRawHeaderSize));
   r.Discard(static_cast<size_t>(h.pack_len));
   return Error::kOk;
@@ -113,54 +106,12 @@ Error ReadWebsocket(std::span<const uint8_t> msg, Frame* p, int32_t max_pack) {
   return Error::kOk;
 }
 
-namespace {
-
-bufio::Status WriteFrame(bufio::Writer& w, const Frame& p) {
-  uint8_t* head;
-  if (auto s = w.Peek(kRawHeaderSize, &head); s != bufio::Status::kOk) return s;
-  EncodeHeader(head, kRawHeaderSize + static_cast<int32_t>(p.body.size()), p.ver, p.op, p.seq);
-  if (p.body.empty()) return bufio::Status::kOk;
-  return w.Write(p.body.data(), p.body.size());
-}
-
-bufio::Status WriteHeart(bufio::Writer& w, const Frame& p, int32_t online) {
-  uint8_t* head;
-  if (auto s = w.Peek(kRawHeaderSize + kHeartSize, &head); s != bufio::Status::kOk) return s;
-  EncodeHeader(head, kRawHeaderSize + kHeartSize, p.ver, kOpHeartbeatReply, p.seq);
-  StoreI32(head + kHeartOffset, online);
-  return bufio::Status::kOk;
-}
-
-}  // namespace
-
-bufio::Status WriteTcp(bufio::Writer& w, const Frame& p) {
-  if (p.op == kOpRaw) return w.WriteRaw(p.body.data(), p.body.size());
-  return WriteFrame(w, p);
-}
-
-bufio::Status WriteTcpHeart(bufio::Writer& w, const Frame& p, int32_t online) {
-  return WriteHeart(w, p, online);
-}
-
-bufio::Status WriteWebsocket(bufio::Writer& w, const Frame& p) { return WriteFrame(w, p); }
-
-bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Frame& p, int32_t online) {
-  return WriteHeart(w, p, online);
-}
-
 void AppendFrame(std::string* out, int32_t ver, int32_t op, int32_t seq, std::string_view body) {
   size_t at = out->size();
   out->resize(at + kRawHeaderSize);
   EncodeHeader(reinterpret_cast<uint8_t*>(out->data() + at),
                kRawHeaderSize + static_cast<int32_t>(body.size()), ver, op, seq);
   out->append(body);
-}
-
-std::string EncodeFrame(const Frame& p) {
-  std::string out;
-  out.reserve(kRawHeaderSize + p.body.size());
-  AppendFrame(&out, p.ver, p.op, p.seq, p.body);
-  return out;
 }
 
 }  // namespace goim::protocol

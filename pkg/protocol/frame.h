@@ -1,10 +1,13 @@
 // goim's client frame (goim calls it Proto) and its codec. Layout (all big-endian, signed):
 //   packLen int32 | headerLen int16 (= 16) | ver int16 | op int32 | seq int32 | body
 // packLen = 16 + body length. Client frames carry at most 4096 body bytes; server frames are not
-// limited (room batches grow past it). OpRaw rules per transport:
+// limited (room batches grow past it). The one encoder is EncodeHeader (AppendFrame builds on
+// it); the comet writes the OpRaw rules per transport itself:
 //   TCP:       an OpRaw body (already a run of frames) is written raw, without an outer header;
 //   WebSocket: a message carries one frame; an OpRaw keeps its outer op-9 header and the client
 //              walks the inner frames.
+// A heartbeat reply is a header (op 3, the request's ver and seq) and an int32 online count at
+// kHeartOffset.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +16,6 @@
 #include <string_view>
 
 #include "pkg/bufio/reader.h"
-#include "pkg/bufio/writer.h"
 #include "pkg/protocol/operation.h"
 
 namespace goim::protocol {
@@ -47,7 +49,7 @@ enum class Error : uint8_t {
   kTruncatedBody,    // end of input inside the body
   kWsShort,          // WebSocket message shorter than 16 bytes
   kWsPackLen,        // WebSocket message shorter than its packLen
-  kIo,               // the reader's source failed
+  kOverBuffer,       // TCP: packLen larger than the read buffer (config keeps it out of reach)
 };
 const char* ErrorName(Error e);
 
@@ -64,8 +66,7 @@ void EncodeHeader(uint8_t* p, int32_t pack_len, int32_t ver, int32_t op, int32_t
 // Checks headerLen and packLen bounds.
 Error CheckHeader(const Header& h, int32_t max_pack = kMaxPackSize);
 
-// One frame from a TCP stream. With a sourceless reader (event loops) answers kNeedMore until the
-// whole frame is buffered and consumes nothing until then.
+// One frame from a TCP stream: kNeedMore, consuming nothing, until the whole frame is buffered.
 Error ReadTcp(bufio::Reader& r, Frame* p, int32_t max_pack = kMaxPackSize);
 // Decodes a frame from a contiguous buffer that holds it whole (the start of a stream buffer).
 // `used` receives the frame length. kTruncated* when `in` ends inside the frame.
@@ -74,16 +75,7 @@ Error DecodeFrame(std::span<const uint8_t> in, Frame* p, size_t* used,
 // The frame in one WebSocket message payload. Bytes past packLen are ignored (as goim).
 Error ReadWebsocket(std::span<const uint8_t> msg, Frame* p, int32_t max_pack = kMaxPackSize);
 
-// TCP encoding: OpRaw bodies raw, everything else header + body.
-bufio::Status WriteTcp(bufio::Writer& w, const Frame& p);
-// Heartbeat reply: header (op 3, ver and seq of p) + int32 online.
-bufio::Status WriteTcpHeart(bufio::Writer& w, const Frame& p, int32_t online);
-// WebSocket message payload: header + body (OpRaw is not special-cased, as goim v2).
-bufio::Status WriteWebsocket(bufio::Writer& w, const Frame& p);
-bufio::Status WriteWebsocketHeart(bufio::Writer& w, const Frame& p, int32_t online);
-
 // Appends one complete frame (header + body) to out.
 void AppendFrame(std::string* out, int32_t ver, int32_t op, int32_t seq, std::string_view body);
-std::string EncodeFrame(const Frame& p);
 
 }  // namespace goim::protocol

@@ -1,6 +1,7 @@
 #include "pkg/queue/kafka.h"
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -31,6 +32,9 @@ struct Counters {
       "goim_queue_kafka_produced_total", "Messages the Kafka broker acknowledged");
   metrics::Counter* produce_failed = metrics::Registry::Default().NewCounter(
       "goim_queue_kafka_produce_failed_total", "Messages Kafka refused or failed to deliver");
+  metrics::Counter* replaced = metrics::Registry::Default().NewCounter(
+      "goim_queue_kafka_producer_replaced_total",
+      "Kafka producers replaced after a fatal error (their pending messages failed)");
   metrics::Counter* consume_errors = metrics::Registry::Default().NewCounter(
       "goim_queue_kafka_consume_errors_total", "Errors returned while consuming from Kafka");
   static Counters& Get() {
@@ -55,37 +59,26 @@ class DeliveryReporter : public RdKafka::DeliveryReportCb {
   }
 };
 
+// One librdkafka producer at a time. The idempotent producer stops for good on a fatal error (with
+// librdkafka 2.0.2, e.g. "out of order sequence number" after a broker crash): a new one then
+// takes over, and the old one's pending messages fail to their callers.
 class KafkaProducer : public Producer {
  public:
-  explicit KafkaProducer(const KafkaOptions& o) : topic_(o.topic) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    Set(conf.get(), "bootstrap.servers", Join(o.brokers));
-    // goim's producer waits for all in-sync replicas (sarama WaitForAll).
-    Set(conf.get(), "acks", "all");
-    // Same partition for a key as goim's Sarama hash partitioner.
-    Set(conf.get(), "partitioner", "fnv1a");
-    for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
-    std::string err;
-    if (conf->set("dr_cb", &reporter_, err) != RdKafka::Conf::CONF_OK)
-      throw std::runtime_error(err);
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer_) throw std::runtime_error("kafka producer: " + err);
-    poller_ = std::thread([this] {
-      while (!stop_.load(std::memory_order_relaxed)) producer_->poll(50);
-    });
+  explicit KafkaProducer(const KafkaOptions& o) : opts_(o), handle_(NewHandle()) {
+    poller_ = std::thread([this] { PollLoop(); });
   }
 
   ~KafkaProducer() override {
     Flush(std::chrono::milliseconds(5000));
     stop_ = true;
     if (poller_.joinable()) poller_.join();
-    producer_->poll(0);
+    Current()->poll(0);
   }
 
   void Produce(std::string key, std::string value, DeliveryCallback done) override {
     auto* cb = new DeliveryCallback(std::move(done));
-    RdKafka::ErrorCode ec = producer_->produce(
-        topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, value.data(),
+    RdKafka::ErrorCode ec = Current()->produce(
+        opts_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, value.data(),
         value.size(), key.empty() ? nullptr : key.data(), key.size(), 0, cb);
     if (ec != RdKafka::ERR_NO_ERROR) {
       Counters::Get().produce_failed->Inc();
@@ -97,14 +90,66 @@ class KafkaProducer : public Producer {
   }
 
   int Flush(std::chrono::milliseconds timeout) override {
-    producer_->flush(static_cast<int>(timeout.count()));
-    return producer_->outq_len();
+    auto h = Current();
+    h->flush(static_cast<int>(timeout.count()));
+    return h->outq_len();
   }
 
  private:
-  std::string topic_;
+  std::shared_ptr<RdKafka::Producer> NewHandle() {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    Set(conf.get(), "bootstrap.servers", Join(opts_.brokers));
+    for (const auto& [k, v] : kProducerDefaults) Set(conf.get(), k, v);
+    for (const auto& [k, v] : opts_.properties) Set(conf.get(), k, v);
+    std::string err;
+    if (conf->set("dr_cb", &reporter_, err) != RdKafka::Conf::CONF_OK)
+      throw std::runtime_error(err);
+    std::shared_ptr<RdKafka::Producer> h(RdKafka::Producer::create(conf.get(), err));
+    if (!h) throw std::runtime_error("kafka producer: " + err);
+    return h;
+  }
+
+  // [thread-safe]
+  std::shared_ptr<RdKafka::Producer> Current() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return handle_;
+  }
+
+  // Serves delivery reports; replaces a producer that hit a fatal error. [poller thread]
+  void PollLoop() {
+    while (!stop_.load(std::memory_order_relaxed)) {
+      auto h = Current();
+      h->poll(50);
+      std::string reason;
+      if (h->fatal_error(reason) != RdKafka::ERR_NO_ERROR) Replace(h, reason);
+    }
+  }
+
+  void Replace(const std::shared_ptr<RdKafka::Producer>& old, const std::string& reason) {
+    std::shared_ptr<RdKafka::Producer> fresh;
+    try {
+      fresh = NewHandle();
+    } catch (const std::exception& e) {
+      LOG_EVERY_T(ERROR, 5) << "queue: kafka producer cannot be replaced error(" << e.what() << ")";
+      return;
+    }
+    Counters::Get().replaced->Inc();
+    LOG(ERROR) << "queue: kafka producer fatal error(" << reason
+               << "), replaced by a new producer; its pending messages fail";
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      handle_ = fresh;
+    }
+    // Their delivery reports (errors) reach the callers through this poll.
+    old->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (old->outq_len() > 0 && std::chrono::steady_clock::now() < until) old->poll(50);
+  }
+
+  const KafkaOptions opts_;
   DeliveryReporter reporter_;
-  std::unique_ptr<RdKafka::Producer> producer_;
+  std::mutex mu_;
+  std::shared_ptr<RdKafka::Producer> handle_;  // guarded by mu_
   std::atomic<bool> stop_{false};
   std::thread poller_;
 };
@@ -121,6 +166,8 @@ class KafkaConsumer : public Consumer, public RdKafka::RebalanceCb {
     // A new group starts from the oldest retained message rather than skipping what was
     // produced before it joined (goim starts from the newest and loses those).
     Set(conf.get(), "auto.offset.reset", "earliest");
+    // Back within a second of a broker's return (librdkafka's backoff grows to 10 s).
+    Set(conf.get(), "reconnect.backoff.max.ms", "1000");
     for (const auto& [k, v] : o.properties) Set(conf.get(), k, v);
     std::string err;
     if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), err) !=

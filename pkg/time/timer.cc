@@ -2,7 +2,7 @@
 
 namespace goim::time {
 
-Timer::Timer(size_t reserve, NowFn now) : now_(std::move(now)) {
+Timer::Timer(size_t reserve, const Clock& clock) : clock_(&clock) {
   entries_.reserve(reserve);
   heap_.reserve(reserve);
 }
@@ -58,6 +58,7 @@ TimerId Timer::Add(Duration d, Callback cb, void* arg) {
   e.heap_pos = static_cast<uint32_t>(heap_.size());
   heap_.push_back(index);
   Up(e.heap_pos);
+  if (e.heap_pos == 0) Earliest(e.expire);
   return TimerId{index, e.gen};
 }
 
@@ -96,6 +97,7 @@ void Timer::Set(TimerId id, Duration d) {
   e.expire = Now() + d;
   Down(e.heap_pos);
   Up(e.heap_pos);
+  if (e.heap_pos == 0) Earliest(e.expire);
 }
 
 size_t Timer::Expire() {

@@ -1,20 +1,16 @@
-// time::Timer: goim's min-heap timer for one event loop. Entries live in a slab with a free list
-// (no allocation per Add in steady state); the heap orders entry indexes by expiry. Add, Del and
-// Set are O(log n). The clock is injectable, so tests drive time without sleeping. The owning
-// loop calls Expire() when Next() is due. [loop thread only]
+// time::Timer: goim's min-heap timer. Entries live in a slab with a free list (no allocation per
+// Add in steady state); the heap orders entry indexes by expiry. Add, Del and Set are O(log n).
+// The clock is injectable, so tests drive time without sleeping. Expire() runs what is due; an
+// event loop uses a LoopTimer (loop_timer.h), which calls it by itself. [loop thread only]
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <vector>
 
-namespace goim::time {
+#include "pkg/time/clock.h"
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
+namespace goim::time {
 
 // Identifies an entry; carries a generation so a stale id never touches a reused entry.
 struct TimerId {
@@ -26,11 +22,11 @@ struct TimerId {
 class Timer {
  public:
   using Callback = void (*)(void* arg);
-  using NowFn = std::function<TimePoint()>;
 
-  explicit Timer(size_t reserve = 1024, NowFn now = nullptr);
+  explicit Timer(size_t reserve = 1024, const Clock& clock = SystemClock());
+  virtual ~Timer() = default;
 
-  TimePoint Now() const { return now_ ? now_() : Clock::now(); }
+  TimePoint Now() const { return clock_->Now(); }
 
   TimerId Add(Duration d, Callback cb, void* arg);
   // Removes the entry; a no-op for an expired or already deleted id.
@@ -45,6 +41,10 @@ class Timer {
   // The earliest expiry, if any.
   std::optional<TimePoint> Next() const;
   size_t size() const { return heap_.size(); }
+
+ protected:
+  // An Add or Set just made this entry's expiry the earliest.
+  virtual void Earliest(TimePoint when) {}
 
  private:
   struct Entry {
@@ -65,7 +65,7 @@ class Timer {
   void RemoveAt(uint32_t pos);
   void Free(uint32_t index);
 
-  NowFn now_;
+  const Clock* clock_;
   std::vector<Entry> entries_;
   std::vector<uint32_t> heap_;
   uint32_t free_ = UINT32_MAX;

@@ -27,6 +27,12 @@ const char* FrameErrorName(FrameError e) {
       return "server frame masked";
     case FrameError::kTooLarge:
       return "frame too large";
+    case FrameError::kBadContinuation:
+      return "continuation without a start";
+    case FrameError::kInterleaved:
+      return "new message inside a fragmented one";
+    case FrameError::kMessageTooLarge:
+      return "message too large";
   }
   return "unknown";
 }

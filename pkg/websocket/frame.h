@@ -30,6 +30,10 @@ enum class FrameError : uint8_t {
   kNotMasked,          // a client frame must be masked
   kMasked,             // a server frame must not be masked
   kTooLarge,           // payload above the configured limit
+  // Message level (MessageReader):
+  kBadContinuation,  // a continuation frame with no message to continue
+  kInterleaved,      // a new data message before the fragmented one ended
+  kMessageTooLarge,  // fragments adding up to more than the limit
 };
 const char* FrameErrorName(FrameError e);
 

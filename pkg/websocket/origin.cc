@@ -1,17 +1,12 @@
 #include "pkg/websocket/origin.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "pkg/strings/strings.h"
 
 namespace goim::websocket {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -34,7 +29,7 @@ bool Matches(const std::string& origin, const std::string& pattern) {
 
 std::string CheckOriginPattern(std::string_view pattern) {
   if (pattern == "*") return "";
-  std::string p = Lower(pattern);
+  std::string p = strings::Lower(pattern);
   size_t sep = p.find("://");
   if (sep == std::string::npos) return "'" + std::string(pattern) + "' is not scheme://host[:port]";
   std::string scheme = p.substr(0, sep);
@@ -50,9 +45,9 @@ std::string CheckOriginPattern(std::string_view pattern) {
 
 bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allowed) {
   if (allowed.empty()) return true;
-  std::string o = Lower(origin);
+  std::string o = strings::Lower(origin);
   return std::any_of(allowed.begin(), allowed.end(),
-                     [&](const std::string& p) { return Matches(o, Lower(p)); });
+                     [&](const std::string& p) { return Matches(o, strings::Lower(p)); });
 }
 
 }  // namespace goim::websocket

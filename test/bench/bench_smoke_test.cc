@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "pkg/json/json.h"
 #include "test/e2e/cluster.h"
@@ -79,23 +80,23 @@ class BenchSmoke : public ::testing::Test {
 };
 
 // A member of the summary; a missing one reads as -1 / "" so the comparisons fail.
-int64_t I(const json::Value& v, std::string_view k) {
-  const json::Value* m = v.Find(k);
-  return m && m->is_number() ? m->AsInt() : -1;
+int64_t I(const json::Json& v, std::string_view k) {
+  auto m = v.find(k);
+  return m != v.end() && m->is_number() ? m->get<int64_t>() : -1;
 }
-double D(const json::Value& v, std::string_view k) {
-  const json::Value* m = v.Find(k);
-  return m && m->is_number() ? m->AsDouble() : -1;
+double D(const json::Json& v, std::string_view k) {
+  auto m = v.find(k);
+  return m != v.end() && m->is_number() ? m->get<double>() : -1;
 }
-std::string S(const json::Value& v, std::string_view k) {
-  const json::Value* m = v.Find(k);
-  return m && m->is_string() ? m->AsString() : "";
+std::string S(const json::Json& v, std::string_view k) {
+  auto m = v.find(k);
+  return m != v.end() && m->is_string() ? m->get<std::string>() : "";
 }
 
 // The harness's JSON summary (its last line) as parsed values.
-json::Value Summary(const std::string& out) {
+json::Json Summary(const std::string& out) {
   std::string last = out.substr(out.rfind('{'));
-  json::Value v;
+  json::Json v;
   std::string err;
   EXPECT_TRUE(json::Parse(last, &v, &err)) << err << "\n" << out;
   return v;
@@ -112,7 +113,7 @@ TEST_F(BenchSmoke, FanoutOverTcpDeliversEveryPushToEveryClientOnce) {
   ASSERT_EQ(status, 0) << out;
   EXPECT_NE(out.find("deliveries"), std::string::npos) << out;
   EXPECT_NE(out.find("latency"), std::string::npos) << out;
-  json::Value s = Summary(out);
+  json::Json s = Summary(out);
   EXPECT_EQ(I(s, "clients"), 300);
   EXPECT_EQ(I(s, "refused"), 0) << out;
   EXPECT_EQ(I(s, "expected"), 300 * 60) << out;  // 20 pushes/s for 3 s, to each of 300 clients
@@ -124,7 +125,7 @@ TEST_F(BenchSmoke, FanoutOverTcpDeliversEveryPushToEveryClientOnce) {
 }
 
 // Every expected delivery arrived, once.
-void ExpectEveryDeliveryOnce(const json::Value& s, int64_t expected, const std::string& out) {
+void ExpectEveryDeliveryOnce(const json::Json& s, int64_t expected, const std::string& out) {
   EXPECT_EQ(I(s, "expected"), expected) << out;
   EXPECT_EQ(I(s, "received"), I(s, "expected")) << out;
   EXPECT_EQ(I(s, "lost") + I(s, "duplicates"), 0) << out;
@@ -138,7 +139,7 @@ TEST_F(BenchSmoke, FanoutOverWebSocketAndStraightToTheCometsGrpc) {
   std::string out = RunCommand(
       fanout + " --rate 20 --transport ws --comet " + c.ws + " --procs 1 --json", &status);
   ASSERT_EQ(status, 0) << out;
-  json::Value ws = Summary(out);
+  json::Json ws = Summary(out);
   EXPECT_EQ(S(ws, "transport"), "ws");
   ExpectEveryDeliveryOnce(ws, 200 * 40, out);
 
@@ -146,7 +147,7 @@ TEST_F(BenchSmoke, FanoutOverWebSocketAndStraightToTheCometsGrpc) {
       fanout + " --rate 40 --comet " + c.tcp + " --grpc " + c.grpc + " --batch 4 --procs 1 --json",
       &status);
   ASSERT_EQ(status, 0) << out;
-  json::Value g = Summary(out);
+  json::Json g = Summary(out);
   EXPECT_EQ(S(g, "path"), "grpc");
   ExpectEveryDeliveryOnce(g, 200 * 80, out);
 }

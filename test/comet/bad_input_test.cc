@@ -136,6 +136,28 @@ TEST_F(BadInputTest, WebsocketViolations) {
   ExpectHealthy();
 }
 
+// One rule for a message that holds no valid goim frame: a protocol error, as on TCP, whether the
+// message came in one WebSocket frame or in fragments (a WebSocket error is a framing violation).
+TEST_F(BadInputTest, BadGoimFrameInAFragmentedMessageIsAProtocolError) {
+  double ws_errors = Metric("goim_comet_ws_errors_total");
+  double proto_errors = Metric("goim_comet_proto_errors_total");
+  const std::string bad = Raw(40, 16, 7, "abcd");  // shorter than its packLen
+  {
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs(bad));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  {
+    auto c = Dial(Transport::kWs);
+    ASSERT_TRUE(c->SendWs(bad.substr(0, 9), 2, false));
+    ASSERT_TRUE(c->SendWs(bad.substr(9), 0, true));
+    EXPECT_TRUE(c->WaitClosed());
+  }
+  EXPECT_EQ(Metric("goim_comet_proto_errors_total"), proto_errors + 2);
+  EXPECT_EQ(Metric("goim_comet_ws_errors_total"), ws_errors);
+  ExpectHealthy();
+}
+
 TEST_F(BadInputTest, WebsocketControlAndFragmentsWork) {
   auto c = Dial(Transport::kWs);
   std::string auth;
@@ -148,7 +170,7 @@ TEST_F(BadInputTest, WebsocketControlAndFragmentsWork) {
   auto reply = c->ReadOp(protocol::kOpAuthReply);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->seq, 3);
-  ASSERT_TRUE(c->SendWs("", 8));  // close frame: closed, as goim, without a close frame back
+  ASSERT_TRUE(c->SendWs("", 8));  // close frame: a close frame back (websocket_test.cc), closed
   EXPECT_TRUE(c->WaitClosed());
 }
 

@@ -1,5 +1,6 @@
 // A running comet (2 loops, loopback, port 0) against the in-process FakeLogic, with a
-// goim.comet.Comet stub to play job, and helpers to make clients.
+// goim.comet.Comet stub to play job, and helpers to make clients. The comet's timers run on a
+// fake clock: deadlines pass only when a test moves clock_.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 #include "comet/server.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/protocol/frame.h"
+#include "pkg/time/fake_clock.h"
 #include "test/comet/fake_logic.h"
 #include "test/support/goim_client.h"
 
@@ -38,7 +40,7 @@ class CometFixture : public ::testing::Test {
     cfg.protocol.loops = 2;
     cfg.online.interval = std::chrono::milliseconds(100);
     Customize(cfg);
-    server_ = std::make_unique<comet::Server>(cfg);
+    server_ = std::make_unique<comet::Server>(cfg, clock_);
     server_->Start();
     stub_ = goim::comet::Comet::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(server_->grpc_port()), grpc::InsecureChannelCredentials()));
@@ -118,7 +120,13 @@ class CometFixture : public ::testing::Test {
     }
     return true;
   }
+  // The same, moving the fake clock by step before each poll: for what happens on a timer (the
+  // online report, renewals) when how much fake time it takes does not matter.
+  bool Ticking(const std::function<bool()>& cond, time::Duration step) {
+    return Eventually([&] { return clock_.Advance(step) && cond(); }, 10s);
+  }
 
+  time::FakeClock clock_;
   FakeLogic logic_;
   std::unique_ptr<comet::Server> server_;
   std::unique_ptr<goim::comet::Comet::Stub> stub_;

@@ -46,10 +46,18 @@ TEST_F(DeliveryTest, ThousandConnectionsGetEveryPushInOrder) {
 TEST_F(DeliveryTest, PacedBroadcastReachesEveryoneAtTheGivenSpeed) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 100; ++i) clients.push_back(Authed(Transport::kTcp, i, "", "", {1000}));
-  auto start = std::chrono::steady_clock::now();
+  auto queued = [before = Metric("goim_comet_push_queued_total")] {
+    return Metric("goim_comet_push_queued_total") - before;
+  };
   ASSERT_TRUE(Broadcast(1000, "slowly", 200).ok());  // 200 deliveries a second
+  // Pacing runs on the comet's clock, a little every 10 ms tick: time it from the first delivery.
+  ASSERT_TRUE(Eventually([&] { return queued() > 0; }));
+  auto took = time::Duration::zero();
+  while (queued() < 100 && took < 10s) {
+    ASSERT_TRUE(clock_.Advance(10ms));
+    took += 10ms;
+  }
   for (auto& c : clients) ASSERT_EQ(c->ReadBody(10s), "slowly");
-  auto took = std::chrono::steady_clock::now() - start;
   // 100 deliveries at 200/s take about half a second (goim would sleep whole seconds).
   EXPECT_GT(took, 300ms);
   EXPECT_LT(took, 3s);
@@ -64,6 +72,7 @@ class StalledTest : public CometFixture {
 
 TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
   double dropped = Metric("goim_comet_push_dropped_total"), slow = Closed("slow_consumer");
+  logic_.heartbeat_ns = 3600LL * 1000000000;  // only the slow-consumer deadline may pass
   auto stalled = Authed(Transport::kTcp, 1, "stalled", "live://st");
   stalled->StopReading();
   std::vector<std::unique_ptr<Client>> readers;
@@ -71,8 +80,7 @@ TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
     readers.push_back(Authed(i % 2 ? Transport::kWs : Transport::kTcp, 10 + i, "", "live://st"));
   const std::string big(2000, 'z');
   int sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!stalled->closed() && std::chrono::steady_clock::now() < deadline) {
+  while (!stalled->closed() && sent < 2000) {
     std::string body = std::to_string(sent) + ":" + big;
     ASSERT_TRUE(Room("live://st", Frames(1000, {body})).ok());
     for (auto& r : readers) {
@@ -83,12 +91,55 @@ TEST_F(StalledTest, AStalledClientIsClosedWhileTheOthersKeepReceiving) {
     ++sent;
     // Poll the stalled socket for the close without reading its data.
     if (Closed("slow_consumer") > slow) break;
+    ASSERT_TRUE(clock_.Advance(100ms));  // the slow-consumer timer runs on the comet's clock
   }
   EXPECT_EQ(Closed("slow_consumer"), slow + 1);
   EXPECT_GT(Metric("goim_comet_push_dropped_total"), dropped);
   // The readers keep going.
   ASSERT_TRUE(Room("live://st", Frames(1000, {"after"})).ok());
   for (auto& r : readers) EXPECT_EQ(r->ReadBody(), "after");
+}
+
+// Small pushes: a stalled client's queue holds at most svrProto of them, far below slowBytes, so
+// only its full queue (every further push dropped) says it is behind; it is closed after slowTime
+// all the same.
+class SmallPushStalledTest : public CometFixture {
+  void Customize(comet::Config& c) override {
+    c.protocol.slowBytes = 1 << 20;  // never reached: svrProto (10) pushes of 1 KB are queued
+    c.protocol.slowTime = std::chrono::milliseconds(300);
+  }
+};
+
+TEST_F(SmallPushStalledTest, AClientWhoseQueueStaysFullIsClosed) {
+  const double dropped = Metric("goim_comet_push_dropped_total");
+  const double slow = Closed("slow_consumer");
+  auto stalled = Authed(Transport::kTcp, 1, "stalled", "live://small");
+  stalled->StopReading();
+  auto reader = Authed(Transport::kWs, 2, "", "live://small");
+  const std::string body(1000, 's');
+  int sent = 0;
+  auto push = [&] {
+    ASSERT_TRUE(Room("live://small", Frames(1000, {std::to_string(sent) + body})).ok());
+    auto f = reader->Read(10s);
+    ASSERT_TRUE(f) << "reader lost message " << sent;
+    ASSERT_EQ(f->body, std::to_string(sent) + body);
+    ++sent;
+  };
+  // Fill the stalled client's socket buffers and then its queue: pushes start to drop for it.
+  while (Metric("goim_comet_push_dropped_total") == dropped && sent < 100000) push();
+  ASSERT_GT(Metric("goim_comet_push_dropped_total"), dropped) << sent << " pushes sent";
+  // Within slowTime (300 ms of comet time) it is still connected, though its pushes drop.
+  ASSERT_TRUE(clock_.Advance(200ms));
+  push();
+  EXPECT_EQ(Closed("slow_consumer"), slow);
+  // Full for longer than slowTime: closed, and counted.
+  ASSERT_TRUE(clock_.Advance(200ms));
+  EXPECT_TRUE(Eventually([&] { return Closed("slow_consumer") == slow + 1; }))
+      << sent << " pushes sent";
+  // The reader, which kept up, is still served.
+  ASSERT_TRUE(Room("live://small", Frames(1000, {"after"})).ok());
+  EXPECT_EQ(reader->ReadBody(), "after");
+  EXPECT_EQ(Closed("slow_consumer"), slow + 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <nlohmann/json.hpp>
 
 #include "api/logic.grpc.pb.h"
 #include "pkg/json/json.h"
@@ -56,7 +57,7 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
   grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* ctx,
                                     const goim::logic::ConnectReq* req,
                                     goim::logic::ConnectReply* reply) override {
-    json::Value v;
+    json::Json v;
     std::string err;
     grpc::Status st;
     if (req->token().find("deny") != std::string::npos) {
@@ -64,13 +65,12 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
     } else if (!json::Parse(req->token(), &v, &err) || !v.is_object()) {
       st = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "token: not JSON");
     } else {
-      if (auto* m = v.Find("mid")) reply->set_mid(m->AsInt());
-      if (auto* k = v.Find("key")) reply->set_key(k->AsString());
+      reply->set_mid(v.value("mid", int64_t{0}));
+      reply->set_key(v.value("key", ""));
       if (reply->key().empty()) reply->set_key("gen-" + std::to_string(++next_key_));
-      if (auto* r = v.Find("room_id")) reply->set_roomid(r->AsString());
-      if (auto* a = v.Find("accepts")) {
-        for (const auto& op : a->AsArray()) reply->add_accepts(static_cast<int32_t>(op.AsInt()));
-      }
+      reply->set_roomid(v.value("room_id", ""));
+      for (const auto& op : v.value("accepts", json::Json::array()))
+        reply->add_accepts(op.get<int32_t>());
       reply->set_heartbeat(heartbeat_ns.load());
       std::lock_guard<std::mutex> lock(mu);
       connects.push_back(reply->key() + "|" + req->server() + "|" + req->cookie());

@@ -77,7 +77,7 @@ class Kafka : public Cluster {
     std::string broker = KafkaBroker();
     if (broker.empty())
       throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
-    std::string topic = NewTopic(broker);
+    topic = NewTopic(broker);
     std::string group = "goim-e2e-job-" + topic.substr(9);
     std::string kafka = "kafka:\n  brokers: [" + Q(broker) + "]\n  topic: " + Q(topic) + "\n";
     router_grpc = Loopback(FreePort());
@@ -91,7 +91,7 @@ class Kafka : public Cluster {
     Add("logic", "goim-logic",
         "rpcServer: {addr: " + Q(logic_grpc) + "}\nhttpServer: {addr: " + Q(http) +
             "}\nrouter:\n  nodes: {router-1: " + Q(router_grpc) + "}\nonline: {tick: 200ms}\n" +
-            kafka + "  properties: " + kKafkaProducerProps + "\ncomets: " + CometList(comets) +
+            kafka + "  properties: " + opts_.producer_props + "\ncomets: " + CometList(comets) +
             "\n");
     for (const auto& c : comets) Add(c.name, "goim-comet", CometYaml(c, logic_grpc, false));
     for (int i = 1; i <= opts_.jobs; ++i) {
@@ -127,12 +127,10 @@ class Kafka : public Cluster {
 std::string NewTopic(const std::string& broker) {
   static std::atomic<int> seq{0};
   std::string topic = "goim-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
-  // 0.9 creates a topic (num.partitions=4) on its first metadata request: make it exist before
-  // anyone produces or subscribes.
-  std::string kcat =
-      "kcat -b " + broker +
-      " -X api.version.request=false -X broker.version.fallback=0.9.0.1 -m 5 -L -t " + topic +
-      " 2>/dev/null | grep -q 'partition 3,'";
+  // The broker creates a topic (num.partitions=4) on its first metadata request: make it exist,
+  // with a leader for each partition, before anyone produces or subscribes.
+  std::string kcat = "kcat -b " + broker + " -m 5 -L -t " + topic +
+                     " 2>/dev/null | grep -q 'partition 3, leader [0-9]'";
   if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
     throw std::runtime_error("topic " + topic + " was not created");
   return topic;

@@ -24,6 +24,7 @@ class Cluster {
   std::string router_grpc;  // the router
   std::vector<CometEndpoints> comets;
   std::vector<std::string> job_metrics;  // each job's /metrics address (Kafka clusters)
+  std::string topic;                     // the Kafka topic (Kafka clusters)
   std::vector<std::unique_ptr<Process>> procs;
 };
 
@@ -31,6 +32,7 @@ struct KafkaClusterOptions {
   int comets = 2;
   int jobs = 2;
   std::string commit_interval = "100ms";
+  std::string producer_props = "{}";  // logic's kafka.properties (a YAML flow map)
 };
 
 std::unique_ptr<Cluster> MakeStandalone();

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -52,6 +54,50 @@ std::string KafkaBroker() {
   std::getline(in, b);
   return b;
 }
+namespace {
+std::string KafkaDir() { return std::string(GOIM_BUILD_DIR) + "/e2e-kafka"; }
+// scripts/kafka.sh with the fixture's state folder; its output goes to the e2e logs.
+bool KafkaScript(const std::string& cmd) {
+  std::string log = LogDir() + "/" + CurrentTest() + "-kafka.log";
+  std::string sh = "GOIM_KAFKA_DIR='" + KafkaDir() + "' '" + GOIM_SOURCE_DIR +
+                   "/scripts/kafka.sh' " + cmd + " >>'" + log + "' 2>&1";
+  if (std::system(sh.c_str()) == 0) return true;
+  ADD_FAILURE() << "scripts/kafka.sh " << cmd << " failed; see " << log;
+  return false;
+}
+}  // namespace
+
+bool KafkaBrokerKill() {
+  std::ifstream in(KafkaDir() + "/kafka.pid");
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0 || ::kill(pid, SIGKILL) != 0) {
+    ADD_FAILURE() << "no running broker in " << KafkaDir();
+    return false;
+  }
+  // Not our child: init reaps it.
+  return Eventually([pid] { return ::kill(pid, 0) != 0; }, 10s);
+}
+bool KafkaBrokerStop() { return KafkaScript("stop"); }
+bool KafkaBrokerStart() {
+  std::string before = KafkaBroker();
+  if (!KafkaScript("start")) return false;
+  if (KafkaBroker() == before) return true;
+  ADD_FAILURE() << "the broker came back on " << KafkaBroker() << ", not " << before;
+  return false;
+}
+
+std::string ReadTopic(const std::string& topic) {
+  std::string cmd =
+      "kcat -C -b " + KafkaBroker() + " -t " + topic + " -o beginning -e -q -f '%s\\n'";
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) return out;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  if (::pclose(f) != 0) ADD_FAILURE() << cmd << " failed";
+  return out;
+}
+
 std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 namespace {

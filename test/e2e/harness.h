@@ -56,16 +56,18 @@ std::string BinDir();
 std::string LogDir();
 // The local Kafka broker started by the ctest fixture (scripts/kafka.sh), or "".
 std::string KafkaBroker();
+// That broker killed (SIGKILL, a crash) or stopped cleanly (scripts/kafka.sh stop), and started
+// again on the same address; false with a message in the test log when it did not.
+bool KafkaBrokerKill();
+bool KafkaBrokerStop();
+bool KafkaBrokerStart();
+// Every message value of a topic from the beginning to its end (kcat), one per line.
+std::string ReadTopic(const std::string& topic);
 
-// librdkafka settings for the local Kafka 0.9 broker (the first two are what 0.9 needs; the rest
-// keep test latency low), as YAML flow maps: for logic's producer and job's consumer.
-inline const char* kKafkaProducerProps =
-    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", "
-    "queue.buffering.max.ms: \"1\"}";
+// librdkafka settings that keep test latency low, as YAML flow maps: for job's consumer. The
+// broker is Kafka 4.x: nothing version-specific.
 inline const char* kKafkaConsumerProps =
-    "{api.version.request: \"false\", broker.version.fallback: \"0.9.0.1\", session.timeout.ms: "
-    "\"6000\", "
-    "heartbeat.interval.ms: \"500\", topic.metadata.refresh.interval.ms: \"1000\", "
-    "fetch.wait.max.ms: \"10\"}";
+    "{session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\", "
+    "topic.metadata.refresh.interval.ms: \"1000\", fetch.wait.max.ms: \"10\"}";
 
 }  // namespace goim::e2e

@@ -3,6 +3,7 @@
 #include "job/batcher.h"
 #include "job/tracker.h"
 #include "pkg/protocol/frame.h"
+#include "pkg/time/fake_clock.h"
 
 namespace goim::job {
 namespace {
@@ -10,10 +11,13 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Clock {
-  time::TimePoint now{};
-  time::Timer timer{16, [this] { return now; }};
+  time::FakeClock fake;
+  time::Timer timer{16, fake};
+  time::TimePoint Now() const { return fake.Now(); }
+  // Moves time without running the timer.
+  void Pass(time::Duration d) { fake.Advance(d); }
   void Advance(time::Duration d) {
-    now += d;
+    fake.Advance(d);
     timer.Expire();
   }
 };
@@ -64,7 +68,7 @@ TEST(RoomBatchers, FlushOnSignalSinceTheFirstMessage) {
   c.Advance(10ms);
   ASSERT_EQ(flushed.size(), 1u);
   EXPECT_EQ(Bodies(flushed[0]), (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(c.now - flushed[0].first, 100ms);
+  EXPECT_EQ(c.Now() - flushed[0].first, 100ms);
 }
 
 TEST(RoomBatchers, ZeroWindowFlushesAtTheEndOfTheBurstPerRoom) {
@@ -89,13 +93,13 @@ TEST(RoomBatchers, ZeroWindowFlushesAtTheEndOfTheBurstPerRoom) {
 
 TEST(RoomBatchers, WindowSeesTheLastFlush) {
   Clock c;
-  c.now += 10s;
+  c.Pass(10s);
   std::vector<Batch> flushed;
   // A budget-style window: 100 ms must pass between two flushes of a room.
   RoomBatchers b(
       c.timer, 20, 1min,
       [&](const std::string&, time::TimePoint last) {
-        auto wait = last + 100ms - c.now;
+        auto wait = last + 100ms - c.Now();
         return wait > time::Duration::zero() ? wait : time::Duration::zero();
       },
       [&](Batch&& x) { flushed.push_back(std::move(x)); });
@@ -125,7 +129,7 @@ TEST(RoomBatchers, IdleReleaseThenAPushStartsAFreshBatcher) {
   ASSERT_EQ(flushed.size(), 1u);
   EXPECT_EQ(b.rooms(), 1u);
   // The idle timer is due; a push lands in the same turn, before the timer runs (goim #383).
-  c.now += 1s;
+  c.Pass(1s);
   b.Append("r", 1, "3", {0, 3});
   c.timer.Expire();
   EXPECT_EQ(b.rooms(), 1u);  // not released: it holds a message

@@ -1,4 +1,8 @@
-// The job against real in-process gRPC comets, fed by the embedded queue.
+// The job against real in-process gRPC comets, fed by the embedded queue. The job's timers
+// (batch windows, commits, retries, probes, Rooms polls) run on a fake clock that only the tests
+// move; the gRPC deadlines alone are real.
+#include <future>
+
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +12,7 @@
 #include "pkg/metrics/metrics.h"
 #include "pkg/protocol/frame.h"
 #include "pkg/queue/embedded.h"
+#include "pkg/time/fake_clock.h"
 
 namespace goim::job {
 namespace {
@@ -20,7 +25,7 @@ class FakeComet final : public goim::comet::Comet::CallbackService {
  public:
   std::mutex mu;
   std::vector<std::string> calls;  // "push:<keys>:<op>", "room:<room>:<frames>", "all:<op>:<speed>"
-  std::vector<grpc::ServerUnaryReactor*> held;
+  std::vector<grpc::ServerUnaryReactor*> held;  // calls not answered (hang)
   int fail_next = 0;
   bool hang = false;
   std::map<std::string, int32_t> online;
@@ -173,7 +178,7 @@ class JobTest : public ::testing::Test {
   void StartJob() {
     auto rec = std::make_unique<RecordingConsumer>(queue_->NewConsumer());
     consumer_ = rec.get();
-    job_ = std::make_unique<Job>(cfg_, std::move(rec));
+    job_ = std::make_unique<Job>(cfg_, std::move(rec), clock_);
     job_->Start();
   }
   void TearDown() override {
@@ -210,7 +215,17 @@ class JobTest : public ::testing::Test {
     }
     return true;
   }
+  // The same, moving the job's clock by step before each poll: for what a timer finishes (a
+  // commit, a comet marked down) when how much fake time it takes does not matter.
+  bool Ticking(const std::function<bool()>& cond, time::Duration step) {
+    return Eventually([&] { return clock_.Advance(step) && cond(); });
+  }
+  static double Metric(const std::string& name) { return metrics::Registry::Default().Get(name); }
+  // Returns once the job's loop has finished what it was doing (UpComets runs on the loop): what
+  // it dispatched or armed is then on the clock before the test moves it.
+  void LoopBarrier() { job_->UpComets(); }
 
+  time::FakeClock clock_;
   FakeComet a_, b_;
   std::shared_ptr<queue::Embedded> queue_;
   std::unique_ptr<queue::Producer> producer_;
@@ -223,7 +238,8 @@ TEST_F(JobTest, PushGoesOnlyToTheNamedComet) {
   StartJob();
   Produce(goim::logic::PushMsg::PUSH, 1000, "hi", "comet-b", "", {"k1", "k2"});
   Produce(goim::logic::PushMsg::PUSH, 1000, "lost", "comet-zzz", "", {"k3"});
-  ASSERT_TRUE(Eventually([&] { return b_.Count() == 1 && queue_->uncommitted() == 0; }));
+  ASSERT_TRUE(Ticking([&] { return b_.Count() == 1 && queue_->uncommitted() == 0; },
+                      cfg_.consumer.commitInterval));
   EXPECT_EQ(b_.Calls()[0], "push:k1,k2,:1000:hi");
   EXPECT_EQ(a_.Count(), 0u);
   EXPECT_GE(metrics::Registry::Default().Get("goim_job_unknown_server_total"), 1);
@@ -233,7 +249,7 @@ TEST_F(JobTest, RoomMessagesAreBatchedInOrderToEveryComet) {
   StartJob();
   for (int i = 0; i < 45; ++i)
     Produce(goim::logic::PushMsg::ROOM, 1000, "m" + std::to_string(i), "", "live://1");
-  ASSERT_TRUE(Eventually([&] { return queue_->uncommitted() == 0; }));
+  ASSERT_TRUE(Ticking([&] { return queue_->uncommitted() == 0; }, cfg_.room.signal));
   for (FakeComet* c : {&a_, &b_}) {
     std::string all;
     for (const auto& call : c->Calls()) {
@@ -266,36 +282,63 @@ TEST_F(JobTest, CommitsOnlyAfterTheCometsAcceptedTheWork) {
     a_.fail_next = 5;  // comet-a refuses the first calls: the job retries, nothing is committed
   }
   StartJob();
+  const double retries = Metric("goim_job_comet_retries_total");
   Produce(goim::logic::PushMsg::PUSH, 1000, "must-arrive", "comet-a", "", {"k"});
   int32_t partition = queue::PartitionOf("k", 4);
+  // Each failure arms a retry after a backoff doubling from comet.retryBackoff.
+  for (int failed = 1; failed <= 5; ++failed) {
+    ASSERT_TRUE(Eventually([&] {
+      return Metric("goim_job_comet_retries_total") == retries + failed;
+    })) << "failure "
+        << failed;
+    LoopBarrier();
+    ASSERT_TRUE(clock_.Advance(cfg_.comet.retryBackoff * (1 << (failed - 1))));
+  }
   ASSERT_TRUE(Eventually([&] { return a_.Count() == 1; }));
   EXPECT_EQ(a_.Calls()[0], "push:k,:1000:must-arrive");
-  ASSERT_TRUE(Eventually([&] { return consumer_->Committed(partition) == 1; }));
-  EXPECT_GE(metrics::Registry::Default().Get("goim_job_comet_retries_total"), 5);
+  ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 0; }));
+  ASSERT_TRUE(clock_.Advance(cfg_.consumer.commitInterval));
+  EXPECT_EQ(consumer_->Committed(partition), 1);
+  EXPECT_GE(Metric("goim_job_comet_retries_total"), 5);
 }
 
 TEST_F(JobTest, AHangingCometDoesNotDelayTheOthersAndIsDroppedAfterFailTimeout) {
+  cfg_.comet.timeout = 60s;  // a real gRPC deadline: comet-a's calls stay unanswered meanwhile
   {
     std::lock_guard<std::mutex> lock(a_.mu);
     a_.hang = true;
   }
   StartJob();
-  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 10; ++i)
     Produce(goim::logic::PushMsg::ROOM, 1000, "r" + std::to_string(i), "",
             "live://h" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 10; }));
+  LoopBarrier();
+  ASSERT_TRUE(clock_.Advance(cfg_.room.signal));  // every room's batch window ends
   // comet-b gets all ten rooms' batches at once, although comet-a answers nothing.
-  ASSERT_TRUE(Eventually([&] { return b_.Count() == 10; }, 5s));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  ASSERT_TRUE(Eventually([&] { return b_.Count() == 10; }));
+  {
+    std::lock_guard<std::mutex> lock(a_.mu);
+    EXPECT_EQ(a_.calls.size(), 0u);
+  }
+  ASSERT_TRUE(clock_.Advance(cfg_.consumer.commitInterval));
   EXPECT_GT(queue_->uncommitted(), 0u);  // comet-a's share is not done: nothing committed past it
-  // After comet.failTimeout the hanging comet is dropped; the work counts as done.
-  ASSERT_TRUE(Eventually([&] { return queue_->uncommitted() == 0; }, 10s));
+  // comet-a fails from now on; after comet.failTimeout it is dropped and the work counts as done.
+  {
+    std::lock_guard<std::mutex> lock(a_.mu);
+    a_.fail_next = 1 << 30;
+  }
+  a_.Release();
+  ASSERT_TRUE(Ticking([&] { return queue_->uncommitted() == 0; }, 100ms));
   auto up = job_->UpComets();
   EXPECT_EQ(up, std::vector<std::string>{"comet-b"});
-  EXPECT_GE(metrics::Registry::Default().Get("goim_job_comet_down_total"), 1);
+  EXPECT_GE(Metric("goim_job_comet_down_total"), 1);
   // Once it answers again it is back.
-  a_.Release();
-  ASSERT_TRUE(Eventually([&] { return job_->UpComets().size() == 2; }, 10s));
+  {
+    std::lock_guard<std::mutex> lock(a_.mu);
+    a_.fail_next = 0;
+  }
+  ASSERT_TRUE(Ticking([&] { return job_->UpComets().size() == 2; }, 100ms));
 }
 
 TEST_F(JobTest, BroadcastWaitsForAComet) {
@@ -306,16 +349,17 @@ TEST_F(JobTest, BroadcastWaitsForAComet) {
   StartJob();
   Produce(goim::logic::PushMsg::PUSH, 1000, "x", "comet-a", "",
           {"k"});  // makes the comet fail and go down
-  ASSERT_TRUE(Eventually([&] { return job_->UpComets().empty(); }));
+  ASSERT_TRUE(Ticking([&] { return job_->UpComets().empty(); }, cfg_.comet.retryBackoff));
   Produce(goim::logic::PushMsg::BROADCAST, 1000, "wait-for-me");
   ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 1; }));
   // The push is done (its comet left); the broadcast is held, not dropped.
-  EXPECT_TRUE(Eventually([&] { return queue_->uncommitted() == 1; }));
-  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(Ticking([&] { return queue_->uncommitted() == 1; }, cfg_.consumer.commitInterval));
+  // Commits and Rooms polls (which retry parked broadcasts) come and go; it stays parked.
+  ASSERT_TRUE(clock_.Advance(cfg_.comet.roomsInterval + cfg_.consumer.commitInterval));
   EXPECT_EQ(queue_->uncommitted(), 1u);
-  auto start = std::chrono::steady_clock::now();
-  job_->Stop();  // does not wait for the parked broadcast
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // Stop does not wait for the parked broadcast (nothing else would end it: the clock stands).
+  auto stopped = std::async(std::launch::async, [&] { job_->Stop(); });
+  ASSERT_EQ(stopped.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(queue_->uncommitted(), 1u);
 }
 
@@ -329,12 +373,11 @@ TEST_F(JobTest, AdaptiveWindowSpendsEachRoomsWriteBudget) {
   }
   StartJob();
   ASSERT_TRUE(Eventually([&] { return job_->UpComets().size() == 2; }));
-  std::this_thread::sleep_for(200ms);  // let a Rooms poll land
-  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return job_->RoomOnline("live://big") == 1000; }));  // a Rooms poll
+  const double batches = Metric("goim_job_room_batches_total");
   // A first message goes at once, whatever the room's size: nothing was spent yet.
   Produce(goim::logic::PushMsg::ROOM, 1000, "big-1", "", "live://big");
-  ASSERT_TRUE(Eventually([&] { return b_.Count() == 1; }, 3s));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  ASSERT_TRUE(Eventually([&] { return b_.Count() == 1; }, 3s));  // the clock stands meanwhile
   // The next ones wait for the budget (1 s after the first flush) and share one flush.
   Produce(goim::logic::PushMsg::ROOM, 1000, "big-2", "", "live://big");
   Produce(goim::logic::PushMsg::ROOM, 1000, "big-3", "", "live://big");
@@ -342,11 +385,15 @@ TEST_F(JobTest, AdaptiveWindowSpendsEachRoomsWriteBudget) {
   Produce(goim::logic::PushMsg::ROOM, 1000, "small", "", "live://small");
   ASSERT_TRUE(Eventually([&] { return b_.Count() == 2; }, 3s));
   EXPECT_EQ(b_.Calls()[1], "room:live://small:small");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 2; }));  // big-2, big-3 wait
+  LoopBarrier();
+  ASSERT_TRUE(clock_.Advance(900ms));
+  EXPECT_EQ(Metric("goim_job_room_batches_total"), batches + 2);  // not flushed before 1 s
   EXPECT_EQ(b_.Count(), 2u);
+  ASSERT_TRUE(clock_.Advance(100ms));
+  EXPECT_EQ(Metric("goim_job_room_batches_total"), batches + 3);
   ASSERT_TRUE(Eventually([&] { return b_.Count() == 3; }, 3s));
   EXPECT_EQ(b_.Calls()[2], "room:live://big:big-2|big-3");
-  EXPECT_GT(std::chrono::steady_clock::now() - start, 900ms);
 }
 
 TEST_F(JobTest, StopFlushesAndCommits) {

@@ -38,6 +38,54 @@ TEST(Auth, MalformedTokensAreRefusedWithAReason) {
   EXPECT_NE(ParseToken(R"({"room_id":7})", &t).find("room_id"), std::string::npos);
 }
 
+// goim's logic reads the token with Go's encoding/json (each case checked against Go 1.26): a
+// repeated key takes its last value; a key sets the field it names exactly, else one it names
+// case-insensitively (Unicode's K for k and long s for s too, not dotless i); a type error in any
+// member fails the token even when a later one is good; null leaves a field alone but empties
+// accepts (a null element is 0); a top-level null is an empty token.
+TEST(Auth, TokenIsReadAsGoDecodesIt) {
+  AuthToken t;
+  ASSERT_EQ(ParseToken(R"({"mid":1,"mid":2,"Room_ID":"live://9"})", &t), "");
+  EXPECT_EQ(t.mid, 2);
+  EXPECT_EQ(t.room_id, "live://9");
+  ASSERT_EQ(ParseToken(R"({"MID":2,"mid":1})", &t), "");
+  EXPECT_EQ(t.mid, 1);
+  ASSERT_EQ(ParseToken(R"({"mid":1,"MID":2,"mid":3,"PlatForm":"ios"})", &t), "");
+  EXPECT_EQ(t.mid, 3);
+  EXPECT_EQ(t.platform, "ios");
+  ASSERT_EQ(ParseToken("{\"\xE2\x84\xAA"
+                       "ey\":\"kelvin\",\"accept\xC5\xBF\":[5]}",
+                       &t),
+            "");
+  EXPECT_EQ(t.key, "kelvin");
+  EXPECT_EQ(t.accepts, std::vector<int32_t>{5});
+  ASSERT_EQ(ParseToken("{\"m\xC4\xB1"
+                       "d\":7}",
+                       &t),
+            "");  // dotless i is not i
+  EXPECT_EQ(t.mid, 0);
+  EXPECT_NE(ParseToken(R"({"mid":"x","mid":1})", &t), "");
+  ASSERT_EQ(ParseToken(R"({"accepts":[1,2],"accepts":[3]})", &t), "");
+  EXPECT_EQ(t.accepts, std::vector<int32_t>{3});
+  ASSERT_EQ(ParseToken(R"({"accepts":[1,2],"accepts":null})", &t), "");
+  EXPECT_TRUE(t.accepts.empty());
+  ASSERT_EQ(ParseToken(R"({"accepts":[null,2]})", &t), "");
+  EXPECT_EQ(t.accepts, (std::vector<int32_t>{0, 2}));
+  ASSERT_EQ(ParseToken(R"({"mid":5,"mid":null,"key":"a","KEY":null})", &t), "");
+  EXPECT_EQ(t.mid, 5);
+  EXPECT_EQ(t.key, "a");
+  ASSERT_EQ(ParseToken(R"({"x":[1,{"mid":2}],"mid":3,"y":{"accepts":"no"}})", &t), "");
+  EXPECT_EQ(t.mid, 3);
+  EXPECT_EQ(ParseToken(R"({"mid":-0})", &t), "");
+  for (const char* bad : {R"({"mid":1.0})", R"({"mid":1e2})", R"({"mid":9223372036854775808})",
+                          R"({"accepts":{"a":1}})", R"({"accepts":[[1]]})", R"({"key":["a"]})"})
+    EXPECT_NE(ParseToken(bad, &t), "") << bad;
+  ASSERT_EQ(ParseToken("null", &t), "");
+  EXPECT_EQ(t.mid, 0);
+  EXPECT_NE(ParseToken(R"("live://1")", &t).find("not a JSON object"), std::string::npos);
+  EXPECT_NE(ParseToken(R"({"mid":"x"} trailing)", &t).find("not JSON"), std::string::npos);
+}
+
 TEST(Auth, SignedTokens) {
   const std::string secret = "s3cret";
   std::string good =

@@ -72,7 +72,8 @@ TEST(LiveComets, ARouterRestartDoesNotMakeLiveCometsLoseTheirSessions) {
   s.set_mid(5);
   s.set_server("comet-1");
   std::promise<std::string> put;
-  core.router().Put(s, [&](const std::string& err, int) { put.set_value(err); });
+  core.router().Put(s,
+                    [&](const std::string& err, RouterClient::PutResult) { put.set_value(err); });
   ASSERT_EQ(put.get_future().get(), "");
   goim::logic::OnlineReq report;
   report.set_server("comet-1");

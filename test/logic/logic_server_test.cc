@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/logic.grpc.pb.h"
 #include "logic/auth.h"
@@ -62,20 +63,14 @@ class LogicTest : public ::testing::Test {
   }
 
   // The envelope of a response, parsed.
-  json::Value Body(const net::HttpResult& r) {
-    json::Value v;
+  json::Json Body(const net::HttpResult& r) {
+    json::Json v;
     std::string err;
     EXPECT_TRUE(json::Parse(r.body, &v, &err)) << r.body;
     return v;
   }
-  int Code(const net::HttpResult& r) {
-    json::Value v = Body(r);
-    return v.Find("code") ? static_cast<int>(v.Find("code")->AsInt()) : 999;
-  }
-  std::string Message(const net::HttpResult& r) {
-    json::Value v = Body(r);
-    return v.Find("message") ? v.Find("message")->AsString() : "";
-  }
+  int Code(const net::HttpResult& r) { return Body(r).value("code", 999); }
+  std::string Message(const net::HttpResult& r) { return Body(r).value("message", ""); }
 
   std::vector<goim::logic::PushMsg> Drain() {
     std::vector<goim::logic::PushMsg> out;
@@ -206,7 +201,7 @@ TEST_F(LogicTest, BadParametersAre400NamingTheParameter) {
   };
   for (const auto& c : cases) {
     auto r = http_->Post(c.target, "m");
-    EXPECT_EQ(r.status, 200) << c.target;
+    EXPECT_EQ(r.status, 400) << c.target;  // goim (gin's binding) answers 400 with the envelope
     EXPECT_EQ(Code(r), -400) << c.target;
     EXPECT_EQ(Message(r), c.want) << c.target;
   }
@@ -216,14 +211,19 @@ TEST_F(LogicTest, BadParametersAre400NamingTheParameter) {
            {"/goim/online/top?type=live&limit=x", "limit: 'x' is not a valid int32"},
            {"/goim/online/room?type=live", "rooms: required"}}) {
     auto r = http_->Get(target);
+    EXPECT_EQ(r.status, 400) << target;
     EXPECT_EQ(Code(r), -400) << target;
     EXPECT_EQ(Message(r), want) << target;
   }
   auto big = http_->Post("/goim/push/room?operation=1&type=live&room=1", std::string(1025, 'x'));
   EXPECT_EQ(Code(big), -400);
   EXPECT_NE(Message(big).find("over the limit of 1024"), std::string::npos);
-  auto wrong = http_->Get("/goim/push/room?operation=1&type=live&room=1");
-  EXPECT_EQ(wrong.status, 405);
+  // A wrong method is an unknown route to gin: 404 page not found, as goim.
+  for (auto wrong : {http_->Get("/goim/push/room?operation=1&type=live&room=1"),
+                     http_->Post("/goim/online/total", ""), http_->Get("/goim/server/del")}) {
+    EXPECT_EQ(wrong.status, 404);
+    EXPECT_EQ(wrong.body, "404 page not found");
+  }
   EXPECT_EQ(http_->Get("/goim/nothing").status, 404);
   EXPECT_TRUE(Drain().empty());  // nothing bad reached the queue
 }
@@ -257,19 +257,19 @@ TEST_F(LogicTest, OnlineEndpointsReflectCometReports) {
   auto total = http_->Get("/goim/online/total");
   EXPECT_EQ(total.body, R"({"code":0,"message":"","data":{"ip_count":7,"conn_count":15}})");
   auto nodes = Body(http_->Get("/goim/nodes/weighted?platform=ios"));
-  const json::Value* data = nodes.Find("data");
-  ASSERT_NE(data, nullptr);
-  EXPECT_EQ(data->Find("tcp_port")->AsInt(), 3101);
-  EXPECT_EQ(data->Find("heartbeat")->AsInt(), 240);
-  EXPECT_EQ(data->Find("heartbeat_max")->AsInt(), 2);
-  EXPECT_EQ(data->Find("nodes")->AsArray().size(), 2u);
+  ASSERT_TRUE(nodes.contains("data"));
+  const json::Json& data = nodes.at("data");
+  EXPECT_EQ(data.at("tcp_port").get<int>(), 3101);
+  EXPECT_EQ(data.at("heartbeat").get<int>(), 240);
+  EXPECT_EQ(data.at("heartbeat_max").get<int>(), 2);
+  EXPECT_EQ(data.at("nodes").size(), 2u);
   // comet-2 holds far fewer connections: it is handed out first.
-  EXPECT_EQ(data->Find("nodes")->AsArray()[0].AsString(), "10.0.0.2");
+  EXPECT_EQ(data.at("nodes").at(0).get<std::string>(), "10.0.0.2");
   auto web = Body(http_->Get("/goim/nodes/weighted?platform=web"));
-  EXPECT_EQ(web.Find("data")->Find("nodes")->AsArray()[0].AsString().substr(0, 6), "comet-");
+  EXPECT_EQ(web.at("data").at("nodes").at(0).get<std::string>().substr(0, 6), "comet-");
   auto inst = Body(http_->Get("/goim/nodes/instances"));
-  ASSERT_EQ(inst.Find("data")->AsArray().size(), 2u);
-  EXPECT_EQ(inst.Find("data")->AsArray()[0].Find("metadata")->Find("conn_count")->AsString(), "13");
+  ASSERT_EQ(inst.at("data").size(), 2u);
+  EXPECT_EQ(inst.at("data").at(0).at("metadata").at("conn_count").get<std::string>(), "13");
 }
 
 TEST_F(LogicTest, MetricsEndpoint) {
@@ -289,7 +289,9 @@ TEST_F(LogicTest, ServerDelRemovesACometsSessions) {
   auto msgs = Drain();
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].server(), "comet-2");
-  EXPECT_EQ(Message(http_->Post("/goim/server/del", "")), "server: required");
+  auto missing = http_->Post("/goim/server/del", "");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(Message(missing), "server: required");
 }
 
 class StaleLogicTest : public LogicTest {
@@ -359,9 +361,42 @@ TEST_F(SignedLogicTest, PushNeedsTheApiKey) {
   EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
                            "X-Goim-Key: push-key")),
             0);
-  EXPECT_EQ(Drain().size(), 2u);
+  EXPECT_EQ(Code(http_->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                           "Authorization: Bearer push-key")),
+            0);
+  for (const char* wrong : {"push-ke", "push-key2", "Push-key", ""}) {
+    EXPECT_EQ(http_
+                  ->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                       std::string("X-Goim-Key: ") + wrong)
+                  .status,
+              401)
+        << wrong;
+    EXPECT_EQ(http_
+                  ->Do("POST", "/goim/push/room?operation=1&type=live&room=1", "x", "",
+                       std::string("Authorization: Bearer ") + wrong)
+                  .status,
+              401)
+        << wrong;
+  }
+  EXPECT_EQ(Drain().size(), 3u);
   EXPECT_EQ(http_->Post("/goim/server/del?server=comet-1", "").status, 401);
   EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // reads stay open
+}
+
+class OneConnLogicTest : public LogicTest {
+ protected:
+  void SetUp() override {
+    Boot([](router::Config&, Config& cfg) { cfg.httpServer.maxConns = 1; });
+  }
+};
+
+// httpServer.maxConns reaches logic's HTTP server: past it a connection gets 503.
+TEST_F(OneConnLogicTest, ConnectionsPastMaxConnsGet503) {
+  EXPECT_EQ(http_->Get("/goim/online/total").status, 200);  // keeps the one connection open
+  net::HttpClient second("127.0.0.1:" + std::to_string(server_->http_port()));
+  auto r = second.Get("/goim/online/total");
+  EXPECT_EQ(r.status, 503) << r.error;
+  EXPECT_NE(r.body.find("too many connections (limit 1)"), std::string::npos) << r.body;
 }
 
 TEST(LogicRouterDown, FailsWithinTheDeadlineNamingTheRouter) {

@@ -48,7 +48,7 @@ TEST(RouterPending, ALookupWaitsForARebuildingRouterThenFailsOrSucceeds) {
 
   RouterClient impatient({{"r1", addr}}, 1s, 200ms);
   std::promise<std::string> put;
-  impatient.Put(s, [&](const std::string& err, int) { put.set_value(err); });
+  impatient.Put(s, [&](const std::string& err, RouterClient::PutResult) { put.set_value(err); });
   ASSERT_EQ(put.get_future().get(), "");  // writes are taken while rebuilding
   Answer a = GetKeys(impatient, {"k1", "k2"});
   EXPECT_NE(a.error.find("router r1 (" + addr + "): rebuilding its session table"),

@@ -112,7 +112,8 @@ TEST_F(Follow, LogicBuildsItsRingFromRoutersAndDropsCometsThatLeave) {
   s.set_mid(7);
   s.set_server("comet-2");
   std::promise<std::string> put;
-  core.router().Put(s, [&](const std::string& err, int) { put.set_value(err); });
+  core.router().Put(
+      s, [&](const std::string& err, logic::RouterClient::PutResult) { put.set_value(err); });
   ASSERT_EQ(put.get_future().get(), "");
   auto& reg = metrics::Registry::Default();
   double left = reg.Get("goim_logic_comets_left_total");

@@ -177,5 +177,26 @@ TEST(Duration, GoSyntax) {
   EXPECT_EQ(FormatDuration(Duration(0)), "0s");
 }
 
+// Integers are exact as in Go's time.ParseDuration (values checked against Go 1.26): durations
+// past 2^53 ns round-trip through FormatDuration, and the fraction is cut, not rounded.
+TEST(Duration, RoundTripIsExactPastTwoToTheFiftyThirdNanoseconds) {
+  for (int64_t ns : {(int64_t{1} << 52) + 3, (int64_t{1} << 53) + 1, int64_t{9007199254740993},
+                     INT64_MAX, INT64_MAX - 1, -((int64_t{1} << 53) + 1), INT64_MIN}) {
+    std::string text = FormatDuration(Duration(ns));
+    EXPECT_EQ(ParseDuration(text), Duration(ns)) << text;
+  }
+  EXPECT_EQ(ParseDuration("9007199254740993ns"), Duration(9007199254740993));
+  EXPECT_EQ(ParseDuration("2562047h47m16.854775807s"), Duration(INT64_MAX));
+  EXPECT_EQ(ParseDuration("-9223372036854775808ns"), Duration(INT64_MIN));
+  EXPECT_FALSE(ParseDuration("9223372036854775808ns").has_value());
+  EXPECT_EQ(ParseDuration("1.0000000005s"), Duration(1s));
+  EXPECT_EQ(ParseDuration(".5s"), Duration(500ms));
+  EXPECT_EQ(ParseDuration("5.s"), Duration(5s));
+  EXPECT_EQ(ParseDuration("+1s"), Duration(1s));
+  EXPECT_EQ(ParseDuration("1.5h"), Duration(90min));
+  EXPECT_FALSE(ParseDuration(".s").has_value());
+  EXPECT_FALSE(ParseDuration("1..5s").has_value());
+}
+
 }  // namespace
 }  // namespace goim::conf

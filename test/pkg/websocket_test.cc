@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "pkg/websocket/frame.h"
+#include "pkg/websocket/message.h"
 #include "pkg/websocket/origin.h"
 
 namespace goim::websocket {
@@ -72,6 +73,141 @@ TEST(WebsocketFrame, ServerHeaderIsUnmasked) {
   FrameHeader h;
   ASSERT_EQ(ParseHeader({buf, hl}, false, 100, &h), FrameError::kOk);
   EXPECT_FALSE(h.masked);
+}
+
+// A frame as a client sends it: masked.
+std::string ClientFrame(uint8_t opcode, std::string_view payload, bool fin = true) {
+  const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+  uint8_t head[kMaxHeaderSize];
+  size_t hl = EncodeHeader(head, opcode, payload.size(), mask);
+  if (!fin) head[0] &= 0x7F;
+  std::string out(reinterpret_cast<const char*>(head), hl);
+  std::string body(payload);
+  Unmask(reinterpret_cast<uint8_t*>(body.data()), body.size(), mask);
+  return out + body;
+}
+
+// What a Read gave, its payload copied before the bytes are discarded.
+struct Got {
+  Message::Kind kind;
+  uint8_t opcode;
+  FrameError error;
+  std::string text;
+};
+
+// Reads the buffered bytes as a server does: the consumed bytes go after each message.
+std::vector<Got> ReadAll(MessageReader& r, std::string& buf) {
+  std::vector<Got> out;
+  for (;;) {
+    Message m = r.Read({reinterpret_cast<uint8_t*>(buf.data()), buf.size()});
+    auto p = m.payload();
+    Got g{m.kind, m.opcode, m.error,
+          std::string(reinterpret_cast<const char*>(p.data()), p.size())};
+    buf.erase(0, m.consumed);
+    if (m.kind == Message::kNeedMore) return out;
+    out.push_back(g);
+    if (m.kind == Message::kError) return out;
+  }
+}
+
+TEST(WebsocketMessage, OneFrameMessageAndControlFrames) {
+  MessageReader r(100);
+  std::string buf = ClientFrame(kBinary, "goim frame") + ClientFrame(kPing, "hi") +
+                    ClientFrame(kText, "as text") + ClientFrame(kPong, "") +
+                    ClientFrame(kClose, std::string("\x03\xE8", 2));
+  auto got = ReadAll(r, buf);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].kind, Message::kData);
+  EXPECT_EQ(got[0].opcode, kBinary);
+  EXPECT_EQ(got[0].text, "goim frame");
+  EXPECT_EQ(got[1].kind, Message::kPing);
+  EXPECT_EQ(got[1].text, "hi");
+  EXPECT_EQ(got[2].kind, Message::kData);  // text comes out as binary does
+  EXPECT_EQ(got[2].opcode, kText);
+  EXPECT_EQ(got[2].text, "as text");
+  EXPECT_EQ(got[3].kind, Message::kPong);
+  EXPECT_EQ(got[4].kind, Message::kClose);
+  EXPECT_EQ(got[4].text, std::string("\x03\xE8", 2));
+  EXPECT_TRUE(buf.empty());
+}
+
+TEST(WebsocketMessage, FragmentsAreAssembledAroundControlFramesWhateverTheSplit) {
+  const std::string stream = ClientFrame(kBinary, "frag", false) + ClientFrame(kPing, "p") +
+                             ClientFrame(kContinuation, "men", false) +
+                             ClientFrame(kContinuation, "ted", true) + ClientFrame(kBinary, "next");
+  // Fed in pieces of every size: the same messages come out.
+  for (size_t piece = 1; piece <= stream.size(); ++piece) {
+    MessageReader r(100);
+    std::string buf;
+    std::vector<Got> got;
+    for (size_t off = 0; off < stream.size(); off += piece) {
+      buf += stream.substr(off, piece);
+      for (auto& g : ReadAll(r, buf)) got.push_back(g);
+    }
+    ASSERT_EQ(got.size(), 3u) << "piece " << piece;
+    EXPECT_EQ(got[0].kind, Message::kPing);
+    EXPECT_EQ(got[1].kind, Message::kData);
+    EXPECT_EQ(got[1].opcode, kBinary);
+    EXPECT_EQ(got[1].text, "fragmented");
+    EXPECT_EQ(got[2].text, "next");
+    EXPECT_FALSE(r.in_message());
+  }
+}
+
+TEST(WebsocketMessage, ViolationsAreOneErrorEach) {
+  struct Case {
+    const char* what;
+    std::string bytes;
+    FrameError want;
+  } cases[] = {
+      {"continuation first", ClientFrame(kContinuation, "x"), FrameError::kBadContinuation},
+      {"new message inside", ClientFrame(kBinary, "a", false) + ClientFrame(kText, "b"),
+       FrameError::kInterleaved},
+      {"fragments over the limit",
+       ClientFrame(kBinary, std::string(60, 'a'), false) +
+           ClientFrame(kContinuation, std::string(41, 'b')),
+       FrameError::kMessageTooLarge},
+      {"frame over the limit", ClientFrame(kBinary, std::string(101, 'a')), FrameError::kTooLarge},
+      {"reserved opcode", ClientFrame(3, "x"), FrameError::kReservedOpcode},
+      {"unmasked", std::string("\x82\x01x", 3), FrameError::kNotMasked},
+  };
+  for (auto& c : cases) {
+    MessageReader r(100);
+    auto got = ReadAll(r, c.bytes);
+    ASSERT_FALSE(got.empty()) << c.what;
+    EXPECT_EQ(got.back().kind, Message::kError) << c.what;
+    EXPECT_EQ(got.back().error, c.want) << c.what << ": " << FrameErrorName(got.back().error);
+  }
+}
+
+std::span<const uint8_t> B(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(WebsocketClose, ReplyEchoesAValidCodeAndRefusesTheRest) {
+  EXPECT_EQ(CloseReplyCode(B("")), 0);  // no body: none back
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE8")), 1000);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE9going away")), 1001);
+  EXPECT_EQ(CloseReplyCode(B("\x0F\xA1")), 4001);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xF3")), 1011);
+  EXPECT_EQ(CloseReplyCode(B("\x03\xE8\xE5\xBC\xB9\xE5\xB9\x95")), 1000);  // UTF-8 reason
+  EXPECT_EQ(CloseReplyCode(B("x")), kCloseProtocolError);
+  for (uint16_t bad : {0, 999, 1004, 1005, 1006, 1015, 2999, 5000}) {
+    std::string p = {static_cast<char>(bad >> 8), static_cast<char>(bad & 0xFF)};
+    EXPECT_EQ(CloseReplyCode(B(p)), kCloseProtocolError) << bad;
+  }
+  for (std::string_view reason :
+       {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE5\xBC", "\x80", "\xFF"}) {
+    std::string p = "\x03\xE8" + std::string(reason);
+    EXPECT_EQ(CloseReplyCode(B(p)), kCloseInvalidData) << p.size();
+  }
+}
+
+TEST(WebsocketClose, FailCodes) {
+  EXPECT_EQ(FailCode(FrameError::kTooLarge), kCloseTooBig);
+  EXPECT_EQ(FailCode(FrameError::kMessageTooLarge), kCloseTooBig);
+  EXPECT_EQ(FailCode(FrameError::kNotMasked), kCloseProtocolError);
+  EXPECT_EQ(FailCode(FrameError::kReservedBits), kCloseProtocolError);
 }
 
 TEST(WebsocketOrigin, ExactAndSubdomainEntries) {
