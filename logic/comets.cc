@@ -1,7 +1,7 @@
 // LogicCore's comet membership: the configured list, or the live one from discovery. A comet
 // that leaves the membership (its lease lapsed: dead, or cut off) leaves every answer at once:
 // its sessions on every router (DelServer), its online counts, /goim/nodes/weighted and
-// /goim/nodes/instances.
+// /goim/nodes/instances; a comet that joins is reachable for takeover kicks (Kicker).
 #include <set>
 
 #include <glog/logging.h>
@@ -42,6 +42,7 @@ void LogicCore::SetComets(std::vector<discovery::Instance> comets) {
       "Comets that left the membership (their sessions and counts were dropped)");
   std::vector<std::string> gone;
   std::map<std::string, int64_t> conns;
+  kicker_.SetComets(comets);  // takeover kicks reach the comets of the membership
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::set<std::string> now;
