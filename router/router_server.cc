@@ -186,7 +186,8 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
   router::SyncState& sync_;
 };
 
-RouterServer::RouterServer(const Config& cfg) : cfg_(cfg), epoch_(discovery::NewEpoch()) {
+RouterServer::RouterServer(const Config& cfg, time::Clock& clock)
+    : cfg_(cfg), epoch_(discovery::NewEpoch()) {
   SessionStore::Options so;
   so.shards = cfg.session.shards;
   so.ttl = std::chrono::duration_cast<Clock::duration>(cfg.session.expire);
@@ -197,7 +198,8 @@ RouterServer::RouterServer(const Config& cfg) : cfg_(cfg), epoch_(discovery::New
   resolved.env.Resolve();
   sync_ = std::make_unique<router::SyncState>(
       cfg.discovery.enabled(), resolved.env.host, epoch_,
-      std::chrono::duration_cast<router::SyncState::Clock::duration>(cfg.sync.timeout));
+      std::chrono::duration_cast<router::SyncState::Clock::duration>(cfg.sync.timeout),
+      [&clock] { return clock.Now(); });
   service_ = std::make_unique<Service>(*sessions_, *online_, *sync_);
   SessionStore* store = sessions_.get();
   metrics::Registry::Default().NewCallbackGauge(

@@ -11,6 +11,7 @@
 
 #include <grpcpp/server.h>
 
+#include "pkg/time/clock.h"
 #include "router/config.h"
 #include "router/online_store.h"
 #include "router/session_store.h"
@@ -20,7 +21,8 @@ namespace goim::router {
 
 class RouterServer {
  public:
-  explicit RouterServer(const Config& cfg);
+  // clock: where the table's sync timeout takes its time (a FakeClock in tests).
+  explicit RouterServer(const Config& cfg, time::Clock& clock = time::SystemClock());
   ~RouterServer();
 
   // Binds rpcServer.addr and starts serving; throws std::runtime_error on a failed bind.
