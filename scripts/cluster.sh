@@ -4,7 +4,8 @@
 # ports; its address is read from its state folder), configs in configs/cluster/. Logs, PIDs and
 # etcd's data in build/cluster/. Stops only the processes it started (by PID).
 #   scripts/cluster.sh start     (re)starts every node that is not running (so after a node was
-#                                killed, `start` brings it back and leaves the others alone)
+#                                killed, `start` brings it back and leaves the others alone);
+#                                starts nothing when a port it needs is taken by another process
 #   scripts/cluster.sh status    one line per node: "NAME: running (pid N)" or "NAME: stopped",
 #                                then kafka.sh's status line; exit status 1 when any is stopped
 #   scripts/cluster.sh stop [--keep-kafka]
@@ -64,6 +65,17 @@ start() {
   scripts/setup.sh >/dev/null
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build goim-router goim-logic goim-comet goim-job >/dev/null
+  # A port already taken (another engineer's standalone or cluster on the usual ports) would be
+  # mistaken for the node being up: refuse before starting anything.
+  for p in "${procs[@]}"; do
+    alive "$p" && continue
+    for port in $(ready_ports "$p"); do
+      if port_open "$port"; then
+        echo "cluster.sh: port $port ($p) is already in use by another process; nothing started" >&2
+        exit 1
+      fi
+    done
+  done
   scripts/kafka.sh start
   local broker; broker=$(cat "${GOIM_KAFKA_DIR:-$root/build/kafka}/broker")
   mkdir -p "$dir"
