@@ -21,10 +21,16 @@ void Membership::Start() {
     for (const auto& in : l) out.push_back(in.hostname);
     return out;
   };
-  routers_ = backend_->WatchApp(discovery::kRouter,
-                                [&sync, names](const auto& l) { sync.SetRouters(names(l)); });
-  comets_ = backend_->WatchApp(discovery::kComet,
-                               [&sync, names](const auto& l) { sync.SetComets(names(l)); });
+  // One ordered stream for both: a round begun by a router leaving must see every comet that
+  // registered before it left (two streams may lag each other, and a comet missing from the
+  // round would never replay the keys that moved here). Comets first for changes seen together.
+  members_ = backend_->WatchApps({discovery::kComet, discovery::kRouter},
+                                 [&sync, names](const std::string& app, const auto& l) {
+                                   if (app == discovery::kComet)
+                                     sync.SetComets(names(l));
+                                   else
+                                     sync.SetRouters(names(l));
+                                 });
   discovery::Instance self = discovery::Self(
       cfg_.env, discovery::kRouter, discovery::AdvertiseAddr(cfg_.rpcServer.addr, server_.port()));
   self.epoch = server_.epoch();
@@ -38,8 +44,7 @@ void Membership::Start() {
 void Membership::Stop() {
   if (self_) self_->Close();
   self_.reset();
-  routers_.reset();
-  comets_.reset();
+  members_.reset();
   backend_.reset();
 }
 

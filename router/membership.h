@@ -28,8 +28,7 @@ class Membership {
   Config cfg_;
   RouterServer& server_;
   std::unique_ptr<discovery::Backend> backend_;
-  std::unique_ptr<discovery::Watch> routers_;
-  std::unique_ptr<discovery::Watch> comets_;
+  std::unique_ptr<discovery::Watch> members_;  // goim.comet and goim.router, one ordered stream
   std::unique_ptr<discovery::Registration> self_;
 };
 

@@ -37,14 +37,27 @@ class StaticBackend : public Backend {
     return std::make_unique<StaticRegistration>();
   }
   std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) override {
-    std::vector<Instance> list = lists_[appid];
-    for (auto& in : list) in.appid = appid;
+    std::vector<Instance> list = List(appid);
     if (fn) fn(list);
     return std::make_unique<StaticWatch>(std::move(list));
+  }
+  std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) override {
+    std::vector<Instance> all;
+    for (const auto& appid : appids) {
+      std::vector<Instance> list = List(appid);
+      if (fn) fn(appid, list);
+      all.insert(all.end(), list.begin(), list.end());
+    }
+    return std::make_unique<StaticWatch>(std::move(all));
   }
   const char* name() const override { return "static"; }
 
  private:
+  std::vector<Instance> List(const std::string& appid) {
+    std::vector<Instance> list = lists_[appid];
+    for (auto& in : list) in.appid = appid;
+    return list;
+  }
   std::map<std::string, std::vector<Instance>> lists_;
 };
 
@@ -63,7 +76,12 @@ class EtcdBackend : public Backend {
     return r;
   }
   std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) override {
-    auto w = std::make_unique<EtcdWatch>(etcd_, Dir(appid), appid, std::move(fn));
+    AppsFn each;
+    if (fn) each = [fn = std::move(fn)](const std::string&, const auto& list) { fn(list); };
+    return WatchApps({appid}, std::move(each));
+  }
+  std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) override {
+    auto w = std::make_unique<EtcdWatch>(etcd_, cfg_.prefix + "/", appids, std::move(fn));
     w->Start();
     return w;
   }

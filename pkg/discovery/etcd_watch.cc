@@ -9,18 +9,34 @@
 
 namespace goim::discovery {
 
-EtcdWatch::EtcdWatch(std::shared_ptr<EtcdClient> etcd, std::string dir, std::string appid, Fn fn)
-    : etcd_(std::move(etcd)), dir_(std::move(dir)), appid_(std::move(appid)), fn_(std::move(fn)) {
+namespace {
+std::string Joined(const std::vector<std::string>& apps) {
+  std::string out;
+  for (const auto& a : apps) out += (out.empty() ? "" : ",") + a;
+  return out;
+}
+}  // namespace
+
+EtcdWatch::EtcdWatch(std::shared_ptr<EtcdClient> etcd, std::string root,
+                     std::vector<std::string> appids, Backend::AppsFn fn)
+    : etcd_(std::move(etcd)),
+      root_(std::move(root)),
+      apps_(std::move(appids)),
+      dir_(apps_.size() == 1 ? root_ + apps_[0] + "/" : root_),
+      fn_(std::move(fn)) {
   auto& r = metrics::Registry::Default();
-  std::string label = "{app=\"" + appid_ + "\"}";
-  bad_ = r.NewCounter("goim_discovery_bad_values_total" + label,
-                      "Values under the discovery prefix that are not a goim record (skipped)");
-  lost_ = r.NewCounter("goim_discovery_watch_lost_total" + label,
-                       "Times the etcd watch was lost (the last known membership stayed in force)");
-  connected_gauge_ = r.NewGauge(
-      "goim_discovery_watch_connected" + label,
-      "1 while the membership follows etcd, 0 while etcd is lost and the last list stays");
-  size_gauge_ = r.NewGauge("goim_discovery_instances" + label, "Instances in the membership");
+  for (const auto& app : apps_) {
+    std::string label = "{app=\"" + app + "\"}";
+    metrics_[app] = {
+        r.NewCounter("goim_discovery_bad_values_total" + label,
+                     "Values under the discovery prefix that are not a goim record (skipped)"),
+        r.NewCounter("goim_discovery_watch_lost_total" + label,
+                     "Times the etcd watch was lost (the last known membership stayed in force)"),
+        r.NewGauge("goim_discovery_watch_connected" + label,
+                   "1 while the membership follows etcd, 0 while etcd is lost and the last list "
+                   "stays"),
+        r.NewGauge("goim_discovery_instances" + label, "Instances in the membership")};
+  }
 }
 
 EtcdWatch::~EtcdWatch() { Close(); }
@@ -48,44 +64,62 @@ std::vector<Instance> EtcdWatch::Current() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Instance> out;
   for (const auto& [key, in] : by_key_) out.push_back(in);
-  return out;  // keys are <dir><hostname>: sorted by hostname
+  return out;  // keys are <root><appid>/<hostname>: sorted by appid, then hostname
+}
+
+std::vector<Instance> EtcdWatch::List(const std::string& appid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Instance> out;
+  for (auto it = by_key_.lower_bound(root_ + appid + "/");
+       it != by_key_.end() && it->second.appid == appid; ++it)
+    out.push_back(it->second);
+  return out;
 }
 
 void EtcdWatch::SetConnected(bool c) {
   connected_ = c;
-  connected_gauge_->Set(c ? 1 : 0);
+  for (auto& [app, m] : metrics_) m.connected->Set(c ? 1 : 0);
 }
 
-void EtcdWatch::Publish() {
-  std::vector<Instance> list = Current();
-  size_gauge_->Set(static_cast<int64_t>(list.size()));
-  if (fn_) fn_(list);
+void EtcdWatch::Publish(const std::set<std::string>& changed) {
+  for (const auto& app : apps_) {
+    if (!changed.count(app)) continue;
+    std::vector<Instance> list = List(app);
+    metrics_.at(app).size->Set(static_cast<int64_t>(list.size()));
+    if (fn_) fn_(app, list);
+  }
 }
 
-bool EtcdWatch::Apply(const std::string& key, const std::string& value, bool deleted) {
+std::string EtcdWatch::Apply(const std::string& key, const std::string& value, bool deleted) {
+  // <root><appid>/<hostname>
+  std::string rest = key.substr(std::min(key.size(), root_.size()));
+  size_t slash = rest.find('/');
+  std::string app = rest.substr(0, slash);
+  auto m = metrics_.find(app);
+  if (slash == std::string::npos || m == metrics_.end()) return "";  // another application's
+  std::string host = rest.substr(slash + 1);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_key_.find(key);
   if (deleted) {
-    if (it == by_key_.end()) return false;
+    if (it == by_key_.end()) return "";
     by_key_.erase(it);
-    return true;
+    return app;
   }
-  std::string host = key.substr(dir_.size());
   Instance in;
   std::string err;
   if (host.empty() || host.find('/') != std::string::npos) {
     err = "not <prefix>/<appid>/<hostname>";
-  } else if (DecodeInstance(value, appid_, host, &in, &err)) {
+  } else if (DecodeInstance(value, app, host, &in, &err)) {
     by_key_[key] = std::move(in);
-    return true;
+    return app;
   }
-  bad_->Inc();
-  LOG_EVERY_T(WARNING, 1) << "discovery: skipped a value that is not a " << appid_
+  m->second.bad->Inc();
+  LOG_EVERY_T(WARNING, 1) << "discovery: skipped a value that is not a " << app
                           << " record key=" << log::Printable(key)
                           << " value=" << log::Printable(value, 96) << " error(" << err << ")";
-  if (it == by_key_.end()) return false;
+  if (it == by_key_.end()) return "";
   by_key_.erase(it);  // the key no longer describes a usable instance
-  return true;
+  return app;
 }
 
 std::string EtcdWatch::Resync() {
@@ -98,7 +132,7 @@ std::string EtcdWatch::Resync() {
     revision_ = resp.header().revision();
   }
   for (const auto& kv : resp.kvs()) Apply(kv.key(), kv.value(), false);
-  Publish();
+  Publish(std::set<std::string>(apps_.begin(), apps_.end()));
   return "";
 }
 
@@ -122,7 +156,7 @@ std::string EtcdWatch::Follow() {
       if (resp.created()) {
         if (!connected_) {
           SetConnected(true);
-          LOG(WARNING) << "discovery: etcd watch back app=" << appid_
+          LOG(WARNING) << "discovery: etcd watch back app=" << Joined(apps_)
                        << " instances=" << Current().size();
         }
       }
@@ -134,12 +168,13 @@ std::string EtcdWatch::Follow() {
         why = "watch cancelled: " + resp.cancel_reason();
         break;
       }
-      bool changed = false;
+      std::set<std::string> changed;
       for (const auto& ev : resp.events()) {
-        changed |= Apply(ev.kv().key(), ev.kv().value(), ev.type() == mvccpb::Event::DELETE);
+        std::string app = Apply(ev.kv().key(), ev.kv().value(), ev.type() == mvccpb::Event::DELETE);
+        if (!app.empty()) changed.insert(app);
         revision_ = std::max(revision_, ev.kv().mod_revision());
       }
-      if (changed) Publish();
+      if (!changed.empty()) Publish(changed);
     }
   }
   ctx.TryCancel();
@@ -163,7 +198,7 @@ void EtcdWatch::Run() {
     std::string why = need_resync ? Resync() : "";
     if (why.empty()) {
       if (need_resync) {
-        LOG(WARNING) << "discovery: etcd membership read again app=" << appid_
+        LOG(WARNING) << "discovery: etcd membership read again app=" << Joined(apps_)
                      << " instances=" << Current().size();
         need_resync = false;
       }
@@ -177,13 +212,13 @@ void EtcdWatch::Run() {
     if (connected_) {
       lock.unlock();
       SetConnected(false);
-      lost_->Inc();
-      LOG(ERROR) << "discovery: etcd watch lost app=" << appid_ << " error(" << why
+      for (auto& [app, m] : metrics_) m.lost->Inc();
+      LOG(ERROR) << "discovery: etcd watch lost app=" << Joined(apps_) << " error(" << why
                  << "); keeping the last known membership instances=" << Current().size();
       lock.lock();
     } else {
-      LOG_EVERY_T(WARNING, 10) << "discovery: etcd still unreachable app=" << appid_ << " error("
-                               << why << ")";
+      LOG_EVERY_T(WARNING, 10) << "discovery: etcd still unreachable app=" << Joined(apps_)
+                               << " error(" << why << ")";
     }
     cv_.wait_for(lock, backoff, [this] { return stop_; });
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(3));

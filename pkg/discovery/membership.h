@@ -50,6 +50,13 @@ class Backend {
   // change (on the backend's thread, never two at once). Throws std::runtime_error when the
   // store cannot be reached at all.
   virtual std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) = 0;
+  // Watches several applications as one ordered history: fn(appid, list) runs for each of them,
+  // in the order given, before this returns, then after every change; changes reach fn in the
+  // store's order (and those of one moment in the order of appids), so a change seen in one
+  // application is never ahead of an earlier change in another. (Two WatchApp calls follow two
+  // streams, which may lag each other.) Current() lists every application's instances.
+  using AppsFn = std::function<void(const std::string& appid, const std::vector<Instance>&)>;
+  virtual std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) = 0;
   // "static", "etcd": for logs.
   virtual const char* name() const = 0;
 };

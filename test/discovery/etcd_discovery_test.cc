@@ -3,6 +3,7 @@
 // start, and an etcd lost and back (membership kept, then resynced; registrations re-made).
 #include <signal.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -102,6 +103,50 @@ TEST_F(EtcdDiscovery, WatchSeesRegistrationsUpdatesAndLeaves) {
 
   reg->Close();  // revokes the lease: gone at once, not after the TTL
   ASSERT_TRUE(Eventually([&] { return comets.Hosts().empty(); }, 1500ms));
+}
+
+// Several applications on one stream: their changes reach the callback in the store's order. A
+// router's table rebuild depends on it: the comets it waits for must include every comet that
+// registered before a router left (router/membership.cc).
+TEST_F(EtcdDiscovery, WatchAppsHandsOnChangesInTheStoresOrder) {
+  auto backend = NewBackend(cfg_);
+  auto router = backend->Register(Node(kRouter, "router-2", "127.0.0.1:4129"));
+  std::mutex mu;
+  std::vector<std::string> seen;  // "<appid>:<hosts>", in the order the callback saw them
+  auto w = backend->WatchApps({kComet, kRouter}, [&](const std::string& app, const auto& list) {
+    std::string hosts;
+    for (const auto& in : list) hosts += (hosts.empty() ? "" : ",") + in.hostname;
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(app + ":" + hosts);
+  });
+  auto Seen = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen;
+  };
+  // Both lists before WatchApps returned, in the order asked.
+  EXPECT_EQ(Seen(), (std::vector<std::string>{"goim.comet:", "goim.router:router-2"}));
+
+  auto& m = metrics::Registry::Default();
+  const std::string bad = "goim_discovery_bad_values_total{app=\"goim.comet\"}";
+  double bad_before = m.Get(bad);
+  auto logic = backend->Register(Node(kLogic, "logic-1", "127.0.0.1:3119"));  // not followed
+  for (int i = 1; i <= 5; ++i) {
+    auto comet = backend->Register(Node(kComet, "comet-" + std::to_string(i), "127.0.0.1:1"));
+    router->Close();  // the router leaves right after the comet registered
+    ASSERT_TRUE(Eventually([&] { return Seen().back() == "goim.router:"; })) << i;
+    auto s = Seen();
+    std::string joined = "goim.comet:comet-" + std::to_string(i);
+    auto at = std::find(s.begin(), s.end(), joined);
+    EXPECT_NE(at, s.end()) << joined;
+    EXPECT_LT(at - s.begin(), static_cast<long>(s.size()) - 1) << "the comet came after the leave";
+    comet->Close();
+    ASSERT_TRUE(Eventually([&] { return Seen().back() == "goim.comet:"; })) << i;
+    router = backend->Register(Node(kRouter, "router-2", "127.0.0.1:4129"));
+    ASSERT_TRUE(Eventually([&] { return Seen().back() == "goim.router:router-2"; })) << i;
+  }
+  for (const auto& entry : Seen()) EXPECT_EQ(entry.find("logic"), std::string::npos) << entry;
+  EXPECT_EQ(m.Get(bad), bad_before);   // another application's key is passed over, not "bad"
+  EXPECT_EQ(w->Current().size(), 1u);  // router-2
 }
 
 TEST_F(EtcdDiscovery, RegistrationOutlivesItsTtlAndAnUnrenewedLeaseExpires) {

@@ -121,6 +121,12 @@ TEST(StaticBackend, ServesTheConfiguredLists) {
   EXPECT_EQ(w->Current().size(), 1u);
   EXPECT_TRUE(b->Register(a)->healthy());
   EXPECT_TRUE(b->WatchApp(kRouter, nullptr)->Current().empty());
+  std::vector<std::string> apps;
+  auto both = b->WatchApps({kRouter, kComet}, [&](const std::string& app, const auto& l) {
+    apps.push_back(app + ":" + std::to_string(l.size()));
+  });
+  EXPECT_EQ(apps, (std::vector<std::string>{"goim.router:0", "goim.comet:1"}));
+  EXPECT_EQ(both->Current().size(), 1u);
 }
 
 }  // namespace
