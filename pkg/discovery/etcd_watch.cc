@@ -168,13 +168,14 @@ std::string EtcdWatch::Follow() {
         why = "watch cancelled: " + resp.cancel_reason();
         break;
       }
-      std::set<std::string> changed;
+      // One event at a time, never a response's net effect: a watch catching up (created behind
+      // the store's revision, etcd sends the backlog in one response) must still show a router
+      // that joined and left meanwhile, since logic may have placed keys on it.
       for (const auto& ev : resp.events()) {
         std::string app = Apply(ev.kv().key(), ev.kv().value(), ev.type() == mvccpb::Event::DELETE);
-        if (!app.empty()) changed.insert(app);
         revision_ = std::max(revision_, ev.kv().mod_revision());
+        if (!app.empty()) Publish({app});
       }
-      if (!changed.empty()) Publish(changed);
     }
   }
   ctx.TryCancel();

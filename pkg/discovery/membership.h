@@ -47,14 +47,16 @@ class Backend {
   // std::runtime_error when the store cannot be reached at all.
   virtual std::unique_ptr<Registration> Register(const Instance& in, HealthFn health = nullptr) = 0;
   // Watches appid: fn runs once with the current list before this returns, then after every
-  // change (on the backend's thread, never two at once). Throws std::runtime_error when the
-  // store cannot be reached at all.
+  // change, one at a time in the store's order (on the backend's thread, never two at once). Throws
+  // std::runtime_error when the store cannot be reached at all.
   virtual std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) = 0;
   // Watches several applications as one ordered history: fn(appid, list) runs for each of them,
-  // in the order given, before this returns, then after every change; changes reach fn in the
-  // store's order (and those of one moment in the order of appids), so a change seen in one
-  // application is never ahead of an earlier change in another. (Two WatchApp calls follow two
-  // streams, which may lag each other.) Current() lists every application's instances.
+  // in the order given, before this returns, then after every change, one change at a time in
+  // the store's order, so a change seen in one application is never ahead of an earlier change
+  // in another, and a node that joined and left meanwhile is seen doing both. (Two WatchApp
+  // calls follow two streams, which may lag each other.) After a lost stream the whole lists
+  // are read again: what happened during the outage is then seen as its net effect. Current()
+  // lists every application's instances.
   using AppsFn = std::function<void(const std::string& appid, const std::vector<Instance>&)>;
   virtual std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) = 0;
   // "static", "etcd": for logs.

@@ -149,6 +149,40 @@ TEST_F(EtcdDiscovery, WatchAppsHandsOnChangesInTheStoresOrder) {
   EXPECT_EQ(w->Current().size(), 1u);  // router-2
 }
 
+// A watch that starts behind the store gets the backlog from etcd in one response; it still hands
+// on each change in turn, so a router that joined and left meanwhile is seen doing both (logic
+// may have placed keys on it, which a router's rebuild must then wait for).
+TEST_F(EtcdDiscovery, AWatchCatchingUpHandsOnEachChangeInTurn) {
+  auto backend = NewBackend(cfg_);
+  std::mutex mu;
+  std::vector<std::string> seen;
+  std::unique_ptr<Registration> comet;
+  auto w = backend->WatchApps({kComet, kRouter}, [&](const std::string& app, const auto& list) {
+    std::string hosts;
+    for (const auto& in : list) hosts += (hosts.empty() ? "" : ",") + in.hostname;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      seen.push_back(app + ":" + hosts);
+    }
+    if (app == kRouter && !comet) {
+      // The initial lists are being handed on; the watch stream does not exist yet, so these
+      // changes are behind it when it starts.
+      backend->Register(Node(kRouter, "router-2", "127.0.0.1:4129"))->Close();
+      comet = backend->Register(Node(kComet, "comet-1", "127.0.0.1:3109"));
+    }
+  });
+  auto Seen = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen;
+  };
+  ASSERT_TRUE(Eventually([&] {
+    auto s = Seen();
+    return std::find(s.begin(), s.end(), "goim.comet:comet-1") != s.end();
+  }));
+  EXPECT_EQ(Seen(), (std::vector<std::string>{"goim.comet:", "goim.router:", "goim.router:router-2",
+                                              "goim.router:", "goim.comet:comet-1"}));
+}
+
 TEST_F(EtcdDiscovery, RegistrationOutlivesItsTtlAndAnUnrenewedLeaseExpires) {
   auto backend = NewBackend(cfg_);
   Seen comets;
