@@ -15,12 +15,12 @@ Buckets::Bucket& Buckets::Of(const std::string& s) const {
   return *buckets_[hash::BucketHash(s) % buckets_.size()];
 }
 
-uint64_t Buckets::Put(const std::string& key, uint64_t id) {
+uint64_t Buckets::Put(const std::string& key, uint64_t id, int64_t mid) {
   Bucket& b = Of(key);
   std::lock_guard<std::mutex> lock(b.mu);
-  uint64_t& slot = b.chs[key];
-  uint64_t old = slot;
-  slot = id;
+  Entry& slot = b.chs[key];
+  uint64_t old = slot.id;
+  slot = {id, mid};
   return old == id ? 0 : old;
 }
 
@@ -28,7 +28,7 @@ bool Buckets::Del(const std::string& key, uint64_t id) {
   Bucket& b = Of(key);
   std::lock_guard<std::mutex> lock(b.mu);
   auto it = b.chs.find(key);
-  if (it == b.chs.end() || it->second != id) return false;
+  if (it == b.chs.end() || it->second.id != id) return false;
   b.chs.erase(it);
   return true;
 }
@@ -37,7 +37,7 @@ uint64_t Buckets::Get(const std::string& key) const {
   Bucket& b = Of(key);
   std::lock_guard<std::mutex> lock(b.mu);
   auto it = b.chs.find(key);
-  return it == b.chs.end() ? 0 : it->second;
+  return it == b.chs.end() ? 0 : it->second.id;
 }
 
 void Buckets::AddIp(const std::string& ip) {
@@ -60,6 +60,14 @@ size_t Buckets::ChannelCount() const {
     n += b->chs.size();
   }
   return n;
+}
+
+void Buckets::ForEachSession(
+    const std::function<void(const std::string& key, int64_t mid)>& fn) const {
+  for (const auto& b : buckets_) {
+    std::lock_guard<std::mutex> lock(b->mu);
+    for (const auto& [key, e] : b->chs) fn(key, e.mid);
+  }
 }
 
 size_t Buckets::IpCount() const {

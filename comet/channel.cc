@@ -104,7 +104,7 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
                                 : std::chrono::minutes(8);
   state_ = State::kReady;
-  if (uint64_t old = ctx.buckets.Put(key_, id_))
+  if (uint64_t old = ctx.buckets.Put(key_, id_, mid_))
     ctx.loops[Loop::LoopOf(old)]->PostClose(old, CloseReason::kKicked);
   ctx.buckets.AddIp(ip_);
   loop_->Join(this, room);
@@ -139,7 +139,7 @@ void Channel::Adopt(int64_t mid, const std::string& key, const std::string& room
   SetCompress(compress);
   state_ = State::kReady;
   heartbeat_ = std::chrono::hours(24);
-  loop_->ctx().buckets.Put(key_, id_);
+  loop_->ctx().buckets.Put(key_, id_, mid_);
   loop_->Join(this, room);
 }
 

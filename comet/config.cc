@@ -6,6 +6,7 @@
 namespace goim::comet {
 
 std::string Config::Validate() const {
+  if (std::string err = discovery.Validate(); !err.empty()) return err;
   if (rpcClient.logic.empty()) return "rpcClient.logic: at least one logic address is needed";
   if (rpcClient.timeout <= conf::Duration::zero()) return "rpcClient.timeout: must be > 0";
   if (rpcClient.maxInflight <= 0) return "rpcClient.maxInflight: must be > 0";

@@ -7,11 +7,13 @@
 
 #include "pkg/conf/conf.h"
 #include "pkg/conf/env.h"
+#include "pkg/discovery/discovery.h"
 
 namespace goim::comet {
 
 struct Config {
   conf::Env env;
+  discovery::Config discovery;  // etcd: register goim.comet, follow the routers (session replay)
   conf::AddrSection rpcServer{":3109"};
   struct RpcClient {  // to logic
     std::vector<std::string> logic{"127.0.0.1:3119"};
@@ -108,6 +110,7 @@ struct Config {
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
+    b.Section("discovery", discovery);
     b.Section("rpcServer", rpcServer);
     b.Section("rpcClient", rpcClient);
     b.Section("tcp", tcp);

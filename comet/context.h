@@ -2,6 +2,7 @@
 // only after start), the clock, the key index, the room index, the logic client and the loops.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct Context {
   RoomIndex rooms;
   std::unique_ptr<LogicClient> logic;
   std::vector<Loop*> loops;
+  // False while this comet's membership registration has lapsed (comet/membership.cc): the
+  // cluster no longer routes to it, so new connections are refused at accept.
+  std::atomic<bool> admitting{true};
 };
 
 }  // namespace goim::comet

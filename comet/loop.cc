@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include "comet/stats.h"
+#include "pkg/metrics/metrics.h"
 
 namespace goim::comet {
 
@@ -65,6 +66,16 @@ void Loop::DoAccept(size_t i) {
       auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
       retry->async_wait([this, i, retry](boost::system::error_code) { DoAccept(i); });
       return;
+    }
+    if (!ctx_.admitting.load(std::memory_order_relaxed)) {
+      static metrics::Counter* refused = metrics::Registry::Default().NewCounter(
+          "goim_comet_refused_unregistered_total",
+          "Connections refused at accept while this comet's membership registration had lapsed");
+      refused->Inc();
+      LOG_EVERY_T(WARNING, 5) << "comet: refusing new connections, not registered in the cluster";
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      return DoAccept(i);
     }
     const Config& c = ctx_.cfg;
     boost::system::error_code ignored;

@@ -92,8 +92,10 @@ void CometClient::Issue(uint32_t lane) {
   ++inflight_;
   uint64_t issue = c.issue = ++next_issue_;
   std::weak_ptr<bool> alive = alive_;
-  auto finish = [this, lane, issue, alive](const grpc::Status& st, auto&) {
-    asio::post(io_, [this, lane, issue, alive, st] {
+  // The completion touches no member before the alive check: a comet that left the membership
+  // destroys its client with calls still in flight (Job::ApplyComets).
+  auto finish = [this, io = &io_, lane, issue, alive](const grpc::Status& st, auto&) {
+    asio::post(*io, [this, lane, issue, alive, st] {
       if (auto a = alive.lock(); a && *a) OnResult(lane, issue, st);
     });
   };
@@ -203,9 +205,9 @@ void CometClient::OnProbe(void* self) {
 void CometClient::PollRooms(std::function<void(bool, const goim::comet::RoomsReply&)> done) {
   std::weak_ptr<bool> alive = alive_;
   net::UnaryCall(stub_->async(), &Async::Rooms, goim::comet::RoomsReq(), Options(false),
-                 [this, alive, done = std::move(done)](const grpc::Status& st,
-                                                       goim::comet::RoomsReply& reply) {
-                   asio::post(io_, [alive, done, ok = st.ok(), reply = std::move(reply)] {
+                 [io = &io_, alive, done = std::move(done)](const grpc::Status& st,
+                                                            goim::comet::RoomsReply& reply) {
+                   asio::post(*io, [alive, done, ok = st.ok(), reply = std::move(reply)] {
                      if (auto a = alive.lock(); a && *a) done(ok, reply);
                    });
                  });

@@ -37,6 +37,7 @@ class CometClient {
   ~CometClient();
 
   const std::string& name() const { return in_.hostname; }
+  const std::string& addr() const { return in_.grpc; }
   bool up() const { return up_; }
   size_t queued() const { return queued_; }
   size_t inflight() const { return inflight_; }
@@ -45,7 +46,9 @@ class CometClient {
             Done done);
   // Asks the comet which rooms it hosts and their online counts (RoomsReply.online).
   void PollRooms(std::function<void(bool ok, const goim::comet::RoomsReply&)> done);
-  // Ends every queued call as undelivered and stops retrying (shutdown).
+  // Ends every queued call as undelivered and stops retrying (shutdown, or the comet left the
+  // membership: the client may then be destroyed with calls in flight, whose completions are
+  // ignored).
   void Abandon();
 
  private:

@@ -3,6 +3,7 @@
 namespace goim::job {
 
 std::string Config::Validate() const {
+  if (std::string err = discovery.Validate(); !err.empty()) return err;
   if (kafka.topic.empty()) return "kafka.topic: must be set";
   if (kafka.group.empty()) return "kafka.group: must be set";
   if (consumer.maxInflight <= 0) return "consumer.maxInflight: must be > 0";

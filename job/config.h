@@ -16,6 +16,7 @@ namespace goim::job {
 
 struct Config {
   conf::Env env;
+  discovery::Config discovery;  // etcd: the comets from membership; else `comets` below
   struct Kafka {
     std::vector<std::string> brokers{"127.0.0.1:9092"};
     std::string topic = "goim-push-topic";
@@ -79,6 +80,7 @@ struct Config {
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
+    b.Section("discovery", discovery);
     b.Section("kafka", kafka);
     b.Section("consumer", consumer);
     b.Section("room", room);

@@ -38,6 +38,11 @@ class Job {
   // Stops consuming, flushes every batch, waits for the comet calls, commits, returns.
   void Stop();
 
+  // Replaces the comets (a live membership, already filtered to this job's zone): new ones get a
+  // client, a comet that left is dropped with its queued calls (ended as undelivered, counted),
+  // one whose address changed is reconnected. [thread-safe; applied on the loop] (job/comets.cc)
+  void SetComets(std::vector<discovery::Instance> comets);
+
   // Observations for tests (posted to the loop and waited for).
   size_t InflightMessages() const { return inflight_.load(); }
   std::vector<std::string> UpComets();
@@ -61,6 +66,7 @@ class Job {
   void RetryWaiting();
   void CheckDrain();
   void OnRevoked(const std::vector<int32_t>& parts);
+  void ApplyComets(const std::vector<discovery::Instance>& comets);
 
   Config cfg_;
   std::unique_ptr<queue::Consumer> consumer_;

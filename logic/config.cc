@@ -3,6 +3,7 @@
 namespace goim::logic {
 
 std::string Config::Validate() const {
+  if (std::string err = discovery.Validate(); !err.empty()) return err;
   if (node.heartbeat <= conf::Duration::zero()) return "node.heartbeat: must be > 0";
   if (node.heartbeatMax <= 0) return "node.heartbeatMax: must be > 0";
   if (httpServer.addr.empty()) return "httpServer.addr: must be set";
@@ -16,6 +17,7 @@ std::string Config::Validate() const {
     if (addr.empty()) return "router.nodes." + name + ": address is empty";
   }
   if (router.timeout <= conf::Duration::zero()) return "router.timeout: must be > 0";
+  if (router.syncWait < conf::Duration::zero()) return "router.syncWait: must be >= 0";
   if (online.tick <= conf::Duration::zero()) return "online.tick: must be > 0";
   if (kafka.topic.empty()) return "kafka.topic: must be set";
   return discovery::Validate(comets, "comets");

@@ -14,6 +14,7 @@ namespace goim::logic {
 
 struct Config {
   conf::Env env;
+  discovery::Config discovery;  // etcd: comets and routers from membership; else the lists
   struct Node {  // what /goim/nodes/weighted hands to clients, and the server-side heartbeat
     std::string defaultDomain = "conn.goim.io";
     std::string hostDomain = ".goim.io";
@@ -70,9 +71,11 @@ struct Config {
   struct Router {
     std::map<std::string, std::string> nodes{{"router-1", "127.0.0.1:3129"}};  // name -> address
     conf::Duration timeout = std::chrono::seconds(1);
+    conf::Duration syncWait = std::chrono::seconds(5);  // a lookup waits this for a rebuilding node
     void Bind(conf::Binder& b) {
       b.Field("nodes", nodes);
       b.Field("timeout", timeout);
+      b.Field("syncWait", syncWait);
     }
   } router;
   struct Kafka {
@@ -93,6 +96,7 @@ struct Config {
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
+    b.Section("discovery", discovery);
     b.Section("node", node);
     b.Section("backoff", backoff);
     b.Section("rpcServer", rpcServer);

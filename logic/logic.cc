@@ -43,6 +43,9 @@ struct Counters {
       r.NewCounter("goim_logic_queue_failed_total", "PushMsg messages the queue refused");
   metrics::Counter* missing =
       r.NewCounter("goim_logic_push_no_session_total", "Pushed keys or mids with no live session");
+  metrics::Counter* dead_comet =
+      r.NewCounter("goim_logic_push_dead_comet_total",
+                   "Pushed sessions not produced: their comet had left the membership (etcd)");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -66,9 +69,10 @@ LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
     : cfg_(cfg),
       producer_(producer),
       kicker_(cfg_.comets, kKickTimeout),
-      router_(std::move(router)) {
+      router_(std::move(router)),
+      comets_(cfg.comets) {
   Counters::Get();
-  balancer_.Update(cfg_.comets, {});
+  balancer_.Update(comets_, {});
 }
 
 LogicCore::~LogicCore() {
@@ -118,7 +122,9 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         // it, when the router restarted): keep a local report that is newer, or younger than two
         // ticks when the routers lack it.
         std::map<std::string, goim::router::ServerOnline> next;
-        for (auto& s : reports) next[s.server()] = std::move(s);
+        for (auto& s : reports) {
+          if (Member(s.server())) next[s.server()] = std::move(s);
+        }
         int64_t keep_after =
             UnixMillis() -
             2 * std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.online.tick).count();
@@ -129,16 +135,18 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
             next[server] = local;
         }
         // A comet whose report went stale at the routers (it stopped reporting: dead, or cut off)
-        // loses its sessions, so pushes stop looking for it (goim v1: /1/server/del).
+        // loses its sessions, so pushes stop looking for it (goim v1: /1/server/del). With a live
+        // membership its lease says that instead: a router that restarted has lost the reports
+        // too, and the live comets it held would lose their sessions everywhere.
         for (const auto& [server, local] : servers_) {
-          if (!next.count(server)) gone.push_back(server);
+          if (!comets_live_ && !next.count(server)) gone.push_back(server);
         }
         servers_.clear();
         rooms_.clear();
         for (const auto& [server, s] : next) ApplyReport(s);
         for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
       }
-      balancer_.Update(cfg_.comets, conns);
+      balancer_.Update(Comets(), conns);
       for (const auto& server : gone) {
         LOG(WARNING) << "logic: comet stopped reporting, deleting its sessions server=" << server;
         DelServer(server, nullptr);
@@ -248,7 +256,7 @@ void LogicCore::RenewOnline(const goim::logic::OnlineReq& req,
   s.set_updated_ms(UnixMillis());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ApplyReport(s);
+    if (Member(s.server())) ApplyReport(s);
   }
   router_->PutOnline(s, [this, done = std::move(done)](const std::string& err) {
     if (!err.empty()) return done({kServerErr, err}, {});
@@ -319,8 +327,7 @@ void LogicCore::Produce(const goim::logic::PushMsg& m, const std::string& key, R
 
 void LogicCore::PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions,
                              size_t asked, const char* what, std::string msg, ResultFn done) {
-  std::map<std::string, std::vector<std::string>> by_server;
-  for (const auto& s : sessions) by_server[s.server()].push_back(s.key());
+  std::map<std::string, std::vector<std::string>> by_server = ByLiveComet(sessions, what);
   if (sessions.size() < asked) {
     Counters::Get().missing->Inc(asked - sessions.size());
     VLOG(1) << "logic: push " << what << " without session count=" << asked - sessions.size();
@@ -431,17 +438,6 @@ std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
     conns += s.conn_count();
   }
   return {ips, conns};
-}
-
-std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCore::Instances()
-    const {
-  std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& in : cfg_.comets) {
-    auto it = servers_.find(in.hostname);
-    out.emplace_back(in, it == servers_.end() ? goim::router::ServerOnline() : it->second);
-  }
-  return out;
 }
 
 }  // namespace goim::logic

@@ -80,8 +80,13 @@ class LogicCore {
                                             const std::vector<std::string>& rooms) const;
   // {ip_count, conn_count} over the comets that reported recently.
   std::pair<int64_t, int64_t> OnlineTotal() const;
-  // The configured comets with their latest connection counts.
+  // The member comets with their latest connection counts.
   std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> Instances() const;
+  // The comets from a live membership (etcd), replacing the configured list: a comet that left
+  // loses its sessions on every router and its online counts, and no longer appears in
+  // /goim/nodes/*; from then on online reports count only for members. (logic/comets.cc)
+  void SetComets(std::vector<discovery::Instance> comets);
+  std::vector<discovery::Instance> Comets() const;
 
   // Pulls every router node's comet reports now (the ticker does this every online.tick).
   void RefreshOnline(std::function<void()> done = nullptr);
@@ -95,6 +100,11 @@ class LogicCore {
   void PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions, size_t asked,
                     const char* what, std::string msg, ResultFn done);
   void ApplyReport(const goim::router::ServerOnline& s);  // caller holds mu_
+  void DropReport(const std::string& server);             // caller holds mu_
+  bool Member(const std::string& server) const;           // caller holds mu_
+  // Keys by comet, leaving out (and counting) sessions on comets that left the membership.
+  std::map<std::string, std::vector<std::string>> ByLiveComet(
+      const std::vector<goim::router::Session>& sessions, const char* what);
   void OnlineLoop();
 
   Config cfg_;
@@ -105,6 +115,8 @@ class LogicCore {
   Receiver receiver_;
 
   mutable std::mutex mu_;
+  std::vector<discovery::Instance> comets_;  // the membership (cfg_.comets until SetComets)
+  bool comets_live_ = false;                 // SetComets was called: reports need membership
   std::map<std::string, goim::router::ServerOnline> servers_;  // fresh comet reports
   std::map<std::string, int32_t> rooms_;                       // room -> cluster-wide count
 

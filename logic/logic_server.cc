@@ -14,8 +14,8 @@ LogicServer::LogicServer(const Config& cfg, queue::Producer* producer) : cfg_(cf
     producer = own_producer_.get();
   }
   auto router = std::make_unique<RouterClient>(
-      cfg_.router.nodes,
-      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout));
+      cfg_.router.nodes, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout),
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.syncWait));
   core_ = std::make_unique<LogicCore>(cfg_, producer, std::move(router));
   grpc_service_ = std::make_unique<GrpcService>(*core_);
   http_api_ = std::make_unique<HttpApi>(*core_);

@@ -4,6 +4,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "api/router.grpc.pb.h"
+#include "pkg/discovery/discovery.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/grpc_reply.h"
 #include "pkg/net/grpc_server.h"
@@ -25,13 +26,17 @@ struct Counters {
       reg.NewCounter("goim_router_expired_total", "Session entries removed by expiry");
   metrics::Counter* del_server =
       reg.NewCounter("goim_router_del_server_total", "Session entries removed by DelServer");
+  metrics::Counter* pending = reg.NewCounter(
+      "goim_router_lookup_pending_total",
+      "Keys and mids answered 'pending' while the table was being rebuilt (logic asks again)");
 };
 
 }  // namespace
 
 class RouterServer::Service final : public goim::router::Router::CallbackService {
  public:
-  Service(SessionStore& s, OnlineStore& o) : sessions_(s), online_(o) {}
+  Service(SessionStore& s, OnlineStore& o, router::SyncState& sync)
+      : sessions_(s), online_(o), sync_(sync) {}
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const PutReq* req,
                                 PutReply* reply) override {
@@ -64,6 +69,11 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
   grpc::ServerUnaryReactor* GetKeys(grpc::CallbackServerContext* ctx, const GetKeysReq* req,
                                     GetKeysReply* reply) override {
     for (const auto& key : req->keys()) {
+      if (sync_.Pending(key)) {
+        reply->add_pending(key);
+        c_.pending->Inc();
+        continue;
+      }
       if (auto s = sessions_.GetKey(key)) {
         Session* out = reply->add_sessions();
         out->set_key(key);
@@ -81,6 +91,11 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
                                     GetMidsReply* reply) override {
     std::vector<std::pair<std::string, std::string>> found;
     for (int64_t mid : req->mids()) {
+      if (sync_.Pending(std::to_string(mid))) {
+        reply->add_pending(mid);
+        c_.pending->Inc();
+        continue;
+      }
       found.clear();
       sessions_.GetMid(mid, &found);
       if (found.empty()) c_.misses->Inc();
@@ -139,6 +154,27 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
     reply->set_mids(st.mid_entries);
     reply->set_expired(st.expired);
     for (const auto& [server, n] : st.server_keys) (*reply->mutable_server_keys())[server] = n;
+    router::SyncState::View v = sync_.Get("");
+    reply->set_epoch(v.epoch);
+    reply->set_round(v.round);
+    reply->set_syncing(v.syncing);
+    return net::FinishNow(ctx);
+  }
+
+  grpc::ServerUnaryReactor* SyncState(grpc::CallbackServerContext* ctx, const SyncStateReq* req,
+                                      SyncStateReply* reply) override {
+    router::SyncState::View v = sync_.Get(req->server());
+    reply->set_epoch(v.epoch);
+    reply->set_round(v.round);
+    reply->set_syncing(v.syncing);
+    reply->set_need(v.need);
+    for (auto& name : v.ring) reply->add_ring(std::move(name));
+    return net::FinishNow(ctx);
+  }
+
+  grpc::ServerUnaryReactor* SyncDone(grpc::CallbackServerContext* ctx, const SyncDoneReq* req,
+                                     SyncDoneReply* reply) override {
+    reply->set_syncing(sync_.Done(req->server(), req->epoch(), req->round()));
     return net::FinishNow(ctx);
   }
 
@@ -147,16 +183,24 @@ class RouterServer::Service final : public goim::router::Router::CallbackService
  private:
   SessionStore& sessions_;
   OnlineStore& online_;
+  router::SyncState& sync_;
 };
 
-RouterServer::RouterServer(const Config& cfg) : cfg_(cfg) {
+RouterServer::RouterServer(const Config& cfg, time::Clock& clock)
+    : cfg_(cfg), epoch_(discovery::NewEpoch()) {
   SessionStore::Options so;
   so.shards = cfg.session.shards;
   so.ttl = std::chrono::duration_cast<Clock::duration>(cfg.session.expire);
   sessions_ = std::make_unique<SessionStore>(so);
   online_ = std::make_unique<OnlineStore>(
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg.online.stale));
-  service_ = std::make_unique<Service>(*sessions_, *online_);
+  Config resolved = cfg;
+  resolved.env.Resolve();
+  sync_ = std::make_unique<router::SyncState>(
+      cfg.discovery.enabled(), resolved.env.host, epoch_,
+      std::chrono::duration_cast<router::SyncState::Clock::duration>(cfg.sync.timeout),
+      [&clock] { return clock.Now(); });
+  service_ = std::make_unique<Service>(*sessions_, *online_, *sync_);
   SessionStore* store = sessions_.get();
   metrics::Registry::Default().NewCallbackGauge(
       "goim_router_keys", "Live sessions indexed by key",
@@ -174,7 +218,7 @@ void RouterServer::Start() {
     throw std::runtime_error("router: cannot listen on " + cfg_.rpcServer.addr);
   cleaner_ = std::thread([this] { CleanLoop(); });
   LOG(INFO) << "router: serving goim.router.Router addr=" << cfg_.rpcServer.addr
-            << " port=" << port_;
+            << " port=" << port_ << " epoch=" << epoch_;
 }
 
 void RouterServer::CleanLoop() {

@@ -3,8 +3,9 @@
 # with nothing missing it touches no network.
 #   scripts/setup.sh            everything scripts/test.sh needs: build packages, Java, Maven, kcat,
 #                               Chromium, clang-format-14, redis-server (the history store's
-#                               tests start their own), the Kafka broker jars (Maven),
-#                               playwright-core and ws (npm)
+#                               tests start their own), etcd-server (discovery tests start their
+#                               own; Debian also starts its own etcd service on :2379, which no test
+#                               uses), the Kafka broker jars (Maven), playwright-core and ws (npm)
 #   scripts/setup.sh --build    only what building and scripts/run.sh need
 #   scripts/setup.sh --bench    also gnuplot (scripts/bench.sh plots) and wrk (bench.sh push)
 #   scripts/setup.sh --kafka    only Java, Maven, kcat and the Kafka broker jars; prints the jars'
@@ -33,7 +34,7 @@ build_pkgs=(
   libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev
 )
 kafka_pkgs=(openjdk-17-jre-headless maven kcat)
-test_pkgs=("${kafka_pkgs[@]}" chromium clang-format-14 redis-server)
+test_pkgs=("${kafka_pkgs[@]}" chromium clang-format-14 redis-server etcd-server)
 
 want=("${build_pkgs[@]}")
 if [[ "$mode" == --kafka ]]; then

@@ -80,6 +80,50 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   EXPECT_EQ(cfg.comet.protocol.compressThreshold, 256);
 }
 
+template <class Config>
+Config ExpectLoads(const std::string& file) {
+  Config cfg;
+  conf::Options opts;
+  opts.conf_file = std::string(GOIM_SOURCE_DIR) + "/configs/cluster/" + file;
+  EXPECT_NO_THROW(conf::Load(opts, &cfg)) << file;
+  EXPECT_EQ(cfg.Validate(), "") << file;
+  EXPECT_TRUE(cfg.discovery.enabled()) << file << ": the cluster's membership is in etcd";
+  return cfg;
+}
+
+TEST(ConfigFiles, ClusterFilesLoadWithTheirMembershipInEtcd) {
+  for (const char* f : {"router-1.yaml", "router-2.yaml"}) ExpectLoads<router::Config>(f);
+  for (const char* f : {"logic-1.yaml", "logic-2.yaml"}) {
+    auto cfg = ExpectLoads<logic::Config>(f);
+    // The broker is Kafka 4.x: the producer's own defaults (idempotent), no old-broker settings.
+    EXPECT_TRUE(cfg.kafka.properties.empty()) << f;
+    EXPECT_EQ(cfg.httpServer.maxConns, 10000) << f;
+  }
+  for (const char* f : {"comet-1.yaml", "comet-2.yaml"}) {
+    EXPECT_EQ(ExpectLoads<comet::Config>(f).protocol.maxWatchOps, 256) << f;
+  }
+  for (const char* f : {"job-1.yaml", "job-2.yaml"}) {
+    auto cfg = ExpectLoads<job::Config>(f);
+    EXPECT_TRUE(cfg.kafka.properties.empty()) << f;
+    EXPECT_TRUE(cfg.comets.empty()) << f << ": the comets come from etcd";
+  }
+}
+
+TEST(ConfigFiles, DiscoveryValuesNameTheKey) {
+  logic::Config l;
+  conf::Options o;
+  o.sets.emplace_back("discovery.etcd.endpoints", "[\"127.0.0.1:2379\"]");
+  o.sets.emplace_back("discovery.etcd.ttl", "1s");
+  conf::LoadText("", o, &l);
+  EXPECT_EQ(l.Validate(), "discovery.etcd.ttl: must be >= 2s");
+  standalone::Config sa;
+  conf::Options so;
+  so.sets.emplace_back("comet.discovery.etcd.endpoints", "[\"127.0.0.1:2379\"]");
+  conf::LoadText("", so, &sa);
+  EXPECT_NE(sa.Validate().find("standalone's services find each other in-process"),
+            std::string::npos);
+}
+
 TEST(ConfigFiles, BadValuesNameTheKey) {
   comet::Config c;
   conf::Options opts;

@@ -3,6 +3,7 @@
 
 #include "cmd/main_util.h"
 #include "job/job.h"
+#include "job/membership.h"
 #include "pkg/queue/kafka.h"
 
 int main(int argc, char** argv) {
@@ -13,9 +14,12 @@ int main(int argc, char** argv) {
   try {
     goim::job::Job job(cfg, goim::queue::NewKafkaConsumer(cfg.KafkaOptions()));
     job.Start();
+    goim::job::Membership membership(cfg, job);  // etcd: the comets from the membership
+    membership.Start();
     auto metrics = std::make_unique<goim::cmd::MetricsEndpoint>(cfg.metrics.addr, "job-http");
     int sig = goim::cmd::WaitForSignal();
     LOG(INFO) << "job: signal " << sig << ", shutting down";
+    membership.Stop();
     metrics.reset();
     job.Stop();
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 
 #include "cmd/main_util.h"
 #include "logic/logic_server.h"
+#include "logic/membership.h"
 
 int main(int argc, char** argv) {
   goim::logic::Config cfg;
@@ -11,9 +12,14 @@ int main(int argc, char** argv) {
   goim::cmd::BlockStopSignals();
   try {
     goim::logic::LogicServer server(cfg);
+    // etcd: comets and routers from the membership, then register goim.logic
+    goim::logic::Membership membership(cfg, server.core());
+    membership.Follow();
     server.Start();
+    membership.Register(server.grpc_port());
     int sig = goim::cmd::WaitForSignal();
     LOG(INFO) << "logic: signal " << sig << ", shutting down";
+    membership.Stop();
     server.Stop();
   } catch (const std::exception& e) {
     LOG(ERROR) << e.what();

@@ -2,6 +2,7 @@
 #include <glog/logging.h>
 
 #include "cmd/main_util.h"
+#include "router/membership.h"
 #include "router/router_server.h"
 
 int main(int argc, char** argv) {
@@ -12,9 +13,12 @@ int main(int argc, char** argv) {
   try {
     goim::router::RouterServer server(cfg);
     server.Start();
+    goim::router::Membership membership(cfg, server);  // etcd: register goim.router
+    membership.Start();
     auto metrics = std::make_unique<goim::cmd::MetricsEndpoint>(cfg.metrics.addr, "router-http");
     int sig = goim::cmd::WaitForSignal();
     LOG(INFO) << "router: signal " << sig << ", shutting down";
+    membership.Stop();
     metrics.reset();
     server.Stop();
   } catch (const std::exception& e) {

@@ -42,6 +42,11 @@ std::string Config::Validate() {
     logic.comets = {self};
   }
   if (job.comets.empty()) job.comets = logic.comets;
+  for (const auto* d : {&router.discovery, &logic.discovery, &comet.discovery, &job.discovery}) {
+    if (d->enabled())
+      return "discovery: standalone's services find each other in-process; run the service "
+             "binaries for a cluster with etcd";
+  }
   if (queue.partitions <= 0) return "queue.partitions: must be > 0";
   if (queue.capacity <= 0) return "queue.capacity: must be > 0";
   for (const std::string& err :

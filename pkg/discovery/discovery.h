@@ -1,6 +1,8 @@
-// discovery: where the comets are, as listed in the config (static: no registry is watched).
-// An instance is goim's discovery record for a comet: its server id (hostname), region, zone,
-// gRPC address, public addresses for clients, weight and offline flag.
+// discovery: who is in the cluster. An Instance is goim's discovery record of one node (comet,
+// logic, router or job): its server id (hostname), region, zone, gRPC address, public addresses
+// for clients, weight, offline flag, and what the live backends add (connection counts, the
+// process's epoch). Config is the `discovery` section every service shares: empty etcd
+// endpoints = static membership from each service's own lists (standalone needs nothing).
 #pragma once
 
 #include <cstdint>
@@ -11,14 +13,28 @@
 
 namespace goim::discovery {
 
+// goim's application ids, one key space each.
+inline constexpr const char* kComet = "goim.comet";
+inline constexpr const char* kLogic = "goim.logic";
+inline constexpr const char* kRouter = "goim.router";
+inline constexpr const char* kJob = "goim.job";
+
 struct Instance {
-  std::string hostname;  // the comet's server id (its env.host)
+  std::string hostname;  // the node's server id (its env.host)
   std::string region;
   std::string zone;
-  std::string grpc;                // comet gRPC address, e.g. 127.0.0.1:3109
+  std::string grpc;                // gRPC address, e.g. 127.0.0.1:3109 ("" for a job)
   std::vector<std::string> addrs;  // public addresses handed to clients
   int32_t weight = 10;
   bool offline = false;
+
+  // Set by a live backend (not configurable in static lists).
+  std::string appid;
+  std::string env;    // deploy env
+  std::string epoch;  // new on every start of the process: a router's epoch names its table
+  int64_t conn_count = 0;
+  int64_t ip_count = 0;
+  int64_t updated_ns = 0;  // when the record was last written (goim: latest_timestamp)
 
   void Bind(conf::Binder& b) {
     b.Field("hostname", hostname);
@@ -31,6 +47,27 @@ struct Instance {
   }
 };
 
+struct Config {
+  struct Etcd {
+    // host:port (or http://host:port) of etcd's client URLs; several must be IP literals.
+    std::vector<std::string> endpoints;
+    std::string prefix = "/goim";                          // keys are <prefix>/<appid>/<hostname>
+    conf::Duration ttl = std::chrono::seconds(10);         // lease: a silent node leaves after it
+    conf::Duration dialTimeout = std::chrono::seconds(3);  // each etcd call; start-up gives up
+    void Bind(conf::Binder& b) {
+      b.Field("endpoints", endpoints);
+      b.Field("prefix", prefix);
+      b.Field("ttl", ttl);
+      b.Field("dialTimeout", dialTimeout);
+    }
+  } etcd;
+
+  void Bind(conf::Binder& b) { b.Section("etcd", etcd); }
+  bool enabled() const { return !etcd.endpoints.empty(); }
+  // "" when valid, else a message naming the key (under `key`, e.g. "discovery").
+  std::string Validate(const std::string& key = "discovery") const;
+};
+
 // The comets job talks to, as goim's job keeps them: those of `zone` and those listed without a
 // zone; every comet when `zone` is empty.
 std::vector<Instance> InZone(const std::vector<Instance>& all, const std::string& zone);
@@ -38,5 +75,8 @@ std::vector<Instance> InZone(const std::vector<Instance>& all, const std::string
 // Checks hostnames are present and unique and weights positive; returns an error naming the
 // entry, or "".
 std::string Validate(const std::vector<Instance>& all, const std::string& key);
+
+// A fresh random epoch (hex), for a process that starts.
+std::string NewEpoch();
 
 }  // namespace goim::discovery

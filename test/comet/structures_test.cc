@@ -1,5 +1,7 @@
 // Unit tests of the comet's shared structures: buckets (key index, kick), the room index and a
 // loop's room lists (join, leave, change, the goim #306 same-room cycle).
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "comet/bucket.h"
@@ -29,6 +31,18 @@ TEST(Buckets, PutReturnsTheChannelToKickAndDelKeepsTheSuccessor) {
   EXPECT_EQ(b.IpCount(), 2u);
   b.DelIp("1.1.1.1");
   EXPECT_EQ(b.IpCount(), 1u);
+}
+
+TEST(Buckets, ListsEachLiveSessionWithItsMid) {
+  Buckets b(4, 4);
+  b.Put("a", 1, 100);
+  b.Put("b", 2, 0);
+  b.Put("a", 3, 101);  // a new connection with key a (another mid) replaces the old one
+  b.Put("c", 4, 102);
+  b.Del("c", 4);
+  std::map<std::string, int64_t> seen;
+  b.ForEachSession([&](const std::string& key, int64_t mid) { seen[key] = mid; });
+  EXPECT_EQ(seen, (std::map<std::string, int64_t>{{"a", 101}, {"b", 0}}));
 }
 
 TEST(LogicRenewal, RangeEndsOneHeartbeatDeadlineBeforeMax) {

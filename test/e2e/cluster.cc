@@ -77,16 +77,8 @@ class Kafka : public Cluster {
     std::string broker = KafkaBroker();
     if (broker.empty())
       throw std::runtime_error("no local Kafka broker (the e2e_kafka ctest fixture starts it)");
-    static std::atomic<int> seq{0};
-    std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(seq++);
-    topic = "goim-e2e-" + suffix;
-    std::string group = "goim-e2e-job-" + suffix;
-    // The broker creates a topic (num.partitions=4) on its first metadata request: make it exist,
-    // with a leader for each partition, before anyone produces or subscribes.
-    std::string kcat = "kcat -b " + broker + " -m 5 -L -t " + topic +
-                       " 2>/dev/null | grep -q 'partition 3, leader [0-9]'";
-    if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
-      throw std::runtime_error("topic " + topic + " was not created");
+    topic = NewTopic(broker);
+    std::string group = "goim-e2e-job-" + topic.substr(9);
     std::string kafka = "kafka:\n  brokers: [" + Q(broker) + "]\n  topic: " + Q(topic) + "\n";
     router_grpc = Loopback(FreePort());
     http = Loopback(FreePort());
@@ -131,6 +123,18 @@ class Kafka : public Cluster {
 };
 
 }  // namespace
+
+std::string NewTopic(const std::string& broker) {
+  static std::atomic<int> seq{0};
+  std::string topic = "goim-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
+  // The broker creates a topic (num.partitions=4) on its first metadata request: make it exist,
+  // with a leader for each partition, before anyone produces or subscribes.
+  std::string kcat = "kcat -b " + broker + " -m 5 -L -t " + topic +
+                     " 2>/dev/null | grep -q 'partition 3, leader [0-9]'";
+  if (!Eventually([&] { return std::system(kcat.c_str()) == 0; }, 30s))
+    throw std::runtime_error("topic " + topic + " was not created");
+  return topic;
+}
 
 std::unique_ptr<Cluster> MakeStandalone() { return std::make_unique<Standalone>(); }
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) {

@@ -38,6 +38,8 @@ struct KafkaClusterOptions {
 std::unique_ptr<Cluster> MakeStandalone();
 // Topic and group are unique to each cluster.
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts = {});
+// A new topic on the local broker, "goim-e2e-<pid>-<n>", ready (all partitions) when returned.
+std::string NewTopic(const std::string& broker);
 // A counter or gauge read from a /metrics address (-1 when absent or unreachable).
 double MetricAt(const std::string& addr, const std::string& name);
 

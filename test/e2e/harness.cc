@@ -170,7 +170,9 @@ Process::Process(std::string name, std::string binary, std::string yaml,
 Process::~Process() { Stop(SIGKILL); }
 
 void Process::Start() {
-  std::vector<std::string> args{binary_, "-conf", conf_};
+  std::vector<std::string> args;
+  if (!netns_.empty()) args = {"/usr/sbin/ip", "netns", "exec", netns_};
+  for (const std::string& a : {binary_, std::string("-conf"), conf_}) args.push_back(a);
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -179,7 +181,7 @@ void Process::Start() {
   // dies or aborts before its destructors run must not leave servers behind (they once outlived
   // a failed run for an hour, holding ports and CPU). Only async-signal-safe calls in the child.
   const char* log = log_.c_str();
-  const char* bin = binary_.c_str();
+  const char* bin = argv[0];
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("cannot start " + binary_);

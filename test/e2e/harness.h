@@ -34,6 +34,8 @@ class Process {
   Process(std::string name, std::string binary, std::string yaml,
           std::vector<std::string> extra_args = {});
   ~Process();
+  // Runs it in network namespace ns (`ip netns exec`) from the next Start on.
+  void SetNetns(std::string ns) { netns_ = std::move(ns); }
   void Start();
   // SIGTERM (graceful) or SIGKILL; waits for the exit.
   void Stop(int sig = 15);
@@ -45,6 +47,7 @@ class Process {
  private:
   std::string name_, binary_, conf_, log_;
   std::vector<std::string> extra_;
+  std::string netns_;
   pid_t pid_ = -1;
 };
 

@@ -341,6 +341,45 @@ TEST_F(JobTest, AHangingCometDoesNotDelayTheOthersAndIsDroppedAfterFailTimeout) 
   ASSERT_TRUE(Ticking([&] { return job_->UpComets().size() == 2; }, 100ms));
 }
 
+// A comet that leaves a live membership (job/comets.cc) goes at once, even with calls in flight:
+// its work ends as comet_gone (committed), and the completions that come back later for its
+// destroyed client are ignored. Back in the membership, it gets a new client.
+TEST_F(JobTest, ACometThatLeavesWithCallsInFlightIsDroppedAtOnce) {
+  cfg_.comet.timeout = 60s;  // comet-a's calls stay unanswered until Release
+  {
+    std::lock_guard<std::mutex> lock(a_.mu);
+    a_.hang = true;
+  }
+  StartJob();
+  for (int i = 0; i < 10; ++i)
+    Produce(goim::logic::PushMsg::ROOM, 1000, "r" + std::to_string(i), "",
+            "live://l" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 10; }));
+  LoopBarrier();
+  ASSERT_TRUE(clock_.Advance(cfg_.room.signal));
+  ASSERT_TRUE(Eventually([&] { return b_.Count() == 10; }));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(a_.mu);
+    return !a_.held.empty();  // a call is in flight on comet-a
+  }));
+  const double gone = Metric("goim_job_comet_calls_total{result=\"comet_gone\"}");
+
+  job_->SetComets({cfg_.comets[1]});  // comet-a left
+  EXPECT_EQ(job_->UpComets(), std::vector<std::string>{"comet-b"});
+  EXPECT_EQ(Metric("goim_job_comet_calls_total{result=\"comet_gone\"}"), gone + 10);
+  // Every message is done once comet-b's completions (posted by gRPC) have come back too.
+  ASSERT_TRUE(Eventually([&] { return job_->InflightMessages() == 0; }));
+  ASSERT_TRUE(clock_.Advance(cfg_.consumer.commitInterval));
+  EXPECT_EQ(queue_->uncommitted(), 0u);
+  a_.Release();  // the held calls complete now, for a client that no longer exists
+  LoopBarrier();
+
+  job_->SetComets(cfg_.comets);  // comet-a is back
+  Produce(goim::logic::PushMsg::PUSH, 1001, "again", "comet-a", "", {"key-1"});
+  ASSERT_TRUE(Eventually([&] { return a_.Count() == 1; }));
+  EXPECT_EQ(a_.Calls()[0], "push:key-1,:1001:again");
+}
+
 TEST_F(JobTest, BroadcastWaitsForAComet) {
   cfg_.comets.resize(1);
   cfg_.comets[0].grpc = "127.0.0.1:1";  // nothing listens

@@ -1,6 +1,7 @@
 // A key that connects again on another comet: the router reports where the key was, and logic
 // closes the older connection there (goim.comet.Comet Kick), as goim does on one comet. Logic and a
-// router in process, the comets played by recording goim.comet.Comet servers on 127.0.0.1.
+// router in process, the comets played by recording goim.comet.Comet servers on 127.0.0.1. Logic
+// finds them in its comets list, or in the live membership once it has one.
 #include <condition_variable>
 #include <mutex>
 
@@ -151,6 +152,29 @@ TEST_F(TakeoverTest, AKickThatCannotReachTheCometIsCounted) {
   server_->Stop();
   server_.reset();  // waits for the kicks
   EXPECT_EQ(Metric("goim_logic_kick_failed_total"), failed + 2);
+}
+
+// With a live membership (etcd) the comets come from it, not from the configured list: a comet
+// that joined is kicked on its address there.
+TEST_F(TakeoverTest, KicksReachTheCometsOfTheLiveMembership) {
+  const double failed = Metric("goim_logic_kick_failed_total");
+  Connect("comet-4", "before");
+  Connect("comet-1", "before");  // comet-4 is in neither list yet
+  EXPECT_EQ(Metric("goim_logic_kick_failed_total"), failed + 1);
+
+  discovery::Instance c1, c4;
+  c1.hostname = "comet-1";
+  c1.grpc = comet1_.addr();
+  c4.hostname = "comet-4";
+  c4.grpc = comet2_.addr();  // the recording comet behind comet-2 plays comet-4
+  server_->core().SetComets({c1, c4});
+  Connect("comet-4", "after");
+  Connect("comet-1", "after");
+  EXPECT_EQ(comet2_.WaitKicked(1), std::vector<std::string>{"after"});
+  Connect("comet-1", "back");
+  Connect("comet-4", "back");
+  EXPECT_EQ(comet1_.WaitKicked(1), std::vector<std::string>{"back"});
+  EXPECT_EQ(Metric("goim_logic_kick_failed_total"), failed + 1);
 }
 
 }  // namespace
