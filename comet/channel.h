@@ -176,7 +176,7 @@ class Channel {
   bool HandleFrame(protocol::Frame& f);
   // A frame for logic: its reply and the connection's next frames wait for logic's answer.
   bool StartReceive(const protocol::Frame& f);
-  void OnReceived(int32_t op, int32_t ver, int32_t seq);
+  void OnReceived(int32_t op, int32_t ver, int32_t seq, const std::string& body);
   // The next reply slot, or nullptr once the connection is closed for pipelining more frames
   // than the ring holds replies for (goim: ErrRingFull).
   Reply* ReplySlot();

@@ -114,21 +114,24 @@ void LogicClient::RenewOnline(
   Call(&Async::RenewOnline, req, std::move(done));
 }
 
-void LogicClient::Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq,
-                          const std::string& body, std::function<void(bool)> done) {
+void LogicClient::Receive(int64_t mid, const std::string& key, const std::string& room, int32_t ver,
+                          int32_t op, int32_t seq, const std::string& body,
+                          std::function<void(bool, std::string)> done) {
   goim::logic::ReceiveReq req;
   req.set_mid(mid);
+  req.set_key(key);
+  req.set_roomid(room);
   req.mutable_proto()->set_ver(ver);
   req.mutable_proto()->set_op(op);
   req.mutable_proto()->set_seq(seq);
   req.mutable_proto()->set_body(body);
   Call(&Async::Receive, std::move(req),
-       [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply&) {
+       [done = std::move(done)](const grpc::Status& st, goim::logic::ReceiveReply& reply) {
          if (!st.ok()) {
            LOG_EVERY_T(WARNING, 1)
                << "comet: logic receive failed error(" << st.error_message() << ")";
          }
-         done(st.ok());
+         done(st.ok(), std::move(*reply.mutable_body()));
        });
 }
 

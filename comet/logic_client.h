@@ -31,9 +31,11 @@ class LogicClient {
                  std::function<void(bool)> done);
   void RenewOnline(const goim::logic::OnlineReq& req,
                    std::function<void(const grpc::Status&, goim::logic::OnlineReply&)> done);
-  // done(ok) runs on a gRPC thread once logic answered (or the call failed).
-  void Receive(int64_t mid, int32_t ver, int32_t op, int32_t seq, const std::string& body,
-               std::function<void(bool)> done);
+  // done(ok, reply body) runs on a gRPC thread once logic answered (or the call failed); the body
+  // is logic's ReceiveReply.body (empty from goim's logic).
+  void Receive(int64_t mid, const std::string& key, const std::string& room, int32_t ver,
+               int32_t op, int32_t seq, const std::string& body,
+               std::function<void(bool, std::string)> done);
   // Waits (up to timeout) until no call is in flight or queued; for shutdown.
   bool WaitIdle(std::chrono::milliseconds timeout) { return calls_.WaitIdle(timeout); }
 

@@ -18,6 +18,9 @@
 namespace goim::comet {
 
 namespace {
+// The reply body of a frame whose Receive call failed (logic down or past the deadline).
+constexpr const char* kLogicFailedBody = R"({"code":-500,"message":"logic unavailable"})";
+
 time::Duration RandomBetween(time::Duration lo, time::Duration hi) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   if (hi <= lo) return lo;
@@ -76,27 +79,32 @@ bool Channel::HandleFrame(protocol::Frame& f) {
   }
 }
 
-// Anything else goes to logic (goim: Receive) and is answered with its own op and an empty body
-// once logic answered, failed or not (goim logs a failure and replies all the same). As goim, the
-// connection's next frames wait meanwhile, so logic sees them in order.
+// Anything else goes to logic (goim: Receive), with the sender's key and room, and is answered
+// with its own op once logic answered. As goim, the connection's next frames wait meanwhile, so
+// logic sees them in order. The reply's body is logic's ReceiveReply.body: empty from goim's
+// logic and for an accepted send, {"code":N,"message":..} for a refused one. A failed call gets
+// kLogicFailedBody (goim: an empty body all the same), so a client never takes it for accepted.
 bool Channel::StartReceive(const protocol::Frame& f) {
   if (!ReplySlot()) return false;  // reserved until OnReceived fills it
   state_ = State::kReceiving;
   Loop* loop = loop_;
   uint64_t id = id_;
   int32_t op = f.op, ver = f.ver, seq = f.seq;
-  loop_->ctx().logic->Receive(mid_, ver, op, seq, f.body, [loop, id, op, ver, seq](bool) {
-    asio::post(loop->io(), [loop, id, op, ver, seq] {
-      if (Channel* ch = loop->Resolve(id)) ch->OnReceived(op, ver, seq);
-    });
-  });
+  std::string room = room_ ? room_->stats->id : std::string();
+  loop_->ctx().logic->Receive(
+      mid_, key_, room, ver, op, seq, f.body, [loop, id, op, ver, seq](bool ok, std::string body) {
+        if (!ok) body = kLogicFailedBody;
+        asio::post(loop->io(), [loop, id, op, ver, seq, body = std::move(body)] {
+          if (Channel* ch = loop->Resolve(id)) ch->OnReceived(op, ver, seq, body);
+        });
+      });
   return true;
 }
 
-void Channel::OnReceived(int32_t op, int32_t ver, int32_t seq) {
+void Channel::OnReceived(int32_t op, int32_t ver, int32_t seq, const std::string& body) {
   if (state_ != State::kReceiving) return;
   state_ = State::kReady;
-  if (!ReplyFrame(op, ver, seq, std::string())) return;
+  if (!ReplyFrame(op, ver, seq, body)) return;
   Resume();
 }
 

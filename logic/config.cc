@@ -1,6 +1,27 @@
 #include "logic/config.h"
 
+#include "pkg/net/async_http_client.h"
+
 namespace goim::logic {
+
+namespace {
+std::string ValidateHook(const Config::Hook& h, const std::string& at, const char* a,
+                         const char* b) {
+  if (h.url.empty()) return "";
+  net::HttpUrl u;
+  if (std::string err = net::ParseHttpUrl(h.url, &u); !err.empty()) return at + ".url: " + err;
+  if (h.timeout <= conf::Duration::zero()) return at + ".timeout: must be > 0";
+  if (h.onFailure != a && h.onFailure != b) return at + ".onFailure: must be " + a + " or " + b;
+  if (h.maxConns <= 0) return at + ".maxConns: must be > 0";
+  return "";
+}
+
+std::string ValidateRate(const Config::Send::Rate& r, const std::string& at) {
+  if (r.burst < 0) return at + ".burst: must be >= 0 (0: no limit)";
+  if (r.burst > 0 && !(r.perSecond > 0)) return at + ".perSecond: must be > 0";
+  return "";
+}
+}  // namespace
 
 std::string Config::Validate() const {
   if (std::string err = discovery.Validate(); !err.empty()) return err;
@@ -20,6 +41,15 @@ std::string Config::Validate() const {
   if (router.syncWait < conf::Duration::zero()) return "router.syncWait: must be >= 0";
   if (online.tick <= conf::Duration::zero()) return "online.tick: must be > 0";
   if (kafka.topic.empty()) return "kafka.topic: must be set";
+  if (send.operation == 0) return "send.operation: must not be 0";
+  if (send.maxBodyBytes <= 0) return "send.maxBodyBytes: must be > 0";
+  if (send.maxTracked <= 0) return "send.maxTracked: must be > 0";
+  for (const std::string& err :
+       {ValidateRate(send.rate, "send.rate"), ValidateRate(send.roomRate, "send.roomRate"),
+        ValidateHook(auth.hook, "auth.hook", "refuse", "token"),
+        ValidateHook(send.hook, "send.hook", "deny", "allow")}) {
+    if (!err.empty()) return err;
+  }
   return discovery::Validate(comets, "comets");
 }
 

@@ -64,10 +64,57 @@ struct Config {
       b.Field("staticDir", staticDir);
     }
   } httpServer;
+  // An HTTP call to the operator's backend (README "The send path"): url "" = no hook.
+  struct Hook {
+    std::string url;
+    conf::Duration timeout;
+    std::string onFailure;  // what a timeout or a bad answer means (see Validate)
+    int32_t maxConns = 32;  // connections to the backend; 100x as many requests may wait
+    void Bind(conf::Binder& b) {
+      b.Field("url", url);
+      b.Field("timeout", timeout);
+      b.Field("onFailure", onFailure);
+      b.Field("maxConns", maxConns);
+    }
+  };
   struct Auth {
     std::string secret;  // when set, tokens must be signed (see README "Signed tokens")
-    void Bind(conf::Binder& b) { b.Field("secret", secret); }
+    // The connect hook: the backend says who a token is. onFailure: refuse | token (read the
+    // token as goim does).
+    Hook hook{"", std::chrono::seconds(1), "refuse"};
+    void Bind(conf::Binder& b) {
+      b.Field("secret", secret);
+      b.Section("hook", hook);
+    }
   } auth;
+  // The viewers' send path: op 4 from a client becomes a push to its room.
+  struct Send {
+    bool enabled = false;  // false: goim's Receive (logged, nothing pushed); standalone: true
+    int32_t operation = 1000;
+    int32_t maxBodyBytes = 200;  // of UTF-8, after invalid bytes became U+FFFD
+    struct Rate {                // token bucket; burst 0 = no limit
+      int32_t burst = 0;
+      double perSecond = 0;
+      void Bind(conf::Binder& b) {
+        b.Field("burst", burst);
+        b.Field("perSecond", perSecond);
+      }
+    };
+    Rate rate{5, 1};              // per mid (per key when mid is 0)
+    Rate roomRate{0, 0};          // per room
+    int32_t maxTracked = 100000;  // buckets kept per limit; the least recently used go first
+    // The send hook: the backend allows, denies or rewrites each danmaku. onFailure: deny | allow.
+    Hook hook{"", std::chrono::milliseconds(500), "deny"};
+    void Bind(conf::Binder& b) {
+      b.Field("enabled", enabled);
+      b.Field("operation", operation);
+      b.Field("maxBodyBytes", maxBodyBytes);
+      b.Section("rate", rate);
+      b.Section("roomRate", roomRate);
+      b.Field("maxTracked", maxTracked);
+      b.Section("hook", hook);
+    }
+  } send;
   struct Router {
     std::map<std::string, std::string> nodes{{"router-1", "127.0.0.1:3129"}};  // name -> address
     conf::Duration timeout = std::chrono::seconds(1);
@@ -102,6 +149,7 @@ struct Config {
     b.Section("rpcServer", rpcServer);
     b.Section("httpServer", httpServer);
     b.Section("auth", auth);
+    b.Section("send", send);
     b.Section("router", router);
     b.Section("kafka", kafka);
     b.Section("online", online);

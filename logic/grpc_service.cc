@@ -53,10 +53,16 @@ grpc::ServerUnaryReactor* GrpcService::RenewOnline(grpc::CallbackServerContext* 
   return reactor;
 }
 
+// Answered when the send path has its outcome (a hook and the queue may take a while): the call
+// waits in its reactor, no gRPC thread does.
 grpc::ServerUnaryReactor* GrpcService::Receive(grpc::CallbackServerContext* ctx,
-                                               const ReceiveReq* req, ReceiveReply*) {
-  core_.Receive(req->mid(), req->proto());
-  return net::FinishNow(ctx);
+                                               const ReceiveReq* req, ReceiveReply* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  core_.Receive(*req, [reactor, reply](std::string body) {
+    reply->set_body(std::move(body));
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* GrpcService::Nodes(grpc::CallbackServerContext* ctx, const NodesReq* req,

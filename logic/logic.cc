@@ -9,6 +9,7 @@
 #include "pkg/log/log.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/net/join.h"
+#include "pkg/protocol/operation.h"
 
 namespace goim::logic {
 
@@ -18,8 +19,6 @@ struct Counters {
   metrics::Registry& r = metrics::Registry::Default();
   metrics::Counter* connect_ok =
       r.NewCounter("goim_logic_connect_total{result=\"ok\"}", "Connect calls by result");
-  metrics::Counter* connect_auth =
-      r.NewCounter("goim_logic_connect_total{result=\"auth_failed\"}", "Connect calls by result");
   metrics::Counter* connect_router =
       r.NewCounter("goim_logic_connect_total{result=\"router_error\"}", "Connect calls by result");
   metrics::Counter* disconnect = r.NewCounter("goim_logic_disconnect_total", "Disconnect calls");
@@ -57,7 +56,6 @@ int64_t UnixMillis() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-int64_t UnixNow() { return UnixMillis() / 1000; }
 
 // A kick is one small call to a comet; nobody waits for it.
 constexpr std::chrono::milliseconds kKickTimeout{1000};
@@ -65,14 +63,18 @@ constexpr std::chrono::milliseconds kKickTimeout{1000};
 }  // namespace
 
 LogicCore::LogicCore(const Config& cfg, queue::Producer* producer,
-                     std::unique_ptr<RouterClient> router)
+                     std::unique_ptr<RouterClient> router, time::Clock& clock)
     : cfg_(cfg),
       producer_(producer),
       kicker_(cfg_.comets, kKickTimeout),
       router_(std::move(router)),
+      auth_(cfg_.auth),
       comets_(cfg.comets) {
   Counters::Get();
   balancer_.Update(comets_, {});
+  if (cfg_.send.enabled)
+    sender_ =
+        std::make_unique<Sender>(cfg_.send, clock, std::bind_front(&LogicCore::PushRoomKey, this));
 }
 
 LogicCore::~LogicCore() {
@@ -93,6 +95,9 @@ void LogicCore::Stop() {
   }
   stop_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  // Hook calls still pending fail now; their callbacks use the router and the queue.
+  auth_.Stop();
+  if (sender_) sender_->Stop();
 }
 
 void LogicCore::OnlineLoop() {
@@ -175,13 +180,16 @@ void LogicCore::ApplyReport(const goim::router::ServerOnline& s) {
 void LogicCore::Connect(const std::string& server, const std::string& cookie,
                         const std::string& token,
                         std::function<void(Result, goim::logic::ConnectReply)> done) {
-  AuthToken t;
-  if (std::string err = VerifyToken(token, cfg_.auth.secret, UnixNow(), &t); !err.empty()) {
-    Counters::Get().connect_auth->Inc();
-    LOG_EVERY_T(WARNING, 1) << "logic: auth failed server=" << server << " error("
-                            << log::Printable(err, 256) << ")";
-    return done({kRequestErr, err}, {});
-  }
+  // A refusal is counted and logged by auth_.
+  auth_.Authenticate(server, cookie, token,
+                     [this, server, done = std::move(done)](std::string err, AuthToken t) mutable {
+                       if (!err.empty()) return done({kRequestErr, err}, {});
+                       Register(server, std::move(t), std::move(done));
+                     });
+}
+
+void LogicCore::Register(const std::string& server, AuthToken t,
+                         std::function<void(Result, goim::logic::ConnectReply)> done) {
   if (t.key.empty()) t.key = NewUuid();
   goim::logic::ConnectReply reply;
   reply.set_mid(t.mid);
@@ -269,10 +277,13 @@ void LogicCore::RenewOnline(const goim::logic::OnlineReq& req,
   });
 }
 
-void LogicCore::Receive(int64_t mid, const goim::protocol::Proto& p) {
+void LogicCore::Receive(const goim::logic::ReceiveReq& req, std::function<void(std::string)> done) {
   Counters::Get().receive->Inc();
-  if (receiver_) return receiver_(mid, p);
-  VLOG(1) << "logic: receive mid=" << mid << " op=" << p.op() << " bytes=" << p.body().size();
+  const goim::protocol::Proto& p = req.proto();
+  if (sender_ && p.op() == protocol::kOpSendMsg)
+    return sender_->Send(req.mid(), req.key(), req.roomid(), p.body(), std::move(done));
+  VLOG(1) << "logic: receive mid=" << req.mid() << " op=" << p.op() << " bytes=" << p.body().size();
+  done("");
 }
 
 void LogicCore::DelServer(const std::string& server, std::function<void(Result, int)> done) {
@@ -384,10 +395,14 @@ void LogicCore::PushMids(int32_t op, std::vector<int64_t> mids, std::string msg,
 void LogicCore::PushRoom(int32_t op, const std::string& type, const std::string& room,
                          std::string msg, ResultFn done) {
   Counters::Get().push_room->Inc();
+  PushRoomKey(op, type + "://" + room, std::move(msg), std::move(done));
+}
+
+void LogicCore::PushRoomKey(int32_t op, const std::string& room, std::string msg, ResultFn done) {
   goim::logic::PushMsg m;
   m.set_type(goim::logic::PushMsg::ROOM);
   m.set_operation(op);
-  m.set_room(type + "://" + room);
+  m.set_room(room);
   m.set_msg(std::move(msg));
   Produce(m, m.room(), std::move(done));
 }

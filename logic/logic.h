@@ -18,28 +18,17 @@
 #include <vector>
 
 #include "api/logic.pb.h"
+#include "logic/authenticator.h"
 #include "logic/balancer.h"
 #include "logic/config.h"
 #include "logic/kicker.h"
+#include "logic/result.h"
 #include "logic/router_client.h"
+#include "logic/sender.h"
 #include "pkg/queue/queue.h"
+#include "pkg/time/clock.h"
 
 namespace goim::logic {
-
-// goim's result codes.
-inline constexpr int kOk = 0;
-inline constexpr int kRequestErr = -400;
-inline constexpr int kServerErr = -500;
-
-struct Result {
-  int code = kOk;
-  std::string message;
-  bool ok() const { return code == kOk; }
-};
-using ResultFn = std::function<void(Result)>;
-
-// Receives messages clients send with ops logic does not handle itself (goim: Receive just logs).
-using Receiver = std::function<void(int64_t mid, const goim::protocol::Proto& p)>;
 
 struct RoomCount {
   std::string room_id;
@@ -48,7 +37,9 @@ struct RoomCount {
 
 class LogicCore {
  public:
-  LogicCore(const Config& cfg, queue::Producer* producer, std::unique_ptr<RouterClient> router);
+  // clock: the send path's rate limits (a FakeClock in tests).
+  LogicCore(const Config& cfg, queue::Producer* producer, std::unique_ptr<RouterClient> router,
+            time::Clock& clock = time::SystemClock());
   ~LogicCore();
 
   // Starts the online aggregation ticker.
@@ -62,7 +53,9 @@ class LogicCore {
   void Heartbeat(int64_t mid, const std::string& key, const std::string& server, ResultFn done);
   void RenewOnline(const goim::logic::OnlineReq& req,
                    std::function<void(Result, std::map<std::string, int32_t>)> done);
-  void Receive(int64_t mid, const goim::protocol::Proto& p);
+  // A client's frame the comet does not handle. With send.enabled, op 4 takes the send path
+  // (sender.h); anything else is only logged, as goim does. done(reply body for the echo).
+  void Receive(const goim::logic::ReceiveReq& req, std::function<void(std::string)> done);
   goim::logic::NodesReply Nodes(const std::string& platform, const std::string& client_ip);
   // Deletes every session of a comet on every router (a dead comet); done may be null.
   void DelServer(const std::string& server, std::function<void(Result, int deleted)> done);
@@ -71,6 +64,8 @@ class LogicCore {
   void PushMids(int32_t op, std::vector<int64_t> mids, std::string msg, ResultFn done);
   void PushRoom(int32_t op, const std::string& type, const std::string& room, std::string msg,
                 ResultFn done);
+  // room: the full room key, "type://id".
+  void PushRoomKey(int32_t op, const std::string& room, std::string msg, ResultFn done);
   void PushAll(int32_t op, int32_t speed, std::string msg, ResultFn done);
 
   // Rooms whose key starts with type, by count, descending, at most limit.
@@ -90,11 +85,13 @@ class LogicCore {
 
   // Pulls every router node's comet reports now (the ticker does this every online.tick).
   void RefreshOnline(std::function<void()> done = nullptr);
-  void SetReceiver(Receiver r) { receiver_ = std::move(r); }
   const Config& config() const { return cfg_; }
   RouterClient& router() { return *router_; }
 
  private:
+  // After authentication: writes the session (Connect's second half).
+  void Register(const std::string& server, AuthToken t,
+                std::function<void(Result, goim::logic::ConnectReply)> done);
   void Produce(const goim::logic::PushMsg& m, const std::string& key, ResultFn done);
   // Groups sessions by comet and produces one PUSH message per comet.
   void PushSessions(int32_t op, const std::vector<goim::router::Session>& sessions, size_t asked,
@@ -112,7 +109,8 @@ class LogicCore {
   Kicker kicker_;  // before router_: router callbacks use it
   std::unique_ptr<RouterClient> router_;
   Balancer balancer_;
-  Receiver receiver_;
+  Authenticator auth_;
+  std::unique_ptr<Sender> sender_;  // when send.enabled
 
   mutable std::mutex mu_;
   std::vector<discovery::Instance> comets_;  // the membership (cfg_.comets until SetComets)

@@ -8,7 +8,8 @@
 
 namespace goim::logic {
 
-LogicServer::LogicServer(const Config& cfg, queue::Producer* producer) : cfg_(cfg) {
+LogicServer::LogicServer(const Config& cfg, queue::Producer* producer, time::Clock& clock)
+    : cfg_(cfg) {
   if (!producer) {
     own_producer_ = queue::NewKafkaProducer(cfg_.KafkaOptions());
     producer = own_producer_.get();
@@ -16,7 +17,7 @@ LogicServer::LogicServer(const Config& cfg, queue::Producer* producer) : cfg_(cf
   auto router = std::make_unique<RouterClient>(
       cfg_.router.nodes, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout),
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.syncWait));
-  core_ = std::make_unique<LogicCore>(cfg_, producer, std::move(router));
+  core_ = std::make_unique<LogicCore>(cfg_, producer, std::move(router), clock);
   grpc_service_ = std::make_unique<GrpcService>(*core_);
   http_api_ = std::make_unique<HttpApi>(*core_);
 }

@@ -18,8 +18,9 @@ namespace goim::logic {
 
 class LogicServer {
  public:
-  // producer == nullptr: a Kafka producer from cfg.kafka.
-  LogicServer(const Config& cfg, queue::Producer* producer = nullptr);
+  // producer == nullptr: a Kafka producer from cfg.kafka. clock: the send path's rate limits.
+  LogicServer(const Config& cfg, queue::Producer* producer = nullptr,
+              time::Clock& clock = time::SystemClock());
   ~LogicServer();
 
   // Binds the HTTP and gRPC addresses; throws std::runtime_error on failure.

@@ -1,5 +1,6 @@
 // configs/*.yaml document the defaults in code: loading each file must give exactly the defaults,
 // and standalone.yaml must load and wire up.
+#include <array>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -78,6 +79,9 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   EXPECT_EQ(cfg.comet.websocket.deflateThreshold, 256);
   EXPECT_EQ(cfg.comet.websocket.maxInflatedSize, 4112);
   EXPECT_EQ(cfg.comet.protocol.compressThreshold, 256);
+  EXPECT_TRUE(cfg.logic.send.enabled) << "standalone sends danmaku over the connection";
+  EXPECT_FALSE(logic::Config().send.enabled)
+      << "goim's Receive is logic's (and the cluster's) default";
 }
 
 template <class Config>
@@ -155,6 +159,25 @@ TEST(ConfigFiles, BadValuesNameTheKey) {
   lo.sets.emplace_back("httpServer.maxConns", "-1");
   conf::LoadText("", lo, &l);
   EXPECT_EQ(l.Validate(), "httpServer.maxConns: must be >= 0 (0: no limit)");
+  for (auto [key, value, want] : std::vector<std::array<std::string, 3>>{
+           {"send.rate.perSecond", "0", "send.rate.perSecond: must be > 0"},
+           {"send.maxBodyBytes", "0", "send.maxBodyBytes: must be > 0"},
+           {"auth.hook.url", "https://backend/",
+            "auth.hook.url: https is not supported (plain http:// only)"},
+           {"send.hook.url", "http://backend:x/",
+            "send.hook.url: 'http://backend:x/': bad port 'x'"}}) {
+    logic::Config sc;
+    conf::Options so;
+    so.sets.emplace_back(key, value);
+    conf::LoadText("", so, &sc);
+    EXPECT_EQ(sc.Validate(), want) << key;
+  }
+  logic::Config hc;
+  conf::Options ho;
+  ho.sets.emplace_back("send.hook.url", "http://127.0.0.1:9/");
+  ho.sets.emplace_back("send.hook.onFailure", "maybe");
+  conf::LoadText("", ho, &hc);
+  EXPECT_EQ(hc.Validate(), "send.hook.onFailure: must be deny or allow");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ Config::Config() {
   comet.metrics.addr = "";  // one /metrics for the process: logic's HTTP port
   router.metrics.addr = "";
   job.metrics.addr = "";
+  logic.send.enabled = true;  // the danmaku page sends over its connection
 }
 
 std::string Config::Validate() {

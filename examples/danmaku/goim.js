@@ -6,6 +6,8 @@
 //   c.ononline = (n) => ...;           // the room's online count, from heartbeat replies
 //   c.onroom = (room) => ...;          // the server moved this connection to room (op 13)
 //   c.start(); c.changeRoom('live://2000'); c.stop();
+//   const r = await c.send('hello');   // a danmaku to this connection's room (op 4):
+//                                      // {ok: true} or {ok: false, code, message} (the refusal)
 //
 // Frames are binary WebSocket messages: packLen int32, headerLen int16 (16), ver int16, op int32,
 // seq int32, body; all big-endian. One frame per message, except OpRaw (op 9), whose body holds
@@ -86,6 +88,7 @@
       this.retryTimer = null;
       this.lastGood = null;  // the node that last accepted us
       this.inbox = Promise.resolve();  // messages are handled one after another
+      this.pending = new Map();  // seq -> resolve of a send() waiting for its echo
     }
 
     start() {
@@ -99,6 +102,7 @@
       clearInterval(this.heartbeatTimer);
       if (this.ws) this.ws.close();
       this.ws = null;
+      this._settleAll('stopped');
       this.onstatus('closed', 'stopped');
     }
 
@@ -114,6 +118,37 @@
     // Adds (sub) or removes (unsub) push operations this connection accepts (op 14 / 16).
     sub(ops) { if (this._open()) this._send(OP.SUB, ops.join(',')); }
     unsub(ops) { if (this._open()) this._send(OP.UNSUB, ops.join(',')); }
+
+    // Sends a danmaku over this connection (op 4); the server pushes it to the connection's room
+    // and echoes op 4 with the same seq: an empty body when it was pushed, else
+    // {"code":N,"message":".."} (-413 too long, -429 too fast, -403 refused, ...). Resolves with
+    // {ok: true} or {ok: false, code, message}; code -1 when not connected or closed first.
+    send(text) {
+      if (!this._open()) return Promise.resolve({ok: false, code: -1, message: 'not connected'});
+      const seq = ++this.seq;
+      return new Promise((resolve) => {
+        this.pending.set(seq, resolve);
+        this.ws.send(encodeFrame(OP.SEND_MSG, seq, text));
+      });
+    }
+
+    _settle(seq, body) {
+      const resolve = this.pending.get(seq);
+      this.pending.delete(seq);
+      if (body.length === 0) return resolve({ok: true});
+      const text = decoder.decode(body);
+      try {
+        const j = JSON.parse(text);
+        resolve({ok: false, code: j.code, message: j.message});
+      } catch (e) {
+        resolve({ok: false, code: -1, message: text});
+      }
+    }
+
+    _settleAll(why) {
+      for (const resolve of this.pending.values()) resolve({ok: false, code: -1, message: why});
+      this.pending.clear();
+    }
 
     _open() { return this.ws && this.ws.readyState === 1 && this.authed; }
 
@@ -168,6 +203,7 @@
         if (this.ws !== ws) return;
         clearInterval(this.heartbeatTimer);
         this.ws = null;
+        this._settleAll('connection closed');
         if (!opened) return this._try(hosts.slice(1), port);
         this._retry();
       };
@@ -186,8 +222,8 @@
     // One message: its frames in order; a compressed batch is inflated first.
     async _receive(host, ws, bytes) {
       const frames = [];
-      if (!decodeFrames(bytes, (op, seq, body, ver) => frames.push({op, body, ver}))) return this._misread(ws);
-      for (const {op, body, ver} of frames) {
+      if (!decodeFrames(bytes, (op, seq, body, ver) => frames.push({op, seq, body, ver}))) return this._misread(ws);
+      for (const {op, seq, body, ver} of frames) {
         if (this.ws !== ws) return;  // reconnected meanwhile
         if (op === OP.AUTH_REPLY) {
           this.authed = true;
@@ -201,6 +237,8 @@
           this.onroom(decoder.decode(body));
         } else if (op === OP.HEARTBEAT_REPLY) {
           if (body.length >= 4) this.ononline(new DataView(body.buffer, body.byteOffset, 4).getInt32(0));
+        } else if (op === OP.SEND_MSG && this.pending.has(seq)) {
+          this._settle(seq, body);
         } else if (op === OP.RAW) {
           let inner = body;
           if (ver === VER_ZLIB) {

@@ -73,7 +73,8 @@ async function main() {
     'env: {host: "standalone", addrs: ["127.0.0.1"]}',
     'router:', `  rpcServer: {addr: ${a(routerGrpc)}}`, '  metrics: {addr: ""}',
     'logic:', `  rpcServer: {addr: ${a(logicGrpc)}}`,
-    `  httpServer: {addr: ${a(http)}, staticDir: ${JSON.stringify(path.resolve(staticDir))}}`,
+    // The push API needs a key the page does not have: comments go over the WebSocket.
+    `  httpServer: {addr: ${a(http)}, apiKey: "browser-test-key", staticDir: ${JSON.stringify(path.resolve(staticDir))}}`,
     `  node: {hostDomain: "", wsPort: ${ws}, tcpPort: ${tcp}}`, '  online: {tick: 200ms}',
     'comet:', `  rpcServer: {addr: ${a(cometGrpc)}}`, `  tcp: {bind: [${a(tcp)}]}`, `  websocket: {bind: [${a(ws)}]}`,
     '  online: {interval: 200ms}', '  metrics: {addr: ""}',
@@ -183,7 +184,7 @@ async function main() {
     const [zlib0, deflated0] = [p1.zlibBatches, await metric(deflated)];
     const batch = Array.from({length: 10}, (_, i) => `batched comment ${i} of ten, pushed at once ${Date.now()}`);
     const replies = await Promise.all(batch.map((t) => fetch(`${base}/goim/push/room?operation=1000&type=live&room=1000`,
-                                                              {method: 'POST', body: t}).then((r) => r.json())));
+                                                              {method: 'POST', body: t, headers: {'X-Goim-Key': 'browser-test-key'}}).then((r) => r.json())));
     check(replies.every((j) => j.code === 0), 'ten comments pushed at once');
     for (const t of batch) {
       await shows(p1, t);
@@ -194,20 +195,36 @@ async function main() {
     check(p4.zlibBatches === 0, 'page 4 did not ask for zlib and got none');
     check(await metric(deflated) > deflated0, 'the comet sent page 4 the batch deflated (' + deflated + ')');
 
-    // The page's own rate limit, then the server's limit on oversized text.
-    await p1.evaluate(() => {  // five submits at once: the page's bucket holds three
+    // The server's limits, answered in the op-4 echo and shown beside the input: the rate (a
+    // burst of seven submits at once; logic's bucket holds five a mid), then the length.
+    await p1.evaluate(() => {
       const text = document.getElementById('text'), form = document.getElementById('send');
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 7; i++) {
         text.value = `burst ${i}`;
         form.requestSubmit();
       }
     });
-    check(/slow down/.test(await p1.textContent('#note')), 'a burst of comments hits the page\'s rate limit');
-    const big = await p1.evaluate(async () => {
-      const r = await fetch('/goim/push/room?operation=1000&type=live&room=1000', {method: 'POST', body: 'x'.repeat(70000)});
-      return r.json();
+    await p1.waitForFunction(() => /slow down/.test(document.getElementById('note').textContent), null, {timeout: 5000});
+    check(true, 'a burst of comments is refused by logic\'s rate limit, shown beside the input');
+    // Answered after the burst (one connection's sends are handled in order), so every pushed
+    // comment of the burst is on the queue before page 2's marker below.
+    const outcome = await p1.evaluate(() => client.send('é'.repeat(101)));  // 202 bytes of UTF-8
+    check(outcome.ok === false && outcome.code === -413 && /over the limit/.test(outcome.message),
+          `send() resolves with the length refusal: ${JSON.stringify(outcome)}`);
+    const marker = `after the burst ${Date.now()}`;
+    await send(p2, marker);
+    await shows(p2, marker);
+    const seen = await comments(p2);
+    check(seen.includes('burst 0') && !seen.includes('burst 6'),
+          'page 2 got the burst\'s first comment, not its refused last one');
+    await p1.evaluate(() => {
+      document.getElementById('text').value = 'ü'.repeat(101);
+      document.getElementById('send').requestSubmit();
     });
-    check(big.code === -400 && /over the limit/.test(big.message), `oversized text is refused: ${JSON.stringify(big)}`);
+    await p1.waitForFunction(() => /over the limit/.test(document.getElementById('note').textContent), null, {timeout: 5000});
+    check(true, 'an over-long comment is refused, shown beside the input');
+    const push = await p1.evaluate(async () => (await fetch('/goim/push/room?operation=1000&type=live&room=1000', {method: 'POST', body: 'x'})).status);
+    check(push === 401, `the push API refuses the browser without the API key (${push}); the page sends over its connection`);
 
     // Reconnect: the server goes away and comes back on the same ports; both pages find it again
     // (backoff from /goim/nodes/weighted, or 1 s while logic is down) and re-join their room.

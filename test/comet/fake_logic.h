@@ -26,6 +26,8 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
   std::vector<std::string> connects, disconnects, heartbeats;
   std::vector<std::pair<int64_t, int32_t>> receives;  // mid, op
   std::vector<std::string> receive_bodies;
+  std::vector<std::pair<std::string, std::string>> receive_senders;  // key, room
+  std::string receive_reply;  // ReceiveReply.body for every Receive (under mu)
   std::vector<goim::logic::OnlineReq> reports;
   std::map<std::string, int32_t> all_room_count;
   // While set, Connect (Receive) replies wait until ReleaseHeld() (a slow logic).
@@ -117,11 +119,13 @@ class FakeLogic final : public goim::logic::Logic::CallbackService {
   }
   grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* ctx,
                                     const goim::logic::ReceiveReq* req,
-                                    goim::logic::ReceiveReply*) override {
+                                    goim::logic::ReceiveReply* reply) override {
     {
       std::lock_guard<std::mutex> lock(mu);
       receives.emplace_back(req->mid(), req->proto().op());
       receive_bodies.push_back(req->proto().body());
+      receive_senders.emplace_back(req->key(), req->roomid());
+      reply->set_body(receive_reply);
       if (hold_receives) {
         grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
         held.emplace_back(r, grpc::Status::OK);

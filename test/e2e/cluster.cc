@@ -46,6 +46,7 @@ int PortOf(const std::string& addr) { return std::stoi(addr.substr(addr.rfind(':
 
 class Standalone : public Cluster {
  public:
+  explicit Standalone(std::string logic_yaml) : logic_yaml_(std::move(logic_yaml)) {}
   const char* mode() const override { return "standalone"; }
   void Start() override {
     comets.push_back(NewComet("standalone"));
@@ -56,7 +57,7 @@ class Standalone : public Cluster {
     y += "router:\n  rpcServer: {addr: " + Q(router_grpc) +
          "}\n  online: {stale: 3s}\n  metrics: {addr: \"\"}\n";
     y += "logic:\n  rpcServer: {addr: " + Q(logic_grpc) + "}\n  httpServer: {addr: " + Q(http) +
-         "}\n  online: {tick: 200ms}\n";
+         "}\n  online: {tick: 200ms}\n" + logic_yaml_;
     y += "comet:\n" + CometYaml(comets[0], "", true);
     y += "job:\n  room: {signal: 20ms}\n  metrics: {addr: \"\"}\n";
     procs.push_back(std::make_unique<Process>("standalone", "goim-standalone", y));
@@ -67,6 +68,9 @@ class Standalone : public Cluster {
         throw std::runtime_error("standalone did not start; see " + procs.back()->log_path());
     }
   }
+
+ private:
+  std::string logic_yaml_;
 };
 
 class Kafka : public Cluster {
@@ -136,7 +140,9 @@ std::string NewTopic(const std::string& broker) {
   return topic;
 }
 
-std::unique_ptr<Cluster> MakeStandalone() { return std::make_unique<Standalone>(); }
+std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml) {
+  return std::make_unique<Standalone>(logic_yaml);
+}
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) {
   return std::make_unique<Kafka>(std::move(opts));
 }

@@ -35,7 +35,8 @@ struct KafkaClusterOptions {
   std::string producer_props = "{}";  // logic's kafka.properties (a YAML flow map)
 };
 
-std::unique_ptr<Cluster> MakeStandalone();
+// logic_yaml: more keys of logic's section, each line indented by two spaces.
+std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml = "");
 // Topic and group are unique to each cluster.
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts = {});
 // A new topic on the local broker, "goim-e2e-<pid>-<n>", ready (all partitions) when returned.
