@@ -312,6 +312,13 @@ TEST_F(HistoryE2E, BadHistoryInputGetsADefinedAnswer) {
     EXPECT_FALSE(v.c->Read(200ms)) << c.extra << ": more than its answer";
     EXPECT_TRUE(v.c->Heartbeat()) << c.extra << ": the connection still works";
   }
+  // The process's /metrics counts them (standalone: comet, logic and job share it).
+  EXPECT_GE(MetricAt(cluster_->http, "goim_comet_history_positions_total{recovered=\"false\"}"), 5);
+  // The store's own count leaves out the two asks logic marked bad before reading.
+  EXPECT_GE(MetricAt(cluster_->http, "goim_history_reads_total{recovered=\"false\"}"), 3);
+  EXPECT_GE(MetricAt(cluster_->http, "goim_history_appends_total{result=\"appended\"}"), 12);
+  EXPECT_GE(MetricAt(cluster_->http, "goim_comet_history_replayed_messages_total"), 18);
+  EXPECT_EQ(MetricAt(cluster_->http, "goim_history_store_errors_total{op=\"read\"}"), 0);
 }
 
 TEST_F(HistoryE2E, AChangeRoomRepositionsWithTheSameN) {
