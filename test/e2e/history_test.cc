@@ -209,10 +209,12 @@ TEST_F(HistoryE2E, FiftyClientsJoiningDuringContinuousPushesSeeNoGapAndNoDuplica
   const std::string name = Unique("storm");
   const std::string room = "live://" + name;
   const int n = 300;
-  std::atomic<int> pushed{0};
+  std::atomic<int> pushed{0}, joined{0};
+  // In step: one join per 6 pushes, so every join lands inside the stream.
   std::thread pusher([&] {
     net::HttpClient http(cluster_->http);
     for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(Eventually([&] { return joined.load() >= std::min(50, i / 6); }, 30s));
       auto r = http.Post("/goim/push/room?operation=1000&type=live&room=" + name, Body(i));
       EXPECT_EQ(r.body, R"({"code":0,"message":""})");
       pushed = i + 1;
@@ -220,15 +222,20 @@ TEST_F(HistoryE2E, FiftyClientsJoiningDuringContinuousPushesSeeNoGapAndNoDuplica
   });
   std::vector<std::unique_ptr<Viewer>> viewers;
   for (int i = 0; i < 50; ++i) {
-    // Joins spread over the stream: each waits for a few more pushes.
-    const int at = i * n / 60;
+    const int at = i * 6;
     ASSERT_TRUE(Eventually([&] { return pushed.load() >= at; }, 30s));
     viewers.push_back(std::make_unique<Viewer>(Addr(i % 2 ? Transport::kWs : Transport::kTcp),
                                                i % 2 ? Transport::kWs : Transport::kTcp, room,
                                                R"("history":20)"));
     ASSERT_TRUE(viewers.back()->ok);
+    ++joined;
   }
   pusher.join();
+  // The seam is only tried by joins while pushes were still coming.
+  int mid_stream = 0;
+  for (const auto& v : viewers) mid_stream += v->offset() > 0 && v->offset() < n;
+  std::printf("history: %d of 50 clients joined mid-stream\n", mid_stream);
+  EXPECT_GE(mid_stream, 45) << "the joins were not inside the stream: the test proved little";
   for (size_t i = 0; i < viewers.size(); ++i) {
     Viewer& v = *viewers[i];
     EXPECT_TRUE(v.recovered()) << i;
@@ -268,6 +275,11 @@ TEST_F(HistoryE2E, AnOffsetThatLeftRetentionGetsRecoveredFalseAndTheNewestN) {
   EXPECT_EQ(newest.front().seq, 257);
   EXPECT_EQ(newest.back().body, Body(262));
   EXPECT_FALSE(back.c->Read(200ms));
+  // A huge N gets maxRequest (250) at most, never more.
+  Viewer huge(Tcp(), Transport::kTcp, room, R"("history":1000000000)");
+  ASSERT_TRUE(huge.ok);
+  EXPECT_EQ(huge.Take(250).size(), 250u);
+  EXPECT_FALSE(huge.c->Read(200ms)) << "a reply larger than the cap";
 }
 
 TEST_F(HistoryE2E, BadHistoryInputGetsADefinedAnswer) {
