@@ -415,7 +415,7 @@ TEST_F(HistoryE2E, TheBackendApiAnswersInGoimsEnvelope) {
 
 // --- the Redis store -----------------------------------------------------------------------------
 
-TEST(HistoryRedisE2E, ARedisRestartKeepsTheHistory) {
+TEST(HistoryRedisE2E, ARestartKeepsTheHistoryAWipeStartsANewEpochAnOutageLosesNoPush) {
   if (testing::RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
   testing::RedisServer redis;
   std::string why;
@@ -450,6 +450,38 @@ TEST(HistoryRedisE2E, ARedisRestartKeepsTheHistory) {
   auto live = after.Next();
   ASSERT_TRUE(live);
   EXPECT_EQ(live->seq, 21);
+
+  // The history wiped (FLUSHALL): the next push starts a new epoch, and the connected client is
+  // told before it (op 18, recovered false) so its offsets starting over are not mistaken for
+  // duplicates.
+  EXPECT_EQ(redis.Command({"FLUSHALL"}), "OK");
+  ASSERT_EQ(http.Post("/goim/push/room?operation=1000&type=live&room=restart", Body(21)).body,
+            R"({"code":0,"message":""})");
+  auto first = after.Next();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, Body(21));
+  EXPECT_EQ(first->seq, 1);
+  ASSERT_EQ(after.positions.size(), 1u);
+  EXPECT_NE(after.positions[0].value("epoch", ""), before.epoch());
+  EXPECT_FALSE(after.positions[0].value("recovered", true));
+  EXPECT_EQ(after.positions[0].value("offset", int64_t{-1}), 0);
+
+  // Redis down: pushes are still delivered (without offsets: seq 0, counted), joins still
+  // succeed with recovered false; nothing stalls.
+  redis.Stop();
+  ASSERT_EQ(http.Post("/goim/push/room?operation=1000&type=live&room=restart", Body(22)).body,
+            R"({"code":0,"message":""})");
+  auto unnumbered = after.Next();
+  ASSERT_TRUE(unnumbered) << "a push was lost with the store down";
+  EXPECT_EQ(unnumbered->body, Body(22));
+  EXPECT_EQ(unnumbered->seq, 0);
+  EXPECT_GE(MetricAt(cluster->http, "goim_job_history_unnumbered_total"), 1);
+  EXPECT_GE(MetricAt(cluster->http, "goim_history_store_errors_total{op=\"append\"}"), 1);
+  Viewer down(cluster->comets[0].tcp, Transport::kTcp, room, R"("history":5)");
+  ASSERT_TRUE(down.ok) << "the auth must not fail with the store";
+  EXPECT_FALSE(down.recovered());
+  EXPECT_GE(MetricAt(cluster->http, "goim_comet_history_errors_total"), 1);
+  EXPECT_TRUE(down.c->Heartbeat());
 }
 
 // --- Kafka: a job killed mid-stream --------------------------------------------------------------
