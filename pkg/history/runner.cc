@@ -38,7 +38,7 @@ bool Runner::Run(std::string_view key, std::function<void()> fn) {
   Shard& s = *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    s.q.push_back(std::move(fn));
+    s.q.push_back({std::move(fn), true});
   }
   s.cv.notify_one();
   return true;
@@ -49,11 +49,12 @@ void Runner::Work(Shard* s) {
   for (;;) {
     s->cv.wait(lock, [s] { return s->stop || !s->q.empty(); });
     if (s->q.empty()) return;  // stopping, and everything queued has run
-    std::function<void()> fn = std::move(s->q.front());
+    Item it = std::move(s->q.front());
     s->q.pop_front();
     lock.unlock();
-    fn();
-    queued_.fetch_sub(1, std::memory_order_relaxed);
+    it.fn();
+    // Before the next item runs: once Drain's marker has run, every call before it is uncounted.
+    if (it.counted) queued_.fetch_sub(1, std::memory_order_relaxed);
     lock.lock();
   }
 }
@@ -63,10 +64,9 @@ void Runner::Drain() {
   for (auto& s : shards_) {
     auto p = std::make_shared<std::promise<void>>();
     done.push_back(p->get_future());
-    queued_.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(s->mu);
-      s->q.push_back([p] { p->set_value(); });
+      s->q.push_back({[p] { p->set_value(); }, false});
     }
     s->cv.notify_one();
   }

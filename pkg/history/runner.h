@@ -34,15 +34,19 @@ class Runner {
   bool Run(std::string_view key, std::function<void()> fn);
   // Calls waiting or running.
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
-  // Returns once every call given before it has returned.
+  // Returns once every call given before it has returned (and left queued()).
   void Drain();
   bool inline_calls() const { return shards_.empty(); }
 
  private:
+  struct Item {
+    std::function<void()> fn;
+    bool counted = true;  // in queued_ (Drain's markers are not)
+  };
   struct Shard {
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<std::function<void()>> q;
+    std::deque<Item> q;
     bool stop = false;
     std::thread thread;
   };
