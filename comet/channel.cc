@@ -21,8 +21,9 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
       sock_(std::move(sock)),
       ws_(static_cast<uint64_t>(loop->cfg().websocket.maxMessageSize)),
       replies_(static_cast<uint32_t>(loop->cfg().protocol.cliProto)),
-      // Pushes are bounded by svrProto and replies by the ring: the queue never holds more.
-      out_(static_cast<uint32_t>(loop->cfg().protocol.svrProto) + replies_.capacity() + 1) {
+      // Pushes are bounded by svrProto (plus history's one forced push) and replies by the ring:
+      // the queue never holds more.
+      out_(static_cast<uint32_t>(loop->cfg().protocol.svrProto) + replies_.capacity() + 2) {
   boost::system::error_code ec;
   auto ep = sock_.remote_endpoint(ec);
   if (!ec) ip_ = ep.address().to_string();
@@ -35,6 +36,7 @@ Channel::Channel(Loop* loop, Transport t, tcp::socket sock, std::shared_ptr<asio
 
 Channel::~Channel() {
   if (rbuf_) loop_->PutReadBuffer(rbuf_);
+  if (hist_) ReleaseHeld();
   if (state_ != State::kClosed) {  // freed without Close (a loop torn down with channels in it)
     Stats& st = Stats::Get();
     st.connections->Sub(1);
@@ -78,7 +80,7 @@ void Channel::StartAuth(protocol::Frame& f) {
           std::vector<int32_t> accepts(reply.accepts().begin(), reply.accepts().end());
           ch->OnAuth(ok, err, reply.mid(), std::move(*reply.mutable_key()),
                      std::move(*reply.mutable_roomid()), std::move(accepts), reply.heartbeat(),
-                     reply.compress());
+                     reply.compress(), reply.has_history() ? &reply.history() : nullptr);
         });
       });
 }
@@ -87,7 +89,7 @@ void Channel::StartAuth(protocol::Frame& f) {
 
 void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string key,
                      std::string room, std::vector<int32_t> accepts, int64_t heartbeat_ns,
-                     const std::string& compress) {
+                     const std::string& compress, const goim::logic::HistoryAsk* history) {
   if (state_ != State::kAuthing) return;
   Context& ctx = loop_->ctx();
   if (!ok) {
@@ -101,6 +103,11 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   key_ = std::move(key);
   Watch(accepts);
   SetCompress(compress);
+  if (history) {
+    hist_ = std::make_unique<HistoryState>();
+    hist_->ask = *history;
+    enc_.seq = true;
+  }
   heartbeat_ = heartbeat_ns > 0 ? time::Duration(std::chrono::nanoseconds(heartbeat_ns))
                                 : std::chrono::minutes(8);
   state_ = State::kReady;
@@ -110,6 +117,8 @@ void Channel::OnAuth(bool ok, const std::string& err, int64_t mid, std::string k
   loop_->Join(this, room);
   loop_->timers().Set(deadline_, heartbeat_);
   logic_hb_due_ = NextLogicRenewal();
+  // Room history: the reply says where the connection is, and may wait for the history.
+  if (hist_) return AuthWithHistory(room);
   // The auth reply takes the slot the auth frame reserved: op 8, empty body, seq echoed.
   if (!ReplyFrame(protocol::kOpAuthReply, auth_ver_, auth_seq_, std::string())) return;
   VLOG(1) << "comet: authed key=" << log::Printable(key_) << " mid=" << mid_
@@ -198,6 +207,7 @@ void Channel::Close(CloseReason why) {
   if (state_ == State::kClosed) return;
   if (ready()) Unregister();
   state_ = State::kClosed;
+  if (hist_) ReleaseHeld();
   Stats& st = Stats::Get();
   st.closes[static_cast<int>(why)]->Inc();
   st.connections->Sub(1);

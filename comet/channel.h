@@ -8,7 +8,8 @@
 //
 // The code follows a connection's life: channel.cc (start, auth, deadlines, close, in that
 // order), ws_upgrade.cc (the WebSocket upgrade), channel_read.cc (frames in), operation.cc (what
-// each frame does), channel_write.cc (replies and pushes out). [loop thread only]
+// each frame does), channel_write.cc (replies and pushes out), channel_history.cc (room history,
+// for connections that opted in at auth). [loop thread only]
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 
 #include <boost/asio/ssl/stream.hpp>
 
+#include "api/logic.pb.h"
 #include "comet/room.h"
 #include "comet/write_queue.h"
 #include "pkg/bufio/reader.h"
@@ -34,6 +36,20 @@
 namespace goim::comet {
 
 class Loop;
+
+// Room history of a connection that opted in at auth (comet/channel_history.cc): what it asked,
+// where it is in its room's history, and what is held while it is being positioned.
+struct HistoryState {
+  goim::logic::HistoryAsk ask;  // at auth; a change room asks for the last ask.last() again
+  std::string epoch;            // the room's epoch it is in ("" when not known)
+  int64_t offset = 0;           // the newest room offset it was sent (or positioned at)
+  // Positioning: for the auth reply, or for the op-13 reply to a change room (its ver, seq, body).
+  bool auth = true;
+  int32_t ver = 0;
+  int32_t seq = 0;
+  std::string body;
+  std::vector<LoopMsg*> held;  // pushes that came meanwhile (a reference each)
+};
 
 // When a session is next renewed at logic, as a range for a random draw: goim draws 10-30 min but
 // renews only on the client heartbeat after that, which may come up to `heartbeat` (the server's
@@ -58,6 +74,7 @@ enum class CloseReason : uint8_t {
   kPreAuthFlood,
   kWsClose,
   kShutdown,
+  kHistoryOverflow,  // more than protocol.historyHold pushes came while positioning it
   kCount
 };
 const char* CloseReasonName(CloseReason r);
@@ -88,8 +105,11 @@ class Channel {
   bool Push(LoopMsg* m);
   bool Watching(int32_t op) const;
   // Authenticated and open: takes pushes.
-  bool ready() const { return state_ == State::kReady || state_ == State::kReceiving; }
+  bool ready() const {
+    return state_ == State::kReady || state_ == State::kReceiving || state_ == State::kPositioning;
+  }
   bool closed() const { return state_ == State::kClosed; }
+  bool positioning() const { return state_ == State::kPositioning; }
   uint64_t id() const { return id_; }
   void set_id(uint64_t id) { id_ = id; }
   const std::string& key() const { return key_; }
@@ -106,11 +126,16 @@ class Channel {
 
  private:
   friend class Loop;
+
   // A connection's states, in the order it goes through them (channel.cc follows this order).
   enum class State : uint8_t {
     kUpgrade,    // WebSocket: reading the HTTP upgrade (WSS: after the TLS handshake)
     kHandshake,  // waiting for the auth frame (goim's handshake)
     kAuthing,    // logic holds the auth frame; reading waits
+    // Room history: registered and in its room, logic reads the history it asked for; the reply
+    // (op 8, or op 13 to a change room) and the replay go out first, pushes are held meanwhile;
+    // reading waits.
+    kPositioning,
     kReady,      // authenticated: frames are operations, pushes are written
     kReceiving,  // ready, and a frame is with Logic.Receive; reading waits (frames stay in order)
     kClosing,    // WebSocket: a Close frame is queued; closed once it is written
@@ -121,7 +146,8 @@ class Channel {
   // --- life (channel.cc): start, auth, deadlines, close
   void StartAuth(protocol::Frame& f);
   void OnAuth(bool ok, const std::string& err, int64_t mid, std::string key, std::string room,
-              std::vector<int32_t> accepts, int64_t heartbeat_ns, const std::string& compress);
+              std::vector<int32_t> accepts, int64_t heartbeat_ns, const std::string& compress,
+              const goim::logic::HistoryAsk* history);
   // The auth's "compress" ("zlib", "brotli"): batches as bilibili's compressed OpRaw frames. It
   // takes precedence over permessage-deflate (a compressed frame does not deflate again). An
   // unknown value is counted and logged; the connection then gets goim's frames.
@@ -166,7 +192,8 @@ class Channel {
   // Reading waits while logic holds the auth frame or a frame for Receive, and stops once a
   // Close frame is queued.
   bool Paused() const {
-    return state_ == State::kAuthing || state_ == State::kReceiving || state_ == State::kClosing;
+    return state_ == State::kAuthing || state_ == State::kReceiving ||
+           state_ == State::kPositioning || state_ == State::kClosing;
   }
   // Whether the next buffered frame may be handled now.
   bool TakesFrames() const { return state_ == State::kHandshake || state_ == State::kReady; }
@@ -190,7 +217,30 @@ class Channel {
   void Watch(std::span<const int32_t> ops);
   void MaybeLogicHeartbeat();
   time::TimePoint NextLogicRenewal() const;
+  // --- room history (channel_history.cc)
+  // The auth reply of an opted-in connection: at once when it is in no room, else after its
+  // room's history was read (StartPositioning).
+  void AuthWithHistory(const std::string& room);
+  // Op 12 of an opted-in connection: joins, then positions it in the new room (op 13 waits).
+  bool ChangeRoomWithHistory(const protocol::Frame& f);
+  // Holds pushes, asks logic for the room's history; OnPositioned answers.
+  void StartPositioning(const std::string& room);
+  void OnPositioned(bool ok, goim::logic::HistoryReply& reply);
+  // The reply (op 8 or 13) and a push of this connection's own: its position (op 18, after a
+  // change room), the replay, the held pushes it had not had. false when it closed.
+  bool FinishPositioning(const std::string& epoch, int64_t offset, bool recovered,
+                         std::string frames, int32_t count);
+  // A push to an opted-in connection: held while positioning, else the shared bytes when they
+  // follow what it was sent, else bytes of its own (a new epoch, or frames it had).
+  bool PushHistory(LoopMsg* m);
+  // d's frames this connection has not had, after an op-18 notice when d is of another epoch.
+  int32_t AppendFresh(const PushData& d, std::string* out);
+  // Queues frames of this connection's own as a push (force: even over svrProto, by one).
+  bool QueueOwn(std::string frames, int32_t count, bool force);
+  void ReleaseHeld();
   // --- writing (channel_write.cc)
+  // The push's shared bytes for this connection, within svrProto (else dropped and counted).
+  bool PushShared(LoopMsg* m);
   // Queues a reply or a push reference; false when the channel closed meanwhile.
   bool Enqueue(WriteItem it);
   // Gives a written (or dropped) item back: the push reference, or the reply's ring slot.
@@ -245,6 +295,7 @@ class Channel {
   bool freed_ = false;
   bool null_sink_ = false;
   Encoding enc_;  // which bytes of each push this connection gets (comet/push.h)
+  std::unique_ptr<HistoryState> hist_;  // opted in to room history at auth
 };
 
 }  // namespace goim::comet

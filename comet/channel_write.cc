@@ -19,6 +19,11 @@ namespace goim::comet {
 
 bool Channel::Push(LoopMsg* m) {
   if (!ready()) return false;
+  if (hist_) return PushHistory(m);
+  return PushShared(m);
+}
+
+bool Channel::PushShared(LoopMsg* m) {
   const uint32_t limit = static_cast<uint32_t>(loop_->cfg().protocol.svrProto);
   if (out_.pushes() >= limit && !writing_) Flush();  // the socket may take them right now
   if (!ready()) return false;

@@ -45,6 +45,7 @@ std::string Config::Validate() const {
     return "protocol.writeBatch: must be in 1..512";
   if (protocol.maxWatchOps <= 0) return "protocol.maxWatchOps: must be > 0";
   if (protocol.compressThreshold < 0) return "protocol.compressThreshold: must be >= 0";
+  if (protocol.historyHold <= 0) return "protocol.historyHold: must be > 0";
   if (bucket.size <= 0) return "bucket.size: must be > 0";
   if (online.interval <= conf::Duration::zero()) return "online.interval: must be > 0";
   return "";

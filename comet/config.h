@@ -79,6 +79,7 @@ struct Config {
     int32_t writeBatch = 64;
     int32_t maxWatchOps = 256;        // goim: no cap (see configs/comet.yaml)
     int32_t compressThreshold = 256;  // auth "compress": smaller pushes go uncompressed
+    int32_t historyHold = 1024;       // pushes held while a connection is positioned in history
     void Bind(conf::Binder& b) {
       b.Field("loops", loops);
       b.Field("handshakeTimeout", handshakeTimeout);
@@ -92,6 +93,7 @@ struct Config {
       b.Field("writeBatch", writeBatch);
       b.Field("maxWatchOps", maxWatchOps);
       b.Field("compressThreshold", compressThreshold);
+      b.Field("historyHold", historyHold);
     }
   } protocol;
   struct Bucket {

@@ -4,6 +4,7 @@
 
 #include "comet/loop.h"
 #include "comet/stats.h"
+#include "pkg/log/log.h"
 #include "pkg/net/grpc_reply.h"
 #include "pkg/protocol/binary.h"
 
@@ -31,6 +32,27 @@ std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p) {
   std::string frame;
   protocol::AppendFrame(&frame, p.ver(), p.op(), p.seq(), p.body());
   return std::make_shared<PushData>(std::move(frame), 1);
+}
+
+std::shared_ptr<const PushData> MakeRoomPushData(const goim::comet::BroadcastRoomReq& req) {
+  const goim::protocol::Proto& p = req.proto();
+  if (req.offsets_size() == 0) return MakePushData(p);
+  const int32_t frames = p.op() == protocol::kOpRaw ? CountFrames(p.body()) : 1;
+  if (req.offsets_size() != frames) {
+    Stats::Get().history_bad_offsets->Inc();
+    LOG_EVERY_T(WARNING, 1) << "comet: room push offsets ignored room="
+                            << log::Printable(req.roomid()) << " offsets=" << req.offsets_size()
+                            << " frames=" << frames;
+    return MakePushData(p);
+  }
+  std::string bytes;
+  if (p.op() == protocol::kOpRaw)
+    bytes = p.body();
+  else
+    protocol::AppendFrame(&bytes, p.ver(), p.op(), p.seq(), p.body());
+  return std::make_shared<PushData>(
+      std::move(bytes), frames, std::vector<int64_t>(req.offsets().begin(), req.offsets().end()),
+      req.epoch());
 }
 
 grpc::ServerUnaryReactor* GrpcService::PushMsg(grpc::CallbackServerContext* c,
@@ -79,7 +101,7 @@ grpc::ServerUnaryReactor* GrpcService::BroadcastRoom(grpc::CallbackServerContext
     Stats::Get().room_misses->Inc();
     return net::FinishNow(c);
   }
-  auto data = MakePushData(req->proto());
+  auto data = MakeRoomPushData(*req);
   for (size_t i = 0; i < ctx_.loops.size(); ++i) {
     if (loops & (uint64_t(1) << i)) ctx_.loops[i]->PostRoom(data, req->roomid());
   }

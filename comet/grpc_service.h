@@ -11,6 +11,9 @@ namespace goim::comet {
 // The frames a client receives for a push: an OpRaw body as is (already a run of frames),
 // anything else encoded as one frame.
 std::shared_ptr<const PushData> MakePushData(const goim::protocol::Proto& p);
+// A room push, with its frames' room offsets when job sent them (one per frame of an OpRaw; a
+// list that does not match the frames is ignored, counted and logged).
+std::shared_ptr<const PushData> MakeRoomPushData(const goim::comet::BroadcastRoomReq& req);
 
 class GrpcService final : public goim::comet::Comet::CallbackService {
  public:

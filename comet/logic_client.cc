@@ -135,4 +135,13 @@ void LogicClient::Receive(int64_t mid, const std::string& key, const std::string
        });
 }
 
+void LogicClient::History(
+    const std::string& room, const goim::logic::HistoryAsk& ask,
+    std::function<void(const grpc::Status&, goim::logic::HistoryReply&)> done) {
+  goim::logic::HistoryReq req;
+  req.set_roomid(room);
+  *req.mutable_ask() = ask;
+  Call(&Async::History, std::move(req), std::move(done));
+}
+
 }  // namespace goim::comet

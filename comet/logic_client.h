@@ -36,6 +36,9 @@ class LogicClient {
   void Receive(int64_t mid, const std::string& key, const std::string& room, int32_t ver,
                int32_t op, int32_t seq, const std::string& body,
                std::function<void(bool, std::string)> done);
+  // A room's history for a connection being positioned in it (goim-cpp's History).
+  void History(const std::string& room, const goim::logic::HistoryAsk& ask,
+               std::function<void(const grpc::Status&, goim::logic::HistoryReply&)> done);
   // Waits (up to timeout) until no call is in flight or queued; for shutdown.
   bool WaitIdle(std::chrono::milliseconds timeout) { return calls_.WaitIdle(timeout); }
 

@@ -66,6 +66,7 @@ bool Channel::HandleFrame(protocol::Frame& f) {
       MaybeLogicHeartbeat();
       return ReplyHeart(f.ver, f.seq);
     case protocol::kOpChangeRoom:
+      if (hist_) return ChangeRoomWithHistory(f);
       ChangeRoom(f.body);
       return ReplyFrame(protocol::kOpChangeRoomReply, f.ver, f.seq, f.body);
     case protocol::kOpSub:

@@ -1,5 +1,7 @@
 #include "comet/push.h"
 
+#include <algorithm>
+
 #include <glog/logging.h>
 
 #include "comet/stats.h"
@@ -35,15 +37,70 @@ PushData::PushData(std::string frames, int32_t frame_count) {
   frames_.bytes = std::move(frames);
 }
 
-const Payload& PushData::Get(Variant v, const Config& cfg) const {
-  if (v == Variant::kFrames) return frames_;
-  const int i = static_cast<int>(v);
-  std::call_once(once_[i], [&] { variants_[i] = Make(v, cfg); });
-  return variants_[i] ? *variants_[i] : frames_;
+PushData::PushData(std::string frames, int32_t frame_count, std::vector<int64_t> offsets,
+                   std::string epoch)
+    : PushData(std::move(frames), frame_count) {
+  offsets_ = std::move(offsets);
+  epoch_ = std::move(epoch);
+  for (int64_t o : offsets_) {
+    if (o <= 0) continue;
+    if (first_ == 0 || o < first_) first_ = o;
+    last_ = std::max(last_, o);
+  }
 }
 
-std::unique_ptr<Payload> PushData::Make(Variant v, const Config& cfg) const {
-  const std::string& frames = frames_.bytes;
+namespace {
+// Calls fn(start, offset) for each frame of a run of frames.
+template <class Fn>
+void EachFrame(const std::string& frames, const std::vector<int64_t>& offsets, Fn fn) {
+  size_t at = 0;
+  for (size_t i = 0; at + protocol::kRawHeaderSize <= frames.size(); ++i) {
+    const int32_t len = protocol::LoadI32(reinterpret_cast<const uint8_t*>(frames.data()) + at);
+    if (len < protocol::kRawHeaderSize || at + static_cast<size_t>(len) > frames.size()) return;
+    fn(at, static_cast<size_t>(len), i < offsets.size() ? offsets[i] : 0);
+    at += static_cast<size_t>(len);
+  }
+}
+// An offset as the int32 seq carries it (the store keeps offsets within INT32_MAX).
+int32_t Seq(int64_t offset) {
+  return offset > 0 && offset <= INT32_MAX ? static_cast<int32_t>(offset) : 0;
+}
+}  // namespace
+
+int32_t AppendNumbered(const PushData& d, int64_t after, std::string* out) {
+  int32_t n = 0;
+  const std::string& frames = d.frames().bytes;
+  EachFrame(frames, d.offsets(), [&](size_t at, size_t len, int64_t offset) {
+    if (offset != 0 && offset <= after) return;
+    const size_t start = out->size();
+    out->append(frames, at, len);
+    protocol::StoreI32(reinterpret_cast<uint8_t*>(out->data()) + start + protocol::kSeqOffset,
+                       Seq(offset));
+    ++n;
+  });
+  return n;
+}
+
+const Payload& PushData::Get(Variant v, bool seq, const Config& cfg) const {
+  seq = seq && numbered();
+  if (v == Variant::kFrames && !seq) return frames_;
+  const int i = static_cast<int>(v);
+  std::call_once(once_[seq][i], [&] { variants_[seq][i] = Make(v, seq, cfg); });
+  if (variants_[seq][i]) return *variants_[seq][i];
+  return v == Variant::kFrames ? frames_ : Get(Variant::kFrames, seq, cfg);
+}
+
+std::unique_ptr<Payload> PushData::Make(Variant v, bool seq, const Config& cfg) const {
+  if (v == Variant::kFrames) {
+    // The frames with their room offsets in seq, for the connections that opted in.
+    auto p = std::make_unique<Payload>(frames_);
+    EachFrame(frames_.bytes, offsets_, [&](size_t at, size_t, int64_t offset) {
+      protocol::StoreI32(reinterpret_cast<uint8_t*>(p->bytes.data()) + at + protocol::kSeqOffset,
+                         Seq(offset));
+    });
+    return p;
+  }
+  const std::string& frames = Get(Variant::kFrames, seq, cfg).bytes;
   std::string in;  // what is compressed
   compress::Codec codec;
   size_t threshold;
@@ -99,12 +156,13 @@ std::unique_ptr<Payload> PushData::Make(Variant v, const Config& cfg) const {
 
 const Payload& BytesForVariant(LoopMsg* m, const Encoding& e, const Config& cfg) {
   const PushData& d = *m->data;
-  const Payload*& p = m->resolved[static_cast<int>(e.variant)];
-  if (!p) p = &d.Get(e.variant, cfg);
+  const bool seq = e.seq && d.numbered();
+  const Payload*& p = m->resolved[seq][static_cast<int>(e.variant)];
+  if (!p) p = &d.Get(e.variant, seq, cfg);
   // A deflated message must fit the client's window (pkg/websocket/deflate.h).
   if (p->kind == Payload::kWsMessage &&
       d.frames().bytes.size() + protocol::kRawHeaderSize > (size_t(1) << e.ws_window_bits))
-    return d.frames();
+    return d.Get(Variant::kFrames, seq, cfg);
   return *p;
 }
 

@@ -28,6 +28,8 @@ const char* CloseReasonName(CloseReason r) {
       return "ws_close";
     case CloseReason::kShutdown:
       return "shutdown";
+    case CloseReason::kHistoryOverflow:
+      return "history_overflow";
     case CloseReason::kCount:
       break;
   }
@@ -115,6 +117,27 @@ Stats& Stats::Get() {
         r.NewCounter("goim_comet_ws_inflate_errors_total{error=\"corrupt\"}", kInflate);
     s->ws_inflate_truncated =
         r.NewCounter("goim_comet_ws_inflate_errors_total{error=\"truncated\"}", kInflate);
+    const char* kPositions =
+        "Connections positioned in a room's history (auth, change room), by whether everything "
+        "asked for was given";
+    s->history_recovered =
+        r.NewCounter("goim_comet_history_positions_total{recovered=\"true\"}", kPositions);
+    s->history_unrecovered =
+        r.NewCounter("goim_comet_history_positions_total{recovered=\"false\"}", kPositions);
+    s->history_replayed = r.NewCounter("goim_comet_history_replayed_messages_total",
+                                       "History messages replayed to connections");
+    s->history_errors =
+        r.NewCounter("goim_comet_history_errors_total",
+                     "History calls to logic that failed (the connection gets recovered:false)");
+    s->history_skipped = r.NewCounter(
+        "goim_comet_history_skipped_frames_total",
+        "Room frames not sent to an opted-in connection that had them (replayed, re-consumed)");
+    s->history_epoch_changes =
+        r.NewCounter("goim_comet_history_epoch_changes_total",
+                     "Room pushes that told opted-in connections of a new epoch (op 18)");
+    s->history_bad_offsets =
+        r.NewCounter("goim_comet_history_bad_offsets_total",
+                     "Room pushes whose offsets did not match their frames (offsets ignored)");
     return s;
   }();
   return *s;

@@ -50,6 +50,18 @@ struct Stats {
   metrics::Counter* ws_inflate_too_large;
   metrics::Counter* ws_inflate_corrupt;
   metrics::Counter* ws_inflate_truncated;
+  // Room history (comet/channel_history.cc): connections positioned in a room's history (at auth
+  // or a change room) by whether everything asked for was given, the messages replayed to them,
+  // History calls to logic that failed, room frames an opted-in connection was not sent because it
+  // had them (the replay's, or re-consumed ones), op-18 notices of a new epoch on live pushes,
+  // and room pushes whose offsets did not match their frames (ignored).
+  metrics::Counter* history_recovered;
+  metrics::Counter* history_unrecovered;
+  metrics::Counter* history_replayed;
+  metrics::Counter* history_errors;
+  metrics::Counter* history_skipped;
+  metrics::Counter* history_epoch_changes;
+  metrics::Counter* history_bad_offsets;
 
   static Stats& Get();
 };

@@ -1,5 +1,7 @@
 #include "job/config.h"
 
+#include "pkg/history/store.h"
+
 namespace goim::job {
 
 std::string Config::Validate() const {
@@ -21,6 +23,13 @@ std::string Config::Validate() const {
   if (comet.roomsInterval <= conf::Duration::zero()) return "comet.roomsInterval: must be > 0";
   if (broadcast.noComets != "wait" && broadcast.noComets != "drop")
     return "broadcast.noComets: must be wait or drop";
+  if (std::string err = history.Validate(); !err.empty()) return err;
+  if (history.enabled && history.store == "memory" && !historyInProcess)
+    return "history.store: memory keeps the history inside one process (goim-standalone); "
+           "goim-job and goim-logic share it in redis (or set history.enabled: false)";
+  // One batch is one append to the store, which takes at most history::kMaxBatch messages.
+  if (history.enabled && room.batch > static_cast<int32_t>(history::kMaxBatch))
+    return "room.batch: must be <= " + std::to_string(history::kMaxBatch) + " with history.enabled";
   for (size_t i = 0; i < comets.size(); ++i) {
     if (comets[i].grpc.empty()) return "comets[" + std::to_string(i) + "].grpc: must be set";
   }

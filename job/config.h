@@ -10,6 +10,7 @@
 #include "pkg/conf/conf.h"
 #include "pkg/conf/env.h"
 #include "pkg/discovery/discovery.h"
+#include "pkg/history/config.h"
 #include "pkg/queue/kafka.h"
 
 namespace goim::job {
@@ -75,8 +76,15 @@ struct Config {
     std::string noComets = "wait";  // wait | drop: a broadcast when no comet is up
     void Bind(conf::Binder& b) { b.Field("noComets", noComets); }
   } broadcast;
+  // Room history (README "History"): each room batch is appended to the store before it goes
+  // to the comets, and its frames carry their room offsets. Off here (the cluster needs a Redis);
+  // goim-standalone has it on with the in-process store.
+  history::Config history{.enabled = false};
   std::vector<discovery::Instance> comets;  // membership (static discovery)
   conf::AddrSection metrics{":3138"};
+  // Not a YAML key: the store is shared with logic in this process (goim-standalone), so
+  // history.store memory is allowed.
+  bool historyInProcess = false;
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
@@ -86,6 +94,7 @@ struct Config {
     b.Section("room", room);
     b.Section("comet", comet);
     b.Section("broadcast", broadcast);
+    b.Section("history", history);
     b.List("comets", comets);
     b.Section("metrics", metrics);
   }

@@ -65,7 +65,10 @@ Job::Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer, time::Clo
       [inflight] { return static_cast<double>(inflight->load()); });
 }
 
-Job::~Job() { Stop(); }
+Job::~Job() {
+  Stop();
+  DetachHistory();
+}
 
 void Job::Start() {
   static metrics::Gauge* assigned = metrics::Registry::Default().NewGauge(
@@ -93,9 +96,16 @@ void Job::Stop() {
   if (!loop_thread_.joinable()) return;
   stopping_ = true;
   if (poll_thread_.joinable()) poll_thread_.join();  // closes the consumer: flush, drain, commit
+  std::promise<void> flushed;
+  asio::post(io_, [this, &flushed] {
+    batchers_->FlushAll();
+    flushed.set_value();
+  });
+  flushed.get_future().wait();
+  // The batches still with the store are sent (posted to the loop) before the final commit.
+  if (appender_) appender_->Drain();
   std::promise<void> final_commit;
   asio::post(io_, [this, &final_commit] {
-    batchers_->FlushAll();
     CommitTick();
     timer_.Del(commit_timer_);
     timer_.Del(rooms_timer_);
@@ -279,6 +289,11 @@ void Job::FlushRoom(Batch&& b) {
   c.batched->Inc(static_cast<uint64_t>(b.count));
   c.batch_wait_us->Inc(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(timer_.Now() - b.first).count()));
+  if (history_) return AppendThenSend(std::move(b));
+  SendRoom(std::move(b), nullptr);
+}
+
+void Job::SendRoom(Batch&& b, const history::AppendReply* r) {
   std::vector<CometClient*> targets;
   for (CometClient* cc : Up()) {
     if (cfg_.room.hostsOnly) {
@@ -290,6 +305,7 @@ void Job::FlushRoom(Batch&& b) {
   auto req = std::make_shared<goim::comet::BroadcastRoomReq>();
   req->set_roomid(b.room);
   SetRaw(req->mutable_proto(), std::move(b.frames));
+  if (r) SetOffsets(req.get(), *r, b.count);
   Send(targets, hash::BucketHash(b.room), CometClient::Kind::kRoom, std::move(req),
        std::move(b.tokens));
 }
@@ -353,6 +369,8 @@ void Job::CommitTick() {
   }
   size_t max_queue = 0;
   for (const auto& c : comets_) max_queue = std::max(max_queue, c->queued());
+  // Batches waiting for the history store count as calls waiting for a comet.
+  if (appender_) max_queue = std::max(max_queue, appender_->queued());
   overloaded_ = max_queue >= static_cast<size_t>(cfg_.comet.queue);
   if (stopping_) return;
   commit_timer_ = timer_.Add(

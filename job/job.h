@@ -4,7 +4,9 @@
 // partition's offset only up to the oldest message whose every comet call has come back OK (or
 // whose comet left the membership). One loop thread owns all state and its timers (on the
 // injected clock); a second thread polls the consumer and pauses it when too much work is
-// unfinished.
+// unfinished. With room history, each room batch is appended to the store (on the store's own
+// threads when it blocks) before it is sent, and its frames' room offsets go with it
+// (job/room_history.cc).
 #pragma once
 
 #include <atomic>
@@ -20,6 +22,9 @@
 #include "job/comet_client.h"
 #include "job/config.h"
 #include "job/tracker.h"
+#include "pkg/history/runner.h"
+#include "pkg/history/store.h"
+#include "pkg/metrics/metrics.h"
 #include "pkg/net/asio.h"
 #include "pkg/net/in_flight.h"
 #include "pkg/queue/queue.h"
@@ -33,6 +38,12 @@ class Job {
   Job(const Config& cfg, std::unique_ptr<queue::Consumer> consumer,
       time::Clock& clock = time::SystemClock());
   ~Job();
+
+  // Room history: batches are appended to store under queue positions of `source` (the Kafka
+  // topic; the embedded queue's id) before they are sent. Redis (cfg.history.store) appends run on
+  // history.redis.pool threads, rooms hashed over them; the memory store is called on the loop.
+  // Before Start only. (job/room_history.cc)
+  void SetHistory(std::shared_ptr<history::Store> store, std::string source);
 
   void Start();
   // Stops consuming, flushes every batch, waits for the comet calls, commits, returns.
@@ -55,6 +66,17 @@ class Job {
   void DispatchPush(const goim::logic::PushMsg& pm, Token t);
   void DispatchBroadcast(const goim::logic::PushMsg& pm, Token t);
   void FlushRoom(Batch&& b);
+  // Sends a flushed batch, with its room offsets when r (the append's reply) is given.
+  void SendRoom(Batch&& b, const history::AppendReply* r);
+  // --- room history (job/room_history.cc)
+  // Appends the batch to the store (on the appender's threads for Redis), then SendRoom on the
+  // loop, a room's batches in their order.
+  void AppendThenSend(Batch&& b);
+  // The offsets and epoch of the reply into req; counts the messages left without an offset.
+  static void SetOffsets(goim::comet::BroadcastRoomReq* req, const history::AppendReply& r,
+                         int32_t count);
+  static metrics::SumGauge* QueuedGauge();
+  void DetachHistory();
   void Send(const std::vector<CometClient*>& targets, uint32_t lane, CometClient::Kind kind,
             std::shared_ptr<const google::protobuf::Message> req, std::vector<Token> tokens);
   void Finish(const std::vector<Token>& tokens);
@@ -94,6 +116,11 @@ class Job {
     std::shared_ptr<std::promise<void>> done;
   };
   std::unique_ptr<Drain> drain_;
+
+  std::shared_ptr<history::Store> history_;
+  std::string history_source_;
+  // After io_: destroyed (joined) first, as its threads post to the loop.
+  std::unique_ptr<history::Runner> appender_;
 };
 
 }  // namespace goim::job

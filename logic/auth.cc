@@ -52,9 +52,22 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
 
  private:
   enum class Kind { kNull, kInt, kString, kOther };
-  enum Field { kNone = -1, kMid, kKey, kRoomId, kPlatform, kAccepts, kExp, kCompress };
-  static constexpr std::string_view kNames[] = {"mid",     "key", "room_id", "platform",
-                                                "accepts", "exp", "compress"};
+  enum Field {
+    kNone = -1,
+    kMid,
+    kKey,
+    kRoomId,
+    kPlatform,
+    kAccepts,
+    kExp,
+    kCompress,
+    kHistory,
+    kOffset,
+    kEpoch
+  };
+  static constexpr std::string_view kNames[] = {"mid", "key",      "room_id", "platform", "accepts",
+                                                "exp", "compress", "history", "offset",   "epoch"};
+  static bool HistoryField(Field f) { return f == kHistory || f == kOffset || f == kEpoch; }
 
   bool Fail(std::string msg) {
     if (error_.empty()) error_ = std::move(msg);
@@ -68,7 +81,9 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
     if (depth_ == 0 && array) Fail("token: not a JSON object");
     if (depth_ == 1) {
       in_accepts_ = array && field_ == kAccepts;
-      if (in_accepts_)
+      if (HistoryField(field_))
+        History(Kind::kOther, 0, nullptr);
+      else if (in_accepts_)
         out_->accepts.clear();  // Go refills a slice from its start
       else if (field_ == kAccepts)
         Fail("token: accepts must be an array of integers");
@@ -95,6 +110,7 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
       return true;
     }
     if (depth_ != 1 || field_ == kNone) return true;  // inside a value no field takes
+    if (HistoryField(field_)) return History(kind, n, s);
     if (kind == Kind::kNull) {
       if (field_ == kAccepts) out_->accepts.clear();  // Go: null sets a slice to nil
       return true;                                    // and leaves other fields alone
@@ -120,7 +136,35 @@ class TokenReader final : public nlohmann::json_sax<json::Json> {
       case kAccepts:
         return Fail("token: accepts must be an array of integers");
       case kNone:
+      case kHistory:
+      case kOffset:
+      case kEpoch:
         break;
+    }
+    return true;
+  }
+
+  // A history field's value: null leaves it alone (as Go); the wrong type marks the request bad
+  // instead of failing the token.
+  bool History(Kind kind, int64_t n, std::string* s) {
+    if (kind == Kind::kNull) return true;
+    HistoryRequest& h = out_->history;
+    h.asked = true;
+    if (field_ != kHistory) h.position = true;
+    const bool want_string = field_ == kEpoch;
+    if (want_string ? kind != Kind::kString : kind != Kind::kInt) {
+      h.bad = true;
+      return true;
+    }
+    if (field_ == kHistory) {
+      h.last = n;
+    } else if (field_ == kOffset) {
+      h.offset = n;
+    } else if (s->size() > HistoryRequest::kMaxEpoch) {
+      h.bad = true;
+      h.epoch.clear();
+    } else {
+      h.epoch = std::move(*s);
     }
     return true;
   }

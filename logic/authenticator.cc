@@ -50,6 +50,13 @@ void Authenticator::Authenticate(const std::string& server, const std::string& c
              [this, token, done = std::move(done)](ConnectVerdict v) mutable {
                switch (v.kind) {
                  case ConnectVerdict::kAccept:
+                   // The history request is the client's: its own goim JSON token carries it
+                   // unless the backend's answer set one.
+                   if (!v.token.history.asked) {
+                     AuthToken client;
+                     ParseToken(token, &client);
+                     v.token.history = std::move(client.history);
+                   }
                    return done("", std::move(v.token));
                  case ConnectVerdict::kRefuse:
                    return done("connect hook: " + v.message, {});

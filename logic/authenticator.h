@@ -2,7 +2,9 @@
 // operator's backend says so; without one, or when the hook failed and auth.hook.onFailure is
 // "token", the token says so as goim reads it (signed when auth.secret is set). A refusal by the
 // backend, a failed hook with onFailure "refuse", or a bad token fail the connect: the comet
-// closes the connection as for any failed auth. [thread-safe]
+// closes the connection as for any failed auth. The room history request ("history", "offset",
+// "epoch") is read from the hook's answer, else from the client's token when that is goim's JSON.
+// [thread-safe]
 #pragma once
 
 #include <functional>

@@ -50,6 +50,10 @@ std::string Config::Validate() const {
         ValidateHook(send.hook, "send.hook", "deny", "allow")}) {
     if (!err.empty()) return err;
   }
+  if (std::string err = history.Validate(); !err.empty()) return err;
+  if (history.enabled && history.store == "memory" && !historyInProcess)
+    return "history.store: memory keeps the history inside one process (goim-standalone); "
+           "goim-logic and goim-job share it in redis (or set history.enabled: false)";
   return discovery::Validate(comets, "comets");
 }
 

@@ -8,6 +8,7 @@
 #include "pkg/conf/conf.h"
 #include "pkg/conf/env.h"
 #include "pkg/discovery/discovery.h"
+#include "pkg/history/config.h"
 #include "pkg/queue/kafka.h"
 
 namespace goim::logic {
@@ -139,7 +140,14 @@ struct Config {
     conf::Duration tick = std::chrono::seconds(10);  // goim _onlineTick
     void Bind(conf::Binder& b) { b.Field("tick", tick); }
   } online;
+  // Room history (README "History"): logic reads it for clients joining a room (History, called
+  // by the comets) and for backends (GET /goim/history/room). Off here (the cluster needs a
+  // Redis); goim-standalone has it on with the in-process store.
+  history::Config history{.enabled = false};
   std::vector<discovery::Instance> comets;  // static discovery
+  // Not a YAML key: the store is shared with job in this process (goim-standalone), so
+  // history.store memory is allowed.
+  bool historyInProcess = false;
 
   void Bind(conf::Binder& b) {
     b.Section("env", env);
@@ -153,6 +161,7 @@ struct Config {
     b.Section("router", router);
     b.Section("kafka", kafka);
     b.Section("online", online);
+    b.Section("history", history);
     b.List("comets", comets);
   }
   std::string Validate() const;

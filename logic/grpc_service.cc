@@ -71,4 +71,15 @@ grpc::ServerUnaryReactor* GrpcService::Nodes(grpc::CallbackServerContext* ctx, c
   return net::FinishNow(ctx);
 }
 
+// Answered from the store's thread when the store blocks (Redis); no gRPC thread waits.
+grpc::ServerUnaryReactor* GrpcService::History(grpc::CallbackServerContext* ctx,
+                                               const HistoryReq* req, HistoryReply* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  core_.History(*req, [reactor, reply](Result r, HistoryReply out) {
+    if (r.ok()) *reply = std::move(out);
+    reactor->Finish(ToStatus(r));
+  });
+  return reactor;
+}
+
 }  // namespace goim::logic

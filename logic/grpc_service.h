@@ -22,6 +22,8 @@ class GrpcService final : public goim::logic::Logic::CallbackService {
                                     ReceiveReply* reply) override;
   grpc::ServerUnaryReactor* Nodes(grpc::CallbackServerContext* ctx, const NodesReq* req,
                                   NodesReply* reply) override;
+  grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx, const HistoryReq* req,
+                                    HistoryReply* reply) override;
 
  private:
   LogicCore& core_;

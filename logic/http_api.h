@@ -1,7 +1,8 @@
 // logic::HttpApi: goim's HTTP API under /goim (push/keys, push/mids, push/room, push/all,
 // online/top, online/room, online/total, nodes/weighted, nodes/instances) with its
 // {code,message,data} envelope, plus POST /goim/server/del?server= (drop a dead comet's sessions,
-// as goim v1's /1/server/del), /metrics and, when configured, static files at /.
+// as goim v1's /1/server/del), GET /goim/history/room (room history, logic/history_api.cc),
+// /metrics and, when configured, static files at /.
 // Query parameters as goim: lists are repeated parameters (mids=1&mids=2), comma-separated lists
 // are accepted too; the POST body is the raw message. Statuses as goim (gin): a bad parameter
 // 400 with code -400, a wrong method 404 page not found (README lists what differs).
@@ -26,6 +27,8 @@ class HttpApi {
   void Online(const net::HttpRequest& req, net::HttpReply reply);
   void NodesWeighted(const net::HttpRequest& req, net::HttpReply reply);
   void NodesInstances(net::HttpReply reply);
+  // GET /goim/history/room (logic/history_api.cc).
+  void History(const net::HttpRequest& req, net::HttpReply reply);
   void Static(const net::HttpRequest& req, net::HttpReply reply);
 
   LogicCore& core_;

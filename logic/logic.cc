@@ -197,6 +197,14 @@ void LogicCore::Register(const std::string& server, AuthToken t,
   reply.set_roomid(t.room_id);
   for (int32_t op : t.accepts) reply.add_accepts(op);
   reply.set_compress(t.compress);
+  if (history_ && t.history.asked) {
+    goim::logic::HistoryAsk* ask = reply.mutable_history();
+    ask->set_last(std::max<int64_t>(t.history.last, 0));
+    ask->set_position(t.history.position);
+    ask->set_offset(t.history.offset);
+    ask->set_epoch(t.history.epoch);
+    ask->set_bad(t.history.bad);
+  }
   reply.set_heartbeat(
       std::chrono::duration_cast<std::chrono::nanoseconds>(cfg_.node.heartbeat).count() *
       cfg_.node.heartbeatMax);
@@ -415,44 +423,6 @@ void LogicCore::PushAll(int32_t op, int32_t speed, std::string msg, ResultFn don
   m.set_speed(speed);
   m.set_msg(std::move(msg));
   Produce(m, std::to_string(op), std::move(done));
-}
-
-std::vector<RoomCount> LogicCore::OnlineTop(const std::string& type, int limit) const {
-  std::vector<RoomCount> out;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [key, n] : rooms_) {
-      if (key.compare(0, type.size(), type) != 0) continue;
-      size_t sep = key.find("://");
-      if (sep == std::string::npos) continue;
-      out.push_back({key.substr(sep + 3), n});
-    }
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const RoomCount& a, const RoomCount& b) { return a.count > b.count; });
-  if (limit >= 0 && out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
-  return out;
-}
-
-std::map<std::string, int32_t> LogicCore::OnlineRoom(const std::string& type,
-                                                     const std::vector<std::string>& rooms) const {
-  std::map<std::string, int32_t> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& r : rooms) {
-    auto it = rooms_.find(type + "://" + r);
-    out[r] = it == rooms_.end() ? 0 : it->second;
-  }
-  return out;
-}
-
-std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
-  int64_t ips = 0, conns = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [server, s] : servers_) {
-    ips += s.ip_count();
-    conns += s.conn_count();
-  }
-  return {ips, conns};
 }
 
 }  // namespace goim::logic

@@ -21,6 +21,7 @@
 #include "logic/authenticator.h"
 #include "logic/balancer.h"
 #include "logic/config.h"
+#include "logic/history_reader.h"
 #include "logic/kicker.h"
 #include "logic/result.h"
 #include "logic/router_client.h"
@@ -42,6 +43,11 @@ class LogicCore {
             time::Clock& clock = time::SystemClock());
   ~LogicCore();
 
+  // Room history: clients that ask for it at auth get their request passed to the comet, which
+  // reads it back through History. Before serving; without it history requests are ignored.
+  void SetHistory(std::shared_ptr<history::Store> store);
+  HistoryReader* history() { return history_.get(); }
+
   // Starts the online aggregation ticker.
   void Start();
   void Stop();
@@ -57,6 +63,9 @@ class LogicCore {
   // (sender.h); anything else is only logged, as goim does. done(reply body for the echo).
   void Receive(const goim::logic::ReceiveReq& req, std::function<void(std::string)> done);
   goim::logic::NodesReply Nodes(const std::string& platform, const std::string& client_ip);
+  // A client's room history (README "History"): done(result, reply) on a store thread or at once.
+  void History(const goim::logic::HistoryReq& req,
+               std::function<void(Result, goim::logic::HistoryReply)> done);
   // Deletes every session of a comet on every router (a dead comet); done may be null.
   void DelServer(const std::string& server, std::function<void(Result, int deleted)> done);
 
@@ -110,7 +119,8 @@ class LogicCore {
   std::unique_ptr<RouterClient> router_;
   Balancer balancer_;
   Authenticator auth_;
-  std::unique_ptr<Sender> sender_;  // when send.enabled
+  std::unique_ptr<Sender> sender_;          // when send.enabled
+  std::unique_ptr<HistoryReader> history_;  // when SetHistory was given a store
 
   mutable std::mutex mu_;
   std::vector<discovery::Instance> comets_;  // the membership (cfg_.comets until SetComets)

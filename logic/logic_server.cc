@@ -8,8 +8,14 @@
 
 namespace goim::logic {
 
-LogicServer::LogicServer(const Config& cfg, queue::Producer* producer, time::Clock& clock)
+LogicServer::LogicServer(const Config& cfg, queue::Producer* producer, time::Clock& clock,
+                         std::shared_ptr<history::Store> history)
     : cfg_(cfg) {
+  if (cfg_.history.enabled && !history) {
+    std::string err;
+    history = history::Open(cfg_.history, &err);
+    if (!history) throw std::runtime_error("logic: " + err);
+  }
   if (!producer) {
     own_producer_ = queue::NewKafkaProducer(cfg_.KafkaOptions());
     producer = own_producer_.get();
@@ -18,6 +24,7 @@ LogicServer::LogicServer(const Config& cfg, queue::Producer* producer, time::Clo
       cfg_.router.nodes, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.timeout),
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.router.syncWait));
   core_ = std::make_unique<LogicCore>(cfg_, producer, std::move(router), clock);
+  if (cfg_.history.enabled) core_->SetHistory(std::move(history));
   grpc_service_ = std::make_unique<GrpcService>(*core_);
   http_api_ = std::make_unique<HttpApi>(*core_);
 }

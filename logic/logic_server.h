@@ -19,8 +19,11 @@ namespace goim::logic {
 class LogicServer {
  public:
   // producer == nullptr: a Kafka producer from cfg.kafka. clock: the send path's rate limits.
+  // history: the room history store when history.enabled (nullptr: opened from cfg.history;
+  // std::runtime_error when it cannot be, e.g. Redis unreachable).
   LogicServer(const Config& cfg, queue::Producer* producer = nullptr,
-              time::Clock& clock = time::SystemClock());
+              time::Clock& clock = time::SystemClock(),
+              std::shared_ptr<history::Store> history = nullptr);
   ~LogicServer();
 
   // Binds the HTTP and gRPC addresses; throws std::runtime_error on failure.

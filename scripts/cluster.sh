@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cluster mode: etcd (membership), two routers, two logics, two comets and two jobs as
+# The cluster mode: etcd (membership), Redis (room history, append-only file on), two routers, two logics, two comets and two jobs as
 # separate processes against the local Kafka broker (scripts/kafka.sh: Kafka 4.x, its own free
 # ports; its address is read from its state folder), configs in configs/cluster/. Logs, PIDs and
 # etcd's data in build/cluster/. Stops only the processes it started (by PID).
@@ -9,7 +9,8 @@
 #   scripts/cluster.sh status    one line per node: "NAME: running (pid N)" or "NAME: stopped",
 #                                then kafka.sh's status line; exit status 1 when any is stopped
 #   scripts/cluster.sh stop [--keep-kafka]
-# Ports: etcd 127.0.0.1:3179; logic-1 HTTP 3111 (danmaku page at /), logic-2 HTTP 4111;
+# Ports: etcd 127.0.0.1:3179; redis 127.0.0.1:3190 (data in build/cluster/redis);
+# logic-1 HTTP 3111 (danmaku page at /), logic-2 HTTP 4111;
 # comet-1 TCP/WS 3101/3102, comet-2 4101/4102; routers gRPC 3129 and 4129.
 # GOIM_CLUSTER_SET="logic:key=value job:key=value ..." adds -set overrides to the processes whose
 # name starts with the prefix ("logic:" both logics, "logic-2:" one; no spaces inside a value:
@@ -20,7 +21,8 @@ cd "$root"
 dir=$root/build/cluster
 etcd_client=127.0.0.1:3179
 etcd_peer=127.0.0.1:3180
-procs=(etcd router-1 router-2 logic-1 logic-2 comet-1 comet-2 job-1 job-2)
+redis_port=3190
+procs=(etcd redis router-1 router-2 logic-1 logic-2 comet-1 comet-2 job-1 job-2)
 
 bin_of() { case "$1" in comet-*) echo goim-comet ;; job-*) echo goim-job ;; logic-*) echo goim-logic ;; router-*) echo goim-router ;; esac; }
 # Running: the PID exists and is not a zombie (a killed node waits to be reaped by init).
@@ -45,7 +47,7 @@ wait_port() {  # wait_port <name> <port>...: up to 30 s for each, while the proc
 # The ports each node answers on once it is up (start waits for them before starting the next).
 ready_ports() {
   case "$1" in
-    etcd) echo 3179 ;; router-1) echo 3129 ;; router-2) echo 4129 ;;
+    etcd) echo 3179 ;; redis) echo $redis_port ;; router-1) echo 3129 ;; router-2) echo 4129 ;;
     logic-1) echo 3119 3111 ;; logic-2) echo 4119 4111 ;; comet-1) echo 3101 ;; comet-2) echo 4101 ;;
     *) echo "" ;;
   esac
@@ -59,6 +61,15 @@ start_etcd() {
     --initial-cluster "goim-cluster=http://$etcd_peer" --logger zap --log-level warn \
     >>"$dir/etcd.log" 2>&1 &
   echo $! >"$dir/etcd.pid"
+}
+
+# Room history's store: appendonly yes, so stored danmaku survive a Redis restart.
+start_redis() {
+  command -v redis-server >/dev/null || scripts/setup.sh >/dev/null
+  mkdir -p "$dir/redis"
+  nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --appendonly yes \
+    --save "" --daemonize no --logfile "" >>"$dir/redis.log" 2>&1 &
+  echo $! >"$dir/redis.pid"
 }
 
 start() {
@@ -83,6 +94,8 @@ start() {
     if alive "$p"; then echo "cluster.sh: $p already running (pid $(cat "$dir/$p.pid"))"; continue; fi
     if [[ "$p" == etcd ]]; then
       start_etcd
+    elif [[ "$p" == redis ]]; then
+      start_redis
     else
       local extra=()
       [[ "$p" == logic-* || "$p" == job-* ]] && extra=(-set "kafka.brokers=[\"$broker\"]")
@@ -95,7 +108,7 @@ start() {
     alive "$p" || { echo "cluster.sh: $p exited; see $dir/$p.log" >&2; exit 1; }
     echo "cluster.sh: started $p (pid $(cat "$dir/$p.pid"))"
   done
-  echo "cluster.sh: running (Kafka $broker, etcd $etcd_client)"
+  echo "cluster.sh: running (Kafka $broker, etcd $etcd_client, redis 127.0.0.1:$redis_port)"
   echo "  logic HTTP   http://127.0.0.1:3111/goim/...  http://127.0.0.1:4111/goim/...  (danmaku page: http://127.0.0.1:3111/)"
   echo "  comet-1      tcp 127.0.0.1:3101  ws://127.0.0.1:3102/sub"
   echo "  comet-2      tcp 127.0.0.1:4101  ws://127.0.0.1:4102/sub"

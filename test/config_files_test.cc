@@ -82,6 +82,16 @@ TEST(ConfigFiles, StandaloneLoadsAndWires) {
   EXPECT_TRUE(cfg.logic.send.enabled) << "standalone sends danmaku over the connection";
   EXPECT_FALSE(logic::Config().send.enabled)
       << "goim's Receive is logic's (and the cluster's) default";
+  // Room history: one in-process store, the defaults, shared by logic and job.
+  for (const history::Config* h : {&cfg.logic.history, &cfg.job.history}) {
+    EXPECT_TRUE(h->enabled);
+    EXPECT_EQ(h->store, "memory");
+    EXPECT_EQ(h->perRoom, 100);
+    EXPECT_EQ(h->ttl, std::chrono::hours(24));
+    EXPECT_EQ(h->maxRequest, 100);
+  }
+  EXPECT_TRUE(cfg.logic.historyInProcess && cfg.job.historyInProcess);
+  EXPECT_FALSE(logic::Config().history.enabled) << "the cluster needs a Redis";
 }
 
 template <class Config>
@@ -102,6 +112,7 @@ TEST(ConfigFiles, ClusterFilesLoadWithTheirMembershipInEtcd) {
     // The broker is Kafka 4.x: the producer's own defaults (idempotent), no old-broker settings.
     EXPECT_TRUE(cfg.kafka.properties.empty()) << f;
     EXPECT_EQ(cfg.httpServer.maxConns, 10000) << f;
+    EXPECT_TRUE(cfg.history.enabled && cfg.history.store == "redis") << f;
   }
   for (const char* f : {"comet-1.yaml", "comet-2.yaml"}) {
     EXPECT_EQ(ExpectLoads<comet::Config>(f).protocol.maxWatchOps, 256) << f;
@@ -110,6 +121,7 @@ TEST(ConfigFiles, ClusterFilesLoadWithTheirMembershipInEtcd) {
     auto cfg = ExpectLoads<job::Config>(f);
     EXPECT_TRUE(cfg.kafka.properties.empty()) << f;
     EXPECT_TRUE(cfg.comets.empty()) << f << ": the comets come from etcd";
+    EXPECT_TRUE(cfg.history.enabled && cfg.history.store == "redis") << f;
   }
 }
 

@@ -13,6 +13,13 @@ int main(int argc, char** argv) {
   goim::cmd::BlockStopSignals();
   try {
     goim::job::Job job(cfg, goim::queue::NewKafkaConsumer(cfg.KafkaOptions()));
+    if (cfg.history.enabled) {
+      // Room history: appended before sending, idempotent on the Kafka (topic, partition, offset).
+      std::string err;
+      std::shared_ptr<goim::history::Store> store = goim::history::Open(cfg.history, &err);
+      if (!store) throw std::runtime_error("job: " + err);
+      job.SetHistory(std::move(store), "kafka:" + cfg.kafka.topic);
+    }
     job.Start();
     goim::job::Membership membership(cfg, job);  // etcd: the comets from the membership
     membership.Start();

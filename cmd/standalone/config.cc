@@ -43,6 +43,8 @@ std::string Config::Validate() {
     logic.comets = {self};
   }
   if (job.comets.empty()) job.comets = logic.comets;
+  logic.history = job.history = history;
+  logic.historyInProcess = job.historyInProcess = true;
   for (const auto* d : {&router.discovery, &logic.discovery, &comet.discovery, &job.discovery}) {
     if (d->enabled())
       return "discovery: standalone's services find each other in-process; run the service "

@@ -7,6 +7,7 @@
 #include "comet/config.h"
 #include "job/config.h"
 #include "logic/config.h"
+#include "pkg/history/config.h"
 #include "router/config.h"
 
 namespace goim::standalone {
@@ -21,6 +22,9 @@ struct Config {
       b.Field("capacity", capacity);
     }
   } queue;
+  // Room history (README "History"): one in-process store that job appends to and logic reads;
+  // copied into logic's and job's `history` (their own sections are not read here).
+  history::Config history;
   router::Config router;
   logic::Config logic;
   comet::Config comet;
@@ -30,6 +34,7 @@ struct Config {
   void Bind(conf::Binder& b) {
     b.Section("env", env);
     b.Section("queue", queue);
+    b.Section("history", history);
     b.Section("router", router);
     b.Section("logic", logic);
     b.Section("comet", comet);

@@ -1,6 +1,7 @@
 // goim-standalone -conf configs/standalone.yaml: router, logic, comet and job in one process,
 // the embedded queue in place of Kafka, on the services' usual ports.
 #include <iostream>
+#include <random>
 
 #include <glog/logging.h>
 
@@ -23,11 +24,20 @@ int main(int argc, char** argv) {
     auto queue = goim::queue::Embedded::Create(cfg.queue.partitions,
                                                static_cast<size_t>(cfg.queue.capacity));
     auto producer = queue->NewProducer();
-    goim::logic::LogicServer logic(cfg.logic, producer.get());
+    // Room history: one store, appended to by job, read by logic.
+    std::shared_ptr<goim::history::Store> history;
+    if (cfg.history.enabled) {
+      std::string err;
+      history = goim::history::Open(cfg.history, &err);
+      if (!history) throw std::runtime_error("standalone: " + err);
+    }
+    goim::logic::LogicServer logic(cfg.logic, producer.get(), goim::time::SystemClock(), history);
     logic.Start();
     goim::comet::Server comet(cfg.comet);
     comet.Start();
     goim::job::Job job(cfg.job, queue->NewConsumer());
+    // The embedded queue starts over with each process: its positions are this run's alone.
+    if (history) job.SetHistory(history, "embedded:" + std::to_string(std::random_device{}()));
     job.Start();
 
     std::string http = "http://127.0.0.1:" + std::to_string(logic.http_port());

@@ -5,6 +5,7 @@
 //   c.onstatus = (state, detail) => ...;  // 'connecting' | 'open' | 'waiting' | 'closed'
 //   c.ononline = (n) => ...;           // the room's online count, from heartbeat replies
 //   c.onroom = (room) => ...;          // the server moved this connection to room (op 13)
+//   c.onposition = (p) => ...;         // room history: {epoch, offset, recovered} (op 8, op 18)
 //   c.start(); c.changeRoom('live://2000'); c.stop();
 //   const r = await c.send('hello');   // a danmaku to this connection's room (op 4):
 //                                      // {ok: true} or {ok: false, code, message} (the refusal)
@@ -17,12 +18,21 @@
 // itself handles permessage-deflate, which goim-cpp's comet negotiates on its own. Where to connect comes from logic's GET /goim/nodes/weighted?platform=web (ports,
 // node domains, heartbeat and reconnect backoff); a node name without a dot (a cluster without a
 // host domain, as the standalone process) and a failed lookup both mean the page's own host.
+//
+// Room history (goim-cpp; options.history = N opts in): the auth token asks for the room's last N
+// messages; the op-8 reply says where the connection is ({"epoch","offset","recovered"}), the
+// replayed messages follow it, then live ones, each room message with its room offset in the
+// frame's seq. onmessage's third argument is {offset, replay}: replay is true for the messages
+// at or before the position the server gave (history, or what a reconnect recovered). After a
+// reconnect the token names the last offset and epoch seen, so nothing pushed meanwhile is
+// missed (recovered false: the server could not give it all, and sent the newest N instead).
 (function (global) {
   'use strict';
 
   const OP = {
     HEARTBEAT: 2, HEARTBEAT_REPLY: 3, SEND_MSG: 4, AUTH: 7, AUTH_REPLY: 8, RAW: 9,
     CHANGE_ROOM: 12, CHANGE_ROOM_REPLY: 13, SUB: 14, SUB_REPLY: 15, UNSUB: 16, UNSUB_REPLY: 17,
+    HISTORY_POSITION: 18,
   };
   const HEADER = 16;
   const VER_ZLIB = 2;  // an OpRaw whose body is zlib-compressed frames (bilibili's version 2)
@@ -66,12 +76,13 @@
     // options: room ('live://1000'), mid (number), key (''), accepts ([1000, 1001, 1002]),
     // heartbeatMs (30000), logic (base URL of logic's HTTP API, default the page's origin),
     // wsPath ('/sub'), secure (default: page served over https), compress ('' or 'zlib': large
-    // batches compressed; needs GoimClient.canInflate).
+    // batches compressed; needs GoimClient.canInflate), history (-1: off; N >= 0: opt in to room
+    // history, the last N messages at join).
     constructor(options) {
       this.opt = Object.assign({
         room: '', mid: 0, key: '', accepts: [1000, 1001, 1002], heartbeatMs: 30000,
         logic: '', wsPath: '/sub', secure: global.location && global.location.protocol === 'https:',
-        compress: '',
+        compress: '', history: -1,
       }, options || {});
       if (this.opt.compress && this.opt.compress !== 'zlib') throw new Error('goim.js inflates zlib only');
       if (this.opt.compress && !GoimClient.canInflate) throw new Error('this browser has no DecompressionStream');
@@ -80,6 +91,10 @@
       this.onstatus = () => {};
       this.ononline = () => {};
       this.onroom = () => {};
+      this.onposition = () => {};
+      this.epoch = '';      // room history: the epoch and newest room offset seen
+      this.offset = 0;
+      this.replayUntil = 0;  // messages at or before this offset are replayed ones
       this.ws = null;
       this.seq = 0;
       this.retries = 0;
@@ -106,10 +121,14 @@
       this.onstatus('closed', 'stopped');
     }
 
-    // Moves this connection to another room (op 12; '' leaves every room). Kept across reconnects.
+    // Moves this connection to another room (op 12; '' leaves every room; the room it is in: only
+    // a heartbeat, for the online count). Kept across reconnects.
     changeRoom(room) {
+      const same = room === this.room;
       this.room = room;
-      if (this._open()) {
+      if (same) {
+        if (this._open()) this._send(OP.HEARTBEAT);  // a fresh online count, no move (nor replay)
+      } else if (this._open()) {
         this._send(OP.CHANGE_ROOM, room);
         this._send(OP.HEARTBEAT);  // the reply carries the new room's online count
       }
@@ -193,6 +212,10 @@
         const token = {mid: this.opt.mid, room_id: this.room, platform: 'web', accepts: this.opt.accepts};
         if (this.opt.key) token.key = this.opt.key;
         if (this.opt.compress) token.compress = this.opt.compress;
+        if (this.opt.history >= 0) {
+          token.history = this.opt.history;
+          if (this.epoch) Object.assign(token, {offset: this.offset, epoch: this.epoch});
+        }
         this._send(OP.AUTH, JSON.stringify(token));
       };
       ws.onmessage = (ev) => {
@@ -226,6 +249,7 @@
       for (const {op, seq, body, ver} of frames) {
         if (this.ws !== ws) return;  // reconnected meanwhile
         if (op === OP.AUTH_REPLY) {
+          if (this.opt.history >= 0) this._position(body);
           this.authed = true;
           this.retries = 0;
           this.lastGood = host;
@@ -235,6 +259,8 @@
           this.heartbeatTimer = setInterval(() => { if (this._open()) this._send(OP.HEARTBEAT); }, this.opt.heartbeatMs);
         } else if (op === OP.CHANGE_ROOM_REPLY) {
           this.onroom(decoder.decode(body));
+        } else if (op === OP.HISTORY_POSITION) {
+          this._position(body);
         } else if (op === OP.HEARTBEAT_REPLY) {
           if (body.length >= 4) this.ononline(new DataView(body.buffer, body.byteOffset, 4).getInt32(0));
         } else if (op === OP.SEND_MSG && this.pending.has(seq)) {
@@ -251,11 +277,36 @@
           } else if (ver > VER_ZLIB) {
             return this._misread(ws);  // a compression this client did not ask for
           }
-          if (!decodeFrames(inner, (innerOp, innerSeq, innerBody) => this.onmessage(innerOp, innerBody))) return this._misread(ws);
+          if (!decodeFrames(inner, (innerOp, innerSeq, innerBody) => this._message(innerOp, innerSeq, innerBody))) return this._misread(ws);
         } else if (!REPLIES.has(op)) {
-          this.onmessage(op, body);
+          this._message(op, seq, body);
         }
       }
+    }
+
+    // Room history: where the server put this connection (op 8 or op 18 body); what follows up
+    // to that offset is replayed.
+    _position(body) {
+      let p;
+      try {
+        p = JSON.parse(decoder.decode(body));
+      } catch (e) {
+        return;  // a server without history answers op 8 with an empty body
+      }
+      const continues = p.recovered && this.epoch && p.epoch === this.epoch;
+      this.epoch = p.epoch || '';
+      this.replayUntil = p.offset || 0;
+      // Recovering what a reconnect missed: the replay moves this.offset along, so a drop in the
+      // middle of it asks again from the last one seen. Otherwise (a join, or not recovered) the
+      // replay is earlier context and the connection is at the position now.
+      if (!continues) this.offset = this.replayUntil;
+      this.onposition(p);
+    }
+
+    _message(op, seq, body) {
+      if (this.opt.history < 0 || seq <= 0) return this.onmessage(op, body, {offset: 0, replay: false});
+      this.offset = seq;
+      this.onmessage(op, body, {offset: seq, replay: seq <= this.replayUntil});
     }
 
     // Not goim framing: reconnect rather than misread.

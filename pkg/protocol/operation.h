@@ -24,6 +24,10 @@ enum Op : int32_t {
   kOpSubReply = 15,
   kOpUnsub = 16,
   kOpUnsubReply = 17,
+  // goim-cpp (room history, issue 14), only to connections that opted in: where the connection
+  // now is in its room's history, body as the auth reply's {"epoch":..,"offset":..,"recovered":..};
+  // sent inside a push, after a change room (op 13) and when the room's epoch changed.
+  kOpHistoryPosition = 18,
 };
 
 }  // namespace goim::protocol

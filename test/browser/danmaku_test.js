@@ -1,7 +1,8 @@
 // Browser test of the danmaku page (examples/danmaku) against a real goim-standalone, driven by
 // playwright-core and Debian's headless chromium. Registered in ctest as `browser_danmaku`. Covers
-// rooms, room change, online counts, the page's rate limit, reconnects, and compression: Chromium's
-// permessage-deflate and goim.js's zlib batches (OpRaw version 2).
+// rooms, room change, online counts, the page's rate limit, reconnects, compression (Chromium's
+// permessage-deflate and goim.js's zlib batches, OpRaw version 2) and room history (a page opened
+// after 20 pushes shows them as earlier; a stopped and restarted client recovers what it missed).
 //
 //   node test/browser/danmaku_test.js <goim-standalone> <examples/danmaku> <screenshot.png>
 //
@@ -225,6 +226,48 @@ async function main() {
     check(true, 'an over-long comment is refused, shown beside the input');
     const push = await p1.evaluate(async () => (await fetch('/goim/push/room?operation=1000&type=live&room=1000', {method: 'POST', body: 'x'})).status);
     check(push === 401, `the push API refuses the browser without the API key (${push}); the page sends over its connection`);
+
+    // Room history: a page opened after 20 pushes shows them, marked as earlier; stopped and
+    // started again (goim.js keeps its last offset and epoch) it recovers the 5 pushed meanwhile,
+    // each once, then gets live ones.
+    const pushTo = async (room, texts) => {
+      for (const t of texts) {
+        const j = await (await fetch(`${base}/goim/push/room?operation=1000&type=live&room=${room}`,
+                                     {method: 'POST', body: t, headers: {'X-Goim-Key': 'browser-test-key'}})).json();
+        if (j.code !== 0) throw new Error('push: ' + JSON.stringify(j));
+      }
+    };
+    const early = Array.from({length: 20}, (_, i) => `earlier ${i} ${Date.now()}`);
+    await pushTo(3000, early);
+    // job appends before it sends: once the room's history holds all 20, the page will get them.
+    const histOf = async () => (await (await fetch(`${base}/goim/history/room?type=live&room=3000&limit=100`,
+                                                   {headers: {'X-Goim-Key': 'browser-test-key'}})).json());
+    for (const until = Date.now() + 10000; (await histOf()).data.offset < 20;) {
+      if (Date.now() > until) throw new Error('the 20 pushes did not reach the history');
+    }
+    const p5 = await open('live://3000');
+    await p5.waitForFunction(() => document.getElementById('earlier').textContent === '20', null, {timeout: 10000});
+    const earlierShown = (page, text, timeout = 15000) =>
+      page.waitForFunction((t) => [...document.querySelectorAll('#stage .comment.earlier')].some((e) => e.textContent === t),
+                           text, {timeout});
+    await earlierShown(p5, early[0]);
+    await earlierShown(p5, early[19]);
+    check(true, 'a page opened after 20 pushes shows all 20, marked as earlier');
+    const before = await p5.evaluate(() => ({offset: client.offset, epoch: client.epoch}));
+    check(before.offset === 20 && before.epoch !== '', `goim.js is at offset 20 of epoch ${before.epoch}`);
+    await p5.evaluate(() => client.stop());
+    const missed = Array.from({length: 5}, (_, i) => `missed ${i} ${Date.now()}`);
+    await pushTo(3000, missed);
+    await p5.evaluate(() => client.start());
+    await p5.waitForSelector('#status[data-state="open"]', {timeout: 10000});
+    await p5.waitForFunction(() => document.getElementById('received').textContent === '25', null, {timeout: 10000});
+    check(await p5.getAttribute('#status', 'data-recovered') === 'true', 'the reconnect recovered (op 8 recovered:true)');
+    const live = `live after recovery ${Date.now()}`;
+    await pushTo(3000, [live]);
+    await shows(p5, live);
+    check(await p5.textContent('#received') === '26', 'the 5 missed came once each, then the live one (26 in all)');
+    check(await p5.evaluate(() => client.offset) === 26, 'goim.js is at offset 26');
+    await p5.close();
 
     // Reconnect: the server goes away and comes back on the same ports; both pages find it again
     // (backoff from /goim/nodes/weighted, or 1 s while logic is down) and re-join their room.

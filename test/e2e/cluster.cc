@@ -46,14 +46,15 @@ int PortOf(const std::string& addr) { return std::stoi(addr.substr(addr.rfind(':
 
 class Standalone : public Cluster {
  public:
-  explicit Standalone(std::string logic_yaml) : logic_yaml_(std::move(logic_yaml)) {}
+  Standalone(std::string logic_yaml, std::string top_yaml)
+      : logic_yaml_(std::move(logic_yaml)), top_yaml_(std::move(top_yaml)) {}
   const char* mode() const override { return "standalone"; }
   void Start() override {
     comets.push_back(NewComet("standalone"));
     http = Loopback(FreePort());
     router_grpc = Loopback(FreePort());
     std::string logic_grpc = Loopback(FreePort());
-    std::string y = "env: {host: \"standalone\"}\n";
+    std::string y = "env: {host: \"standalone\"}\n" + top_yaml_;
     y += "router:\n  rpcServer: {addr: " + Q(router_grpc) +
          "}\n  online: {stale: 3s}\n  metrics: {addr: \"\"}\n";
     y += "logic:\n  rpcServer: {addr: " + Q(logic_grpc) + "}\n  httpServer: {addr: " + Q(http) +
@@ -71,6 +72,7 @@ class Standalone : public Cluster {
 
  private:
   std::string logic_yaml_;
+  std::string top_yaml_;
 };
 
 class Kafka : public Cluster {
@@ -96,15 +98,16 @@ class Kafka : public Cluster {
         "rpcServer: {addr: " + Q(logic_grpc) + "}\nhttpServer: {addr: " + Q(http) +
             "}\nrouter:\n  nodes: {router-1: " + Q(router_grpc) + "}\nonline: {tick: 200ms}\n" +
             kafka + "  properties: " + opts_.producer_props + "\ncomets: " + CometList(comets) +
-            "\n");
+            "\n" + opts_.shared_yaml);
     for (const auto& c : comets) Add(c.name, "goim-comet", CometYaml(c, logic_grpc, false));
     for (int i = 1; i <= opts_.jobs; ++i) {
       job_metrics.push_back(Loopback(FreePort()));
       Add("job-" + std::to_string(i), "goim-job",
           kafka + "  properties: " + kKafkaConsumerProps + "\n  group: " + Q(group) +
               "\nconsumer: {commitInterval: " + opts_.commit_interval +
-              "}\nroom: {signal: 20ms}\n" + "comet: {failTimeout: 3s, timeout: 1s}\ncomets: " +
-              CometList(comets) + "\nmetrics: {addr: " + Q(job_metrics.back()) + "}\n");
+              "}\nroom: {signal: 20ms}\n" +
+              "comet: {failTimeout: 3s, timeout: 1s}\ncomets: " + CometList(comets) +
+              "\nmetrics: {addr: " + Q(job_metrics.back()) + "}\n" + opts_.shared_yaml);
     }
     for (const std::string& addr : {router_grpc, http, logic_grpc}) {
       if (!WaitPort(PortOf(addr)))
@@ -140,8 +143,9 @@ std::string NewTopic(const std::string& broker) {
   return topic;
 }
 
-std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml) {
-  return std::make_unique<Standalone>(logic_yaml);
+std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml,
+                                        const std::string& top_yaml) {
+  return std::make_unique<Standalone>(logic_yaml, top_yaml);
 }
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts) {
   return std::make_unique<Kafka>(std::move(opts));

@@ -33,10 +33,14 @@ struct KafkaClusterOptions {
   int jobs = 2;
   std::string commit_interval = "100ms";
   std::string producer_props = "{}";  // logic's kafka.properties (a YAML flow map)
+  // More top-level keys of logic's and job's files (e.g. a `history` section), whole lines.
+  std::string shared_yaml;
 };
 
-// logic_yaml: more keys of logic's section, each line indented by two spaces.
-std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml = "");
+// logic_yaml: more keys of logic's section, each line indented by two spaces; top_yaml: more
+// top-level keys of the standalone file (e.g. `history`), whole lines.
+std::unique_ptr<Cluster> MakeStandalone(const std::string& logic_yaml = "",
+                                        const std::string& top_yaml = "");
 // Topic and group are unique to each cluster.
 std::unique_ptr<Cluster> MakeKafka(KafkaClusterOptions opts = {});
 // A new topic on the local broker, "goim-e2e-<pid>-<n>", ready (all partitions) when returned.

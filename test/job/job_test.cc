@@ -2,6 +2,7 @@
 // (batch windows, commits, retries, probes, Rooms polls) run on a fake clock that only the tests
 // move; the gRPC deadlines alone are real.
 #include <future>
+#include <sstream>
 
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include "api/comet.grpc.pb.h"
 #include "api/logic.pb.h"
 #include "job/job.h"
+#include "pkg/history/memory_store.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/protocol/frame.h"
 #include "pkg/queue/embedded.h"
@@ -75,7 +77,10 @@ class FakeComet final : public goim::comet::Comet::CallbackService {
   grpc::ServerUnaryReactor* BroadcastRoom(grpc::CallbackServerContext* c,
                                           const goim::comet::BroadcastRoomReq* req,
                                           goim::comet::BroadcastRoomReply*) override {
-    return Record(c, "room:" + req->roomid() + ":" + Bodies(req->proto()));
+    std::string offsets;  // room history: ":@1,2,3#epoch" when job sent offsets
+    for (int64_t o : req->offsets()) offsets += (offsets.empty() ? ":@" : ",") + std::to_string(o);
+    if (!offsets.empty()) offsets += "#" + req->epoch();
+    return Record(c, "room:" + req->roomid() + ":" + Bodies(req->proto()) + offsets);
   }
   grpc::ServerUnaryReactor* Rooms(grpc::CallbackServerContext* c, const goim::comet::RoomsReq*,
                                   goim::comet::RoomsReply* reply) override {
@@ -175,10 +180,11 @@ class JobTest : public ::testing::Test {
     cfg_.comet.roomsInterval = 50ms;
     cfg_.consumer.commitInterval = 20ms;
   }
-  void StartJob() {
+  void StartJob(std::shared_ptr<history::Store> history = nullptr) {
     auto rec = std::make_unique<RecordingConsumer>(queue_->NewConsumer());
     consumer_ = rec.get();
     job_ = std::make_unique<Job>(cfg_, std::move(rec), clock_);
+    if (history) job_->SetHistory(std::move(history), "embedded:test");
     job_->Start();
   }
   void TearDown() override {
@@ -261,6 +267,35 @@ TEST_F(JobTest, RoomMessagesAreBatchedInOrderToEveryComet) {
     EXPECT_EQ(all, want);  // every message once, in order
     EXPECT_LE(c->Count(), 10u);
     EXPECT_GE(c->Count(), 3u);  // at most 20 per batch
+  }
+}
+
+// Room history: each batch is appended before it is sent, and goes out with its offsets.
+TEST_F(JobTest, RoomBatchesAreAppendedToHistoryAndCarryTheirOffsets) {
+  cfg_.history.enabled = true;
+  cfg_.historyInProcess = true;
+  auto store = std::make_shared<history::MemoryStore>(cfg_.history);
+  StartJob(store);
+  for (int i = 0; i < 25; ++i)
+    Produce(goim::logic::PushMsg::ROOM, 1000, "m" + std::to_string(i), "", "live://h");
+  ASSERT_TRUE(Ticking([&] { return queue_->uncommitted() == 0; }, cfg_.room.signal));
+  history::ReadReply stored = store->Last("live://h", 100);
+  ASSERT_EQ(stored.messages.size(), 25u);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(stored.messages[static_cast<size_t>(i)].offset, i + 1);
+    EXPECT_EQ(stored.messages[static_cast<size_t>(i)].body, "m" + std::to_string(i));
+  }
+  for (FakeComet* c : {&a_, &b_}) {
+    int64_t next = 1;
+    for (const std::string& call : c->Calls()) {
+      const size_t at = call.find(":@");
+      ASSERT_NE(at, std::string::npos) << "a batch without offsets: " << call;
+      const size_t hash = call.find('#', at);
+      EXPECT_EQ(call.substr(hash + 1), stored.epoch);
+      std::stringstream offsets(call.substr(at + 2, hash - at - 2));
+      for (std::string o; std::getline(offsets, o, ',');) EXPECT_EQ(std::stoll(o), next++) << call;
+    }
+    EXPECT_EQ(next, 26) << "every message once, numbered in order";
   }
 }
 

@@ -167,5 +167,43 @@ TEST(Balancer, HeavierCometLeadsAsInGoim) {
   EXPECT_EQ(domains[0], "c1");
 }
 
+// Room history's auth fields: read when present, a wrong type marks the ask bad instead of
+// failing the connect, and goim's fields are read as before.
+TEST(Auth, HistoryFieldsAreReadAndBadOnesDoNotFailTheToken) {
+  AuthToken t;
+  ASSERT_EQ(ParseToken(R"({"mid":7,"room_id":"live://1","history":30})", &t), "");
+  EXPECT_TRUE(t.history.asked);
+  EXPECT_EQ(t.history.last, 30);
+  EXPECT_FALSE(t.history.position);
+  EXPECT_FALSE(t.history.bad);
+  EXPECT_EQ(t.mid, 7);
+
+  AuthToken p;
+  ASSERT_EQ(ParseToken(R"({"room_id":"live://1","history":5,"offset":42,"epoch":"ab12"})", &p), "");
+  EXPECT_TRUE(p.history.position);
+  EXPECT_EQ(p.history.offset, 42);
+  EXPECT_EQ(p.history.epoch, "ab12");
+  EXPECT_FALSE(p.history.bad);
+
+  AuthToken none;
+  ASSERT_EQ(ParseToken(R"({"mid":1,"room_id":"live://1","history":null})", &none), "");
+  EXPECT_FALSE(none.history.asked) << "null leaves a field alone, as Go does";
+
+  for (const char* bad :
+       {R"({"room_id":"live://1","history":"ten"})", R"({"room_id":"live://1","history":2.5})",
+        R"({"room_id":"live://1","history":[1]})", R"({"room_id":"live://1","history":{"n":1}})",
+        R"({"room_id":"live://1","offset":"1","epoch":"e"})",
+        R"({"room_id":"live://1","offset":1,"epoch":7})"}) {
+    AuthToken b;
+    ASSERT_EQ(ParseToken(bad, &b), "") << bad;
+    EXPECT_TRUE(b.history.asked) << bad;
+    EXPECT_TRUE(b.history.bad) << bad;
+    EXPECT_EQ(b.room_id, "live://1") << bad;
+  }
+  AuthToken longer;
+  ASSERT_EQ(ParseToken(R"({"offset":1,"epoch":")" + std::string(65, 'e') + R"("})", &longer), "");
+  EXPECT_TRUE(longer.history.bad) << "an epoch longer than any the store makes";
+}
+
 }  // namespace
 }  // namespace goim::logic
