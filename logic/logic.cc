@@ -149,7 +149,7 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         servers_.clear();
         rooms_.clear();
         for (const auto& [server, s] : next) ApplyReport(s);
-        for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
+        conns = ConnCounts();
       }
       balancer_.Update(Comets(), conns);
       for (const auto& server : gone) {
@@ -443,16 +443,6 @@ std::map<std::string, int32_t> LogicCore::OnlineRoom(const std::string& type,
     out[r] = it == rooms_.end() ? 0 : it->second;
   }
   return out;
-}
-
-std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
-  int64_t ips = 0, conns = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [server, s] : servers_) {
-    ips += s.ip_count();
-    conns += s.conn_count();
-  }
-  return {ips, conns};
 }
 
 }  // namespace goim::logic
