@@ -1,7 +1,8 @@
 // pkg/discovery's bilibili discovery backend against a fake bilibili discovery server
 // (test/support/fake_bilibili_discovery: the endpoints goim's SDK calls, with the server's codes):
 // the register form, the renew cadence, register again after -404, cancel on close, polls handing
-// on changes, a foreign or malformed instance skipped (counted, logged), a server unreachable at
+// on changes, a foreign or malformed instance skipped (counted, logged), a node that does not
+// answer passed over, a server unreachable at
 // start, and a server lost later (membership kept, then followed again).
 #include <atomic>
 #include <mutex>
@@ -299,6 +300,23 @@ TEST_F(BilibiliDiscovery, ForeignAndMalformedInstancesAreSkippedCountedAndLogged
   EXPECT_EQ(m.Get(bad) - before, 3);
   EXPECT_TRUE(lines.Has("skipped an instance that is not a goim.comet record"));
   EXPECT_TRUE(lines.Has("metadata.weight is not an integer"));
+}
+
+// goim's discovery.nodes lists several servers (they replicate among themselves): a node that
+// does not answer is passed over, at start and later, and the one that answers is kept.
+TEST_F(BilibiliDiscovery, ANodeThatDoesNotAnswerIsPassedOver) {
+  cfg_.bilibili.nodes = {e2e::Loopback(e2e::FreePort()), fake_->addr()};  // the first: nobody
+  auto backend = NewB();
+  Seen comets;
+  auto w = backend->WatchApp(kComet, comets.Fn());
+  auto reg = backend->Register(Node(kComet, "comet-1", "10.5.0.1:3109"));
+  EXPECT_TRUE(fake_->Find("dev", kComet, "comet-1").is_object());
+  ASSERT_TRUE(Eventually([&] { return comets.Hosts() == std::vector<std::string>{"comet-1"}; }));
+  size_t renewals = fake_->Requests("/discovery/renew").size();
+  ASSERT_TRUE(
+      Eventually([&] { return fake_->Requests("/discovery/renew").size() >= renewals + 3; }));
+  EXPECT_TRUE(reg->healthy());
+  EXPECT_TRUE(w->connected());
 }
 
 TEST(BilibiliDiscoveryDown, UnreachableServerAtStartIsAClearError) {
