@@ -2,8 +2,8 @@
 // (test/support/fake_bilibili_discovery: the endpoints goim's SDK calls, with the server's codes):
 // the register form, the renew cadence, register again after -404, cancel on close, polls handing
 // on changes, a foreign or malformed instance skipped (counted, logged), a node that does not
-// answer passed over, a server unreachable at
-// start, and a server lost later (membership kept, then followed again).
+// answer passed over, a server unreachable at start, and a server lost later (membership kept,
+// then followed again).
 #include <atomic>
 #include <mutex>
 #include <optional>
