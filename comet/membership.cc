@@ -13,7 +13,7 @@ Membership::~Membership() { Stop(); }
 void Membership::Start() {
   const Config& c = ctx_.cfg;
   if (!c.discovery.enabled()) return;
-  backend_ = discovery::NewBackend(c.discovery);
+  backend_ = discovery::NewBackend(c.discovery, c.env);
   self_ = discovery::Self(c.env, discovery::kComet,
                           discovery::AdvertiseAddr(c.rpcServer.addr, server_.grpc_port()));
   self_.hostname = ctx_.server_id;
@@ -26,7 +26,8 @@ void Membership::Start() {
     // While out, logic deleted this comet's sessions (it looked dead): write them back.
     if (healthy) replay->RewriteAll();
   });
-  LOG(INFO) << "comet: registered in etcd name=" << self_.hostname << " grpc=" << self_.grpc;
+  LOG(INFO) << "comet: registered in " << backend_->name() << " name=" << self_.hostname
+            << " grpc=" << self_.grpc;
   routers_ = backend_->WatchApp(discovery::kRouter,
                                 [this](const auto& routers) { replay_->SetRouters(routers); });
   replay_->Start();

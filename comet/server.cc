@@ -158,8 +158,16 @@ void Server::Stop() {
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   grpc_->Wait();
   // Close every connection (each is disconnected from logic); the pool's Stop then runs the
-  // aborted I/O on each loop and frees the channels.
-  OnEveryLoop(loops_, [](Loop& l) { l.PostCloseAll(nullptr); });
+  // aborted I/O on each loop and frees the channels. The closes must have run (their Disconnect
+  // calls begun) before WaitIdle looks: a call begun later would call back into a destroyed
+  // LogicClient.
+  std::vector<std::future<void>> closed;
+  for (auto& l : loops_) {
+    auto p = std::make_shared<std::promise<void>>();
+    closed.push_back(p->get_future());
+    l->PostCloseAll([p] { p->set_value(); });
+  }
+  for (auto& c : closed) c.wait();
   if (!ctx_->logic->WaitIdle(std::chrono::seconds(3)))
     LOG(WARNING) << "comet: logic calls still in flight at exit";
   pool_->Stop();

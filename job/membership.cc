@@ -10,12 +10,12 @@ Membership::~Membership() { Stop(); }
 
 void Membership::Start() {
   if (!cfg_.discovery.enabled()) return;
-  backend_ = discovery::NewBackend(cfg_.discovery);
+  backend_ = discovery::NewBackend(cfg_.discovery, cfg_.env);
   comets_ = backend_->WatchApp(discovery::kComet, [this](const auto& comets) {
     job_.SetComets(discovery::InZone(comets, cfg_.env.zone));
   });
   self_ = backend_->Register(discovery::Self(cfg_.env, discovery::kJob, ""));
-  LOG(INFO) << "job: registered in etcd name=" << cfg_.env.host;
+  LOG(INFO) << "job: registered in " << backend_->name() << " name=" << cfg_.env.host;
 }
 
 void Membership::Stop() {

@@ -2,6 +2,10 @@
 // that leaves the membership (its lease lapsed: dead, or cut off) leaves every answer at once:
 // its sessions on every router (DelServer), its online counts, /goim/nodes/weighted and
 // /goim/nodes/instances; a comet that joins is reachable for takeover kicks (Kicker).
+// Connection counts: ours send them in RenewOnline; goim's comets (in a mixed deployment on
+// bilibili discovery) send RenewOnline without them and publish them in their discovery metadata
+// every 10 s, where goim's logic reads them. A member record without our epoch is goim's: its
+// counts come from its metadata (its room counts still come from its reports).
 #include <set>
 
 #include <glog/logging.h>
@@ -10,6 +14,47 @@
 #include "pkg/metrics/metrics.h"
 
 namespace goim::logic {
+
+namespace {
+bool CountsInMetadata(const discovery::Instance& in) { return in.epoch.empty(); }
+}  // namespace
+
+const discovery::Instance* LogicCore::MetadataCounted(const std::string& server) const {
+  if (!comets_live_) return nullptr;  // static lists carry no counts
+  for (const auto& in : comets_) {
+    if (in.hostname == server) return CountsInMetadata(in) ? &in : nullptr;
+  }
+  return nullptr;
+}
+
+std::map<std::string, int64_t> LogicCore::ConnCounts() const {
+  std::map<std::string, int64_t> conns;
+  for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
+  if (comets_live_) {
+    for (const auto& in : comets_) {
+      if (CountsInMetadata(in)) conns[in.hostname] = in.conn_count;
+    }
+  }
+  return conns;
+}
+
+std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
+  int64_t ips = 0, conns = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [server, s] : servers_) {
+    if (MetadataCounted(server)) continue;
+    ips += s.ip_count();
+    conns += s.conn_count();
+  }
+  if (comets_live_) {
+    for (const auto& in : comets_) {
+      if (!CountsInMetadata(in)) continue;
+      ips += in.ip_count;
+      conns += in.conn_count;
+    }
+  }
+  return {ips, conns};
+}
 
 bool LogicCore::Member(const std::string& server) const {
   if (!comets_live_) return true;  // static: every reporting comet counts, as before
@@ -58,7 +103,7 @@ void LogicCore::SetComets(std::vector<discovery::Instance> comets) {
     for (const auto& server : stale) DropReport(server);
     comets_ = std::move(comets);
     comets_live_ = true;
-    for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
+    conns = ConnCounts();
   }
   balancer_.Update(Comets(), conns);
   for (const auto& server : gone) {
@@ -102,6 +147,10 @@ std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> LogicCor
     auto it = servers_.find(in.hostname);
     if (it != servers_.end()) {
       out.emplace_back(in, it->second);
+      if (comets_live_ && CountsInMetadata(in)) {
+        out.back().second.set_conn_count(static_cast<int32_t>(in.conn_count));
+        out.back().second.set_ip_count(static_cast<int32_t>(in.ip_count));
+      }
       continue;
     }
     // No report yet: what the comet published in the membership (goim's source for these).

@@ -149,7 +149,7 @@ void LogicCore::RefreshOnline(std::function<void()> done) {
         servers_.clear();
         rooms_.clear();
         for (const auto& [server, s] : next) ApplyReport(s);
-        for (const auto& [server, s] : servers_) conns[server] = s.conn_count();
+        conns = ConnCounts();
       }
       balancer_.Update(Comets(), conns);
       for (const auto& server : gone) {

@@ -82,7 +82,8 @@ class LogicCore {
   // Counts of type://room for each room (0 when unknown).
   std::map<std::string, int32_t> OnlineRoom(const std::string& type,
                                             const std::vector<std::string>& rooms) const;
-  // {ip_count, conn_count} over the comets that reported recently.
+  // {ip_count, conn_count} over the comets that reported recently, and goim's comets of a live
+  // membership by their discovery metadata. (logic/comets.cc)
   std::pair<int64_t, int64_t> OnlineTotal() const;
   // The member comets with their latest connection counts.
   std::vector<std::pair<discovery::Instance, goim::router::ServerOnline>> Instances() const;
@@ -108,6 +109,10 @@ class LogicCore {
   void ApplyReport(const goim::router::ServerOnline& s);  // caller holds mu_
   void DropReport(const std::string& server);             // caller holds mu_
   bool Member(const std::string& server) const;           // caller holds mu_
+  // goim's comet of a live membership, whose counts are its metadata's; else nullptr. [mu_ held]
+  const discovery::Instance* MetadataCounted(const std::string& server) const;
+  // Connections per comet, for the balancer. [mu_ held]
+  std::map<std::string, int64_t> ConnCounts() const;
   // Keys by comet, leaving out (and counting) sessions on comets that left the membership.
   std::map<std::string, std::vector<std::string>> ByLiveComet(
       const std::vector<goim::router::Session>& sessions, const char* what);

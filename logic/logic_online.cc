@@ -1,5 +1,6 @@
 // LogicCore's online queries for the HTTP API (goim's /goim/online/top, room, total), answered
-// from the counts the comets report (RenewOnline, logic/logic.cc).
+// from the counts the comets report (RenewOnline, logic/logic.cc); the total is in
+// logic/comets.cc, beside the goim comets counted by their discovery metadata.
 #include <algorithm>
 
 #include "logic/logic.h"
@@ -32,16 +33,6 @@ std::map<std::string, int32_t> LogicCore::OnlineRoom(const std::string& type,
     out[r] = it == rooms_.end() ? 0 : it->second;
   }
   return out;
-}
-
-std::pair<int64_t, int64_t> LogicCore::OnlineTotal() const {
-  int64_t ips = 0, conns = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [server, s] : servers_) {
-    ips += s.ip_count();
-    conns += s.conn_count();
-  }
-  return {ips, conns};
 }
 
 }  // namespace goim::logic

@@ -16,7 +16,7 @@ Membership::~Membership() { Stop(); }
 
 void Membership::Follow() {
   if (!cfg_.discovery.enabled()) return;
-  backend_ = discovery::NewBackend(cfg_.discovery);
+  backend_ = discovery::NewBackend(cfg_.discovery, cfg_.env);
   routers_ = backend_->WatchApp(discovery::kRouter, [this](const auto& l) { OnRouters(l); });
   comets_ = backend_->WatchApp(discovery::kComet, [this](const auto& comets) {
     std::string names;
@@ -31,7 +31,8 @@ void Membership::Register(int grpc_port) {
   discovery::Instance self = discovery::Self(
       cfg_.env, discovery::kLogic, discovery::AdvertiseAddr(cfg_.rpcServer.addr, grpc_port));
   self_ = backend_->Register(self);
-  LOG(INFO) << "logic: registered in etcd name=" << self.hostname << " grpc=" << self.grpc;
+  LOG(INFO) << "logic: registered in " << backend_->name() << " name=" << self.hostname
+            << " grpc=" << self.grpc;
 }
 
 void Membership::OnRouters(const std::vector<discovery::Instance>& routers) {

@@ -14,7 +14,7 @@ Membership::~Membership() { Stop(); }
 
 void Membership::Start() {
   if (!cfg_.discovery.enabled()) return;
-  backend_ = discovery::NewBackend(cfg_.discovery);
+  backend_ = discovery::NewBackend(cfg_.discovery, cfg_.env);
   SyncState& sync = server_.sync();
   auto names = [](const std::vector<discovery::Instance>& l) {
     std::vector<std::string> out;
@@ -37,8 +37,8 @@ void Membership::Start() {
   self_ = backend_->Register(self, [&sync](bool healthy) {
     if (healthy) sync.BeginAll("registration lapsed and came back");
   });
-  LOG(INFO) << "router: registered in etcd name=" << self.hostname << " grpc=" << self.grpc
-            << " epoch=" << self.epoch;
+  LOG(INFO) << "router: registered in " << backend_->name() << " name=" << self.hostname
+            << " grpc=" << self.grpc << " epoch=" << self.epoch;
 }
 
 void Membership::Stop() {

@@ -132,6 +132,30 @@ TEST(ConfigFiles, DiscoveryValuesNameTheKey) {
   o.sets.emplace_back("discovery.etcd.ttl", "1s");
   conf::LoadText("", o, &l);
   EXPECT_EQ(l.Validate(), "discovery.etcd.ttl: must be >= 2s");
+  // bilibili discovery: goim's defaults, each bad value named, never together with etcd.
+  logic::Config bili;
+  EXPECT_EQ(bili.discovery.bilibili.renewInterval, std::chrono::seconds(30));
+  EXPECT_EQ(bili.discovery.bilibili.pollTimeout, std::chrono::seconds(40));
+  conf::Options bo;
+  bo.sets.emplace_back("discovery.bilibili.nodes", "[\"127.0.0.1:7171\"]");
+  conf::LoadText("", bo, &bili);
+  EXPECT_TRUE(bili.discovery.enabled());
+  EXPECT_EQ(bili.Validate(), "");
+  for (auto [key, value, error] : std::vector<std::array<std::string, 3>>{
+           {"discovery.bilibili.nodes", "[\"7171\"]",
+            "discovery.bilibili.nodes: '7171' is not host:port"},
+           {"discovery.bilibili.renewInterval", "45s",
+            "discovery.bilibili.renewInterval: must be in (0, 30s]"},
+           {"discovery.bilibili.pollTimeout", "2s",
+            "discovery.bilibili.pollTimeout: must be > timeout"},
+           {"discovery.etcd.endpoints", "[\"127.0.0.1:2379\"]",
+            "discovery: etcd.endpoints and bilibili.nodes are both set; choose one"}}) {
+    logic::Config c;
+    conf::Options co = bo;
+    co.sets.emplace_back(key, value);
+    conf::LoadText("", co, &c);
+    EXPECT_EQ(c.Validate(), error) << key;
+  }
   standalone::Config sa;
   conf::Options so;
   so.sets.emplace_back("comet.discovery.etcd.endpoints", "[\"127.0.0.1:2379\"]");

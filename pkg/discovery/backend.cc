@@ -1,9 +1,15 @@
-// The two membership backends behind discovery::Backend: static lists and etcd.
+// The membership backends behind discovery::Backend: static lists, etcd and bilibili discovery.
+#include <unistd.h>
+
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 
 #include <glog/logging.h>
 
+#include "pkg/discovery/bilibili_registration.h"
+#include "pkg/discovery/bilibili_watch.h"
 #include "pkg/discovery/etcd_registration.h"
 #include "pkg/discovery/etcd_watch.h"
 #include "pkg/discovery/membership.h"
@@ -93,6 +99,43 @@ class EtcdBackend : public Backend {
   std::shared_ptr<EtcdClient> etcd_;
 };
 
+class BilibiliBackend : public Backend {
+ public:
+  BilibiliBackend(const Config::Bilibili& cfg, const conf::Env& env)
+      : cfg_(cfg), env_(env.deployEnv), host_(env.host) {
+    // The server keys instances by appid and env: without one nobody finds anybody.
+    if (env_.empty())
+      throw std::invalid_argument(
+          "discovery.bilibili: env.deployEnv (-deploy.env, DEPLOY_ENV) must be set");
+  }
+
+  std::unique_ptr<Registration> Register(const Instance& in, HealthFn health) override {
+    auto r = std::make_unique<BilibiliRegistration>(cfg_, in, std::move(health));
+    r->Start();
+    return r;
+  }
+  std::unique_ptr<Watch> WatchApp(const std::string& appid, Watch::Fn fn) override {
+    AppsFn each;
+    if (fn) each = [fn = std::move(fn)](const std::string&, const auto& list) { fn(list); };
+    return WatchApps({appid}, std::move(each));
+  }
+  std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) override {
+    // The server keeps one held poll per (env, appid, poller name): each watch needs its own.
+    static std::atomic<int> seq{0};
+    std::string poller = (host_.empty() ? "goim" : host_) + "." + std::to_string(getpid()) + "." +
+                         std::to_string(++seq);
+    auto w = std::make_unique<BilibiliWatch>(cfg_, env_, poller, appids, std::move(fn));
+    w->Start();
+    return w;
+  }
+  const char* name() const override { return "bilibili"; }
+
+ private:
+  Config::Bilibili cfg_;
+  std::string env_;
+  std::string host_;
+};
+
 }  // namespace
 
 Instance Self(const conf::Env& env, const char* appid, std::string grpc) {
@@ -114,8 +157,9 @@ std::unique_ptr<Backend> NewStaticBackend(std::map<std::string, std::vector<Inst
   return std::make_unique<StaticBackend>(std::move(lists));
 }
 
-std::unique_ptr<Backend> NewBackend(const Config& cfg,
+std::unique_ptr<Backend> NewBackend(const Config& cfg, const conf::Env& env,
                                     std::map<std::string, std::vector<Instance>> lists) {
+  if (!cfg.bilibili.nodes.empty()) return std::make_unique<BilibiliBackend>(cfg.bilibili, env);
   if (cfg.enabled()) return std::make_unique<EtcdBackend>(cfg.etcd);
   return NewStaticBackend(std::move(lists));
 }

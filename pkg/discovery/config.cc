@@ -6,8 +6,31 @@
 
 namespace goim::discovery {
 
+namespace {
+
+std::string ValidateBilibili(const Config::Bilibili& b, const std::string& key) {
+  for (const auto& node : b.nodes) {
+    size_t colon = node.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == node.size() ||
+        node.find('/') != std::string::npos)
+      return key + ".nodes: '" + node + "' is not host:port";
+  }
+  // The server evicts an instance it has not heard from for 90 s.
+  if (b.renewInterval <= conf::Duration::zero() || b.renewInterval > std::chrono::seconds(30))
+    return key + ".renewInterval: must be in (0, 30s]";
+  if (b.timeout <= conf::Duration::zero()) return key + ".timeout: must be > 0";
+  if (b.pollTimeout <= b.timeout) return key + ".pollTimeout: must be > timeout";
+  if (b.retry <= conf::Duration::zero()) return key + ".retry: must be > 0";
+  return "";
+}
+
+}  // namespace
+
 std::string Config::Validate(const std::string& key) const {
   if (!enabled()) return "";
+  if (!etcd.endpoints.empty() && !bilibili.nodes.empty())
+    return key + ": etcd.endpoints and bilibili.nodes are both set; choose one";
+  if (!bilibili.nodes.empty()) return ValidateBilibili(bilibili, key + ".bilibili");
   std::string error;
   if (EtcdTarget(etcd.endpoints, &error).empty()) return key + ".etcd.endpoints: " + error;
   if (etcd.prefix.empty() || etcd.prefix[0] != '/' || etcd.prefix.back() == '/')

@@ -1,8 +1,9 @@
 // discovery: who is in the cluster. An Instance is goim's discovery record of one node (comet,
 // logic, router or job): its server id (hostname), region, zone, gRPC address, public addresses
 // for clients, weight, offline flag, and what the live backends add (connection counts, the
-// process's epoch). Config is the `discovery` section every service shares: empty etcd
-// endpoints = static membership from each service's own lists (standalone needs nothing).
+// process's epoch). Config is the `discovery` section every service shares: etcd endpoints or
+// bilibili discovery nodes (one of the two); neither = static membership from each service's own
+// lists (standalone needs nothing).
 #pragma once
 
 #include <cstdint>
@@ -62,8 +63,31 @@ struct Config {
     }
   } etcd;
 
-  void Bind(conf::Binder& b) { b.Section("etcd", etcd); }
-  bool enabled() const { return !etcd.endpoints.empty(); }
+  // bilibili discovery (goim's own), for deployments mixing goim's and our nodes: its HTTP API as
+  // goim's discovery SDK uses it. Region, zone and env are the node's (-region, -zone,
+  // -deploy.env), as with goim.
+  struct Bilibili {
+    std::vector<std::string> nodes;  // host:port of the discovery servers, tried in turn
+    conf::Duration renewInterval = std::chrono::seconds(30);  // goim's SDK: 30 s; evicted at 90 s
+    conf::Duration pollTimeout =
+        std::chrono::seconds(40);  // a poll is held up to 30 s by the server
+    conf::Duration timeout =
+        std::chrono::seconds(3);                     // every other call; start-up gives up after it
+    conf::Duration retry = std::chrono::seconds(1);  // after a failed poll, or one of an absent app
+    void Bind(conf::Binder& b) {
+      b.Field("nodes", nodes);
+      b.Field("renewInterval", renewInterval);
+      b.Field("pollTimeout", pollTimeout);
+      b.Field("timeout", timeout);
+      b.Field("retry", retry);
+    }
+  } bilibili;
+
+  void Bind(conf::Binder& b) {
+    b.Section("etcd", etcd);
+    b.Section("bilibili", bilibili);
+  }
+  bool enabled() const { return !etcd.endpoints.empty() || !bilibili.nodes.empty(); }
   // "" when valid, else a message naming the key (under `key`, e.g. "discovery").
   std::string Validate(const std::string& key = "discovery") const;
 };

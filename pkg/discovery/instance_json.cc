@@ -68,6 +68,17 @@ bool MetaInt(const json::Json& meta, const char* key, int64_t* out, std::string*
   return false;
 }
 
+json::Json Metadata(const Instance& in) {
+  json::Json meta = json::Json::object();
+  meta["addrs"] = Join(in.addrs);
+  meta["weight"] = std::to_string(in.weight);
+  meta["offline"] = in.offline ? "true" : "false";
+  meta["conn_count"] = std::to_string(in.conn_count);
+  meta["ip_count"] = std::to_string(in.ip_count);
+  if (!in.epoch.empty()) meta["epoch"] = in.epoch;
+  return meta;
+}
+
 }  // namespace
 
 std::string EncodeInstance(const Instance& in) {
@@ -81,20 +92,21 @@ std::string EncodeInstance(const Instance& in) {
   if (!in.grpc.empty()) v["addrs"].push_back(std::string(kGrpcScheme) + in.grpc);
   v["version"] = "";
   v["latest_timestamp"] = in.updated_ns;
-  json::Json& meta = v["metadata"] = json::Json::object();
-  meta["addrs"] = Join(in.addrs);
-  meta["weight"] = std::to_string(in.weight);
-  meta["offline"] = in.offline ? "true" : "false";
-  meta["conn_count"] = std::to_string(in.conn_count);
-  meta["ip_count"] = std::to_string(in.ip_count);
-  if (!in.epoch.empty()) meta["epoch"] = in.epoch;
+  v["metadata"] = Metadata(in);
   return json::Dump(v);
 }
+
+std::string EncodeMetadata(const Instance& in) { return json::Dump(Metadata(in)); }
 
 bool DecodeInstance(std::string_view text, const std::string& appid, const std::string& hostname,
                     Instance* out, std::string* error) {
   json::Json v;
   if (!json::Parse(text, &v, error)) return false;
+  return DecodeInstance(v, appid, hostname, out, error);
+}
+
+bool DecodeInstance(const json::Json& v, const std::string& appid, const std::string& hostname,
+                    Instance* out, std::string* error) {
   if (!v.is_object()) return *error = "not a JSON object", false;
   const std::string* app = StringField(v, "appid");
   const std::string* host = StringField(v, "hostname");
@@ -108,6 +120,8 @@ bool DecodeInstance(std::string_view text, const std::string& appid, const std::
   if (const std::string* s = StringField(v, "zone")) in.zone = *s;
   if (const std::string* s = StringField(v, "env")) in.env = *s;
   if (const json::Json* ts = Find(v, "latest_timestamp")) Int(*ts, &in.updated_ns);
+  if (const json::Json* ts = Find(v, "dirty_timestamp"); ts && in.updated_ns == 0)
+    Int(*ts, &in.updated_ns);
   if (const json::Json* addrs = Find(v, "addrs")) {
     if (!addrs->is_array()) return *error = "addrs is not an array", false;
     for (const auto& a : *addrs) {

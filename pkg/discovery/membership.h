@@ -1,5 +1,6 @@
-// discovery::Backend: the interface every membership source offers (static lists, etcd): a node
-// registers itself (and keeps its record fresh), and watches the instances of an application.
+// discovery::Backend: the interface every membership source offers (static lists, etcd, bilibili
+// discovery): a node registers itself (and keeps its record fresh), and watches the instances of
+// an application.
 // Services hold a Backend and never know which one it is; NewBackend picks it from the config.
 #pragma once
 
@@ -56,10 +57,11 @@ class Backend {
   // in another, and a node that joined and left meanwhile is seen doing both. (Two WatchApp
   // calls follow two streams, which may lag each other.) After a lost stream the whole lists
   // are read again: what happened during the outage is then seen as its net effect. Current()
-  // lists every application's instances.
+  // lists every application's instances. bilibili discovery only answers polls with whole lists:
+  // there every change is seen as the net effect since the previous poll.
   using AppsFn = std::function<void(const std::string& appid, const std::vector<Instance>&)>;
   virtual std::unique_ptr<Watch> WatchApps(const std::vector<std::string>& appids, AppsFn fn) = 0;
-  // "static", "etcd": for logs.
+  // "static", "etcd", "bilibili": for logs.
   virtual const char* name() const = 0;
 };
 
@@ -70,8 +72,10 @@ Instance Self(const conf::Env& env, const char* appid, std::string grpc);
 // Static membership: the lists given per appid never change; registering does nothing.
 std::unique_ptr<Backend> NewStaticBackend(std::map<std::string, std::vector<Instance>> lists);
 
-// The backend cfg asks for: etcd when endpoints are set, else static over `lists`.
-std::unique_ptr<Backend> NewBackend(const Config& cfg,
+// The backend cfg asks for: etcd when endpoints are set, bilibili discovery when nodes are (env:
+// this node's, whose deployEnv names the instances' env there), else static over `lists`. Throws
+// std::invalid_argument when the chosen backend cannot be used as configured.
+std::unique_ptr<Backend> NewBackend(const Config& cfg, const conf::Env& env,
                                     std::map<std::string, std::vector<Instance>> lists = {});
 
 }  // namespace goim::discovery

@@ -279,6 +279,9 @@ TEST_F(CometTest, ShutdownDisconnectsEveryClientFromLogic) {
   auto a = Authed(Transport::kTcp, 1, "s1", "live://s");
   auto b = Authed(Transport::kWs, 2, "s2", "");
   server_->Stop();
+  // Stop waited for the Disconnect calls it made (none is left to call back into a destroyed
+  // client).
+  EXPECT_TRUE(server_->ctx().logic->WaitIdle(std::chrono::milliseconds(0)));
   EXPECT_TRUE(a->WaitClosed());
   EXPECT_TRUE(b->WaitClosed());
   std::lock_guard<std::mutex> lock(logic_.mu);

@@ -76,7 +76,7 @@ class EtcdDiscovery : public ::testing::Test {
 };
 
 TEST_F(EtcdDiscovery, WatchSeesRegistrationsUpdatesAndLeaves) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   EXPECT_STREQ(backend->name(), "etcd");
   Seen comets, routers;
   auto wc = backend->WatchApp(kComet, comets.Fn());
@@ -109,7 +109,7 @@ TEST_F(EtcdDiscovery, WatchSeesRegistrationsUpdatesAndLeaves) {
 // router's table rebuild depends on it: the comets it waits for must include every comet that
 // registered before a router left (router/membership.cc).
 TEST_F(EtcdDiscovery, WatchAppsHandsOnChangesInTheStoresOrder) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   auto router = backend->Register(Node(kRouter, "router-2", "127.0.0.1:4129"));
   std::mutex mu;
   std::vector<std::string> seen;  // "<appid>:<hosts>", in the order the callback saw them
@@ -153,7 +153,7 @@ TEST_F(EtcdDiscovery, WatchAppsHandsOnChangesInTheStoresOrder) {
 // on each change in turn, so a router that joined and left meanwhile is seen doing both (logic
 // may have placed keys on it, which a router's rebuild must then wait for).
 TEST_F(EtcdDiscovery, AWatchCatchingUpHandsOnEachChangeInTurn) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   std::mutex mu;
   std::vector<std::string> seen;
   std::unique_ptr<Registration> comet;
@@ -184,7 +184,7 @@ TEST_F(EtcdDiscovery, AWatchCatchingUpHandsOnEachChangeInTurn) {
 }
 
 TEST_F(EtcdDiscovery, RegistrationOutlivesItsTtlAndAnUnrenewedLeaseExpires) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   Seen comets;
   auto w = backend->WatchApp(kComet, comets.Fn());
   auto reg = backend->Register(Node(kComet, "kept", "127.0.0.1:1"));
@@ -208,7 +208,7 @@ TEST_F(EtcdDiscovery, RegistrationOutlivesItsTtlAndAnUnrenewedLeaseExpires) {
 }
 
 TEST_F(EtcdDiscovery, ForeignAndMalformedValuesAreSkippedAndCounted) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   Seen comets;
   auto w = backend->WatchApp(kComet, comets.Fn());
   const std::string dir = cfg_.etcd.prefix + "/goim.comet/";
@@ -239,7 +239,7 @@ TEST(EtcdDiscoveryDown, UnreachableEtcdAtStartIsAClearError) {
   int port = e2e::FreePort();  // reserved, nobody listens
   cfg.etcd.endpoints = {e2e::Loopback(port)};
   cfg.etcd.dialTimeout = 300ms;
-  auto backend = NewBackend(cfg);
+  auto backend = NewBackend(cfg, {});
   try {
     backend->Register(Node(kComet, "c", "127.0.0.1:1"));
     FAIL() << "registered against a closed port";
@@ -252,7 +252,7 @@ TEST(EtcdDiscoveryDown, UnreachableEtcdAtStartIsAClearError) {
 }
 
 TEST_F(EtcdDiscovery, LostEtcdKeepsTheMembershipThenResyncsAndReRegisters) {
-  auto backend = NewBackend(cfg_);
+  auto backend = NewBackend(cfg_, {});
   Seen comets;
   auto w = backend->WatchApp(kComet, comets.Fn());
   std::atomic<int> lapses{0}, recoveries{0};

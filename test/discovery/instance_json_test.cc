@@ -112,7 +112,7 @@ TEST(DiscoveryConfig, Validate) {
 TEST(StaticBackend, ServesTheConfiguredLists) {
   Instance a;
   a.hostname = "comet-1";
-  auto b = NewBackend(Config{}, {{kComet, {a}}});
+  auto b = NewBackend(Config{}, {}, {{kComet, {a}}});
   EXPECT_STREQ(b->name(), "static");
   std::vector<Instance> seen;
   auto w = b->WatchApp(kComet, [&](const std::vector<Instance>& l) { seen = l; });

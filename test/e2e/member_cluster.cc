@@ -78,7 +78,10 @@ std::string MemberCluster::Yaml(const Node& n) const {
   if (n.kind == "router") {
     y += "rpcServer: {addr: " + Q(n.grpc) + "}\nmetrics: {addr: " + Q(n.metrics) + "}\n";
   } else if (n.kind == "logic") {
-    y += "rpcServer: {addr: " + Q(n.grpc) + "}\nhttpServer: {addr: " + Q(n.http) + "}\n";
+    y += "rpcServer: {addr: " + Q(n.grpc) + "}\nhttpServer: {addr: " + Q(n.http) +
+         (opts_.static_dir.empty() ? "" : ", staticDir: " + Q(opts_.static_dir)) + "}\n";
+    if (opts_.ws_port)
+      y += "node: {hostDomain: \"\", wsPort: " + std::to_string(opts_.ws_port) + "}\n";
     y += "router: {syncWait: " + opts_.sync_wait + "}\nonline: {tick: 500ms}\n";
     y += kafka;  // the producer's defaults (idempotent, linger.ms 0) suit the Kafka 4.x fixture
   } else if (n.kind == "comet") {
@@ -116,7 +119,7 @@ void MemberCluster::Add(const std::string& kind, const std::string& name, int ho
   if (kind == "logic") n->http = addr();
   if (kind == "comet") {
     n->tcp = addr();
-    n->ws = addr();
+    n->ws = opts_.ws_port ? ip + ":" + std::to_string(opts_.ws_port) : addr();
   }
   n->metrics = kind == "logic" ? n->http : addr();  // logic serves /metrics on its HTTP port
   static const std::map<std::string, std::string> kBinary = {{"router", "goim-router"},

@@ -22,6 +22,11 @@ class MemberCluster {
     std::vector<Host> hosts;  // every node and etcd go on one of these
     std::string ttl = "3s";   // discovery lease
     std::string sync_wait = "5s";
+    // Set: every comet's WebSocket listens on this port (on its host's IP) and logic's
+    // /goim/nodes/weighted names the comets by hostname with no domain, as goim.js needs (one
+    // port for every node).
+    int ws_port = 0;
+    std::string static_dir;  // set: logic serves it at / (the danmaku page)
   };
   explicit MemberCluster(Options o);
   ~MemberCluster();

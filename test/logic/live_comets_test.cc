@@ -1,6 +1,7 @@
 // LogicCore with a live comet membership (SetComets): a comet is dropped when it leaves the
 // membership, and never because a restarted router lost its online report (which, with static
-// membership, is how a dead comet is noticed).
+// membership, is how a dead comet is noticed); goim's comets (records without our epoch) are
+// counted by their discovery metadata.
 #include <future>
 
 #include <gtest/gtest.h>
@@ -105,6 +106,59 @@ TEST(LiveComets, ARouterRestartDoesNotMakeLiveCometsLoseTheirSessions) {
     }
     return false;
   }());
+  server.Stop();
+}
+
+// goim's comet sends RenewOnline with room counts only and publishes conn_count and ip_count in
+// its discovery metadata: the totals, /goim/nodes/instances and the balancer take them from there.
+TEST(LiveComets, GoimCometsAreCountedByTheirDiscoveryMetadata) {
+  auto r = StartRouter("127.0.0.1:0");
+  auto queue = queue::Embedded::Create(1, 100);
+  auto producer = queue->NewProducer();
+  Config cfg;
+  cfg.httpServer.addr = "127.0.0.1:0";
+  cfg.rpcServer.addr = "127.0.0.1:0";
+  cfg.router.nodes = {{"r", "127.0.0.1:" + std::to_string(r->port())}};
+  LogicServer server(cfg, producer.get());
+  server.Start();
+  LogicCore& core = server.core();
+  discovery::Instance goim, ours;
+  goim.hostname = "goim-comet";  // no epoch: goim's record
+  goim.conn_count = 7;
+  goim.ip_count = 3;
+  ours.hostname = "our-comet";
+  ours.epoch = discovery::NewEpoch();
+  ours.conn_count = 100;  // stale metadata: ours count by their reports
+  core.SetComets({goim, ours});
+  auto renew = [&](const std::string& server, int32_t conns, int32_t ips) {
+    goim::logic::OnlineReq report;
+    report.set_server(server);
+    (*report.mutable_roomcount())["live://1"] = 2;
+    report.set_conncount(conns);
+    report.set_ipcount(ips);
+    std::promise<void> done;
+    core.RenewOnline(report, [&](Result res, auto) {
+      EXPECT_TRUE(res.ok()) << res.message;
+      done.set_value();
+    });
+    done.get_future().wait();
+  };
+  renew("goim-comet", 0, 0);  // goim's report: no counts
+  renew("our-comet", 2, 1);
+  EXPECT_EQ(core.OnlineTotal(), (std::pair<int64_t, int64_t>{3 + 1, 7 + 2}));
+  EXPECT_EQ(core.OnlineRoom("live", {"1"}).at("1"), 4) << "rooms from both reports";
+  for (const auto& [in, online] : core.Instances()) {
+    if (in.hostname == "goim-comet") {
+      EXPECT_EQ(online.conn_count(), 7);
+      EXPECT_EQ(online.ip_count(), 3);
+    } else {
+      EXPECT_EQ(online.conn_count(), 2);
+    }
+  }
+  // goim's comet publishes new counts (dis.Set every 10 s): the totals follow.
+  goim.conn_count = 9;
+  core.SetComets({goim, ours});
+  EXPECT_EQ(core.OnlineTotal().second, 9 + 2);
   server.Stop();
 }
 

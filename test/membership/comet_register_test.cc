@@ -47,7 +47,7 @@ TEST(CometRegister, PublishesItsCountsAndRefusesClientsWhileLapsed) {
   comet::Membership membership(server);
   membership.Start();
 
-  auto backend = discovery::NewBackend(cfg.discovery);
+  auto backend = discovery::NewBackend(cfg.discovery, {});
   std::mutex mu;
   std::vector<discovery::Instance> seen;
   auto watch = backend->WatchApp(discovery::kComet, [&](const auto& l) {

@@ -34,7 +34,7 @@ class Follow : public ::testing::Test {
     disc_.etcd.endpoints = {etcd_->endpoint()};
     disc_.etcd.ttl = 2s;
     disc_.etcd.dialTimeout = 1s;
-    backend_ = discovery::NewBackend(disc_);
+    backend_ = discovery::NewBackend(disc_, {});
   }
 
   // A router on a free port, registered in etcd as name.

@@ -1,0 +1,190 @@
+#include "pkg/discovery/bilibili_registration.h"
+
+#include <stdexcept>
+
+#include <glog/logging.h>
+
+#include "pkg/discovery/instance_json.h"
+#include "pkg/metrics/metrics.h"
+
+namespace goim::discovery {
+
+namespace {
+
+struct Counters {
+  metrics::Registry& r = metrics::Registry::Default();
+  metrics::Counter* errors =
+      r.NewCounter("goim_discovery_bilibili_errors_total",
+                   "bilibili discovery calls that got no answer or an error code");
+  metrics::Counter* lost = r.NewCounter(
+      "goim_discovery_lease_lost_total",
+      "Times this node's registration lapsed (not renewed for a whole TTL, or expired)");
+  metrics::Gauge* unhealthy =
+      r.NewGauge("goim_discovery_unhealthy_registrations",
+                 "Registrations of this process that are currently not live in the membership");
+  static Counters& Get() {
+    static Counters c;
+    return c;
+  }
+};
+
+constexpr int64_t kNotFound = -404;
+
+std::chrono::milliseconds Ms(conf::Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
+
+}  // namespace
+
+BilibiliRegistration::BilibiliRegistration(const Config::Bilibili& cfg, const Instance& in,
+                                           Backend::HealthFn health)
+    : cfg_(cfg),
+      client_(cfg.nodes),
+      health_(std::move(health)),
+      name_(in.appid + "/" + in.hostname),
+      in_(in) {
+  Counters::Get();
+}
+
+BilibiliRegistration::~BilibiliRegistration() { Close(); }
+
+Params BilibiliRegistration::Identity() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {{"region", in_.region},
+          {"zone", in_.zone},
+          {"env", in_.env},
+          {"hostname", in_.hostname},
+          {"appid", in_.appid}};
+}
+
+std::string BilibiliRegistration::Register() {
+  Params p = Identity();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!in_.grpc.empty()) p.emplace_back("addrs", "grpc://" + in_.grpc);
+    p.emplace_back("version", "");
+    p.emplace_back("status", "1");  // up: offline is goim's metadata flag, not the status
+    p.emplace_back("metadata", EncodeMetadata(in_));
+    dirty_ = false;
+  }
+  BilibiliReply r = client_.Post("/discovery/register", p, Ms(cfg_.timeout));
+  std::string err;
+  if (!r.answered)
+    err = r.node + ": " + r.error;
+  else if (r.code != 0)
+    err = r.node + " answered code " + std::to_string(r.code);
+  if (!err.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_ = true;
+  }
+  return err;
+}
+
+void BilibiliRegistration::Start() {
+  std::string err;
+  for (size_t i = 0; i < client_.node_count(); ++i) {
+    err = Register();
+    if (err.empty()) break;
+    Counters::Get().errors->Inc();
+  }
+  if (!err.empty())
+    throw std::runtime_error("discovery: cannot register " + name_ + " in bilibili discovery at " +
+                             client_.nodes() + ": " + err);
+  healthy_ = true;
+  LOG(INFO) << "discovery: registered in bilibili discovery name=" << name_
+            << " renew=" << Ms(cfg_.renewInterval).count() << "ms";
+  thread_ = std::thread([this] { Run(); });
+}
+
+void BilibiliRegistration::Update(const Instance& in) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_ = in;
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void BilibiliRegistration::SetHealthy(bool h, const std::string& why) {
+  if (healthy_.exchange(h) == h) return;
+  if (lapsed_.exchange(!h) != !h) Counters::Get().unhealthy->Add(h ? -1 : 1);
+  if (h) {
+    LOG(WARNING) << "discovery: registration live again name=" << name_ << " (" << why << ")";
+  } else {
+    Counters::Get().lost->Inc();
+    LOG(ERROR) << "discovery: registration lapsed, the cluster no longer sees this node name="
+               << name_ << " error(" << why << ")";
+  }
+  if (health_) health_(h);
+}
+
+void BilibiliRegistration::Run() {
+  const auto renew_every = Ms(cfg_.renewInterval);
+  const auto retry_every = std::min(renew_every, Ms(cfg_.retry));
+  const auto evicted_after = 3 * renew_every;  // the server's 90 s at goim's 30 s renewals
+  auto last_ok = std::chrono::steady_clock::now();
+  bool failing = false, gone = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, failing || gone ? retry_every : renew_every,
+                 [this] { return stop_ || dirty_; });
+    if (stop_) break;
+    bool write = dirty_ || gone;
+    lock.unlock();
+    std::string err;
+    if (write) {
+      err = Register();
+      if (err.empty()) {
+        gone = false;
+        SetHealthy(true, "registered");
+      }
+    } else {
+      BilibiliReply r = client_.Post("/discovery/renew", Identity(), Ms(cfg_.timeout));
+      if (r.answered && r.code == kNotFound) {
+        // Evicted, or the server restarted without it: register again at once.
+        SetHealthy(false, r.node + " no longer has the instance (renew: -404)");
+        gone = true;
+        err = Register();
+        if (err.empty()) {
+          gone = false;
+          SetHealthy(true, "registered again");
+        }
+      } else if (!r.answered) {
+        err = "renew: " + r.node + ": " + r.error;
+      } else if (r.code != 0) {
+        err = "renew: " + r.node + " answered code " + std::to_string(r.code);
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    failing = !err.empty();
+    if (!failing) {
+      last_ok = now;
+    } else {
+      Counters::Get().errors->Inc();
+      LOG_EVERY_T(WARNING, 5) << "discovery: bilibili discovery call failed name=" << name_
+                              << " error(" << err << ")";
+      if (now - last_ok >= evicted_after) SetHealthy(false, err);
+    }
+    lock.lock();
+  }
+}
+
+void BilibiliRegistration::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (!thread_.joinable()) return;  // never started
+  thread_.join();
+  BilibiliReply r = client_.Post("/discovery/cancel", Identity(), Ms(cfg_.timeout));
+  if (r.answered && r.code == 0)
+    LOG(INFO) << "discovery: left bilibili discovery name=" << name_;
+  else
+    LOG(WARNING) << "discovery: could not cancel (the server evicts it in 90 s) name=" << name_
+                 << " error(" << (r.answered ? "code " + std::to_string(r.code) : r.error) << ")";
+  if (lapsed_.exchange(false)) Counters::Get().unhealthy->Sub(1);
+}
+
+}  // namespace goim::discovery
