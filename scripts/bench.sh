@@ -11,6 +11,7 @@
 #   scripts/bench.sh micro                                 Google Benchmark micro benchmarks
 #   scripts/bench.sh sweep                                 the series behind docs/benchmarks.md's plots
 #   scripts/bench.sh compress                              compression against the raw-write floor
+#   scripts/bench.sh history [--clients 10000] [--runs 2]  room history: connect storm and push cost
 # GOIM_BENCH_SET="job.room.writesPerSecond=100000 comet.protocol.loops=1" passes -set overrides
 # to goim-standalone; for the cluster (push, fanout --cluster) GOIM_CLUSTER_SET does the same
 # (see scripts/cluster.sh). Client and server share the machine's cores: goim-bench reports both.
@@ -255,6 +256,62 @@ compress() {
   scripts/compress_table.sh "$out/compress.jsonl"
 }
 
+# Room history's cost (docs/benchmarks.md "Room history"), each run on a fresh goim-standalone,
+# alternating: a connect storm of --clients clients asking "history": 50 of a room that holds 100
+# messages against the same storm asking nothing; then one room push to 1,000 clients with history
+# off (history.enabled=false), on, and on with every client opted in (room offsets in seq).
+wait_time_wait() {  # loopback TIME_WAIT sockets of the last storm hold ports for 60 s
+  for _ in $(seq 1 90); do (($(ss -tan state time-wait | wc -l) < 4000)) && return; sleep 1; done
+}
+history() {
+  local clients=10000 runs=2
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --clients) clients=$2; shift 2 ;;
+      --runs) runs=$2; shift 2 ;;
+      *) echo "bench.sh history: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  build goim-standalone goim-bench
+  local push="http://127.0.0.1:3111/goim/push/room?operation=1000&type=bench&room=0"
+  local stored="http://127.0.0.1:3111/goim/history/room?type=bench&room=0&limit=100"
+  for r in $(seq 1 "$runs"); do
+    for ask in none 50; do
+      wait_time_wait
+      start_standalone
+      for i in $(seq 1 100); do
+        curl -sf -o /dev/null -d "{\"text\":\"earlier danmaku number $i of the room\"}" "$push"
+      done
+      for _ in $(seq 1 100); do
+        curl -s "$stored" | grep -q '"offset":100[,}]' && break
+        sleep 0.1
+      done
+      local a=()
+      [[ $ask == none ]] || a=(--history "$ask")
+      echo "== run $r: connect storm, $clients clients, history $ask"
+      build/benchmarks/goim-bench idle --clients "$clients" --pid "$sa_pid" --logic 127.0.0.1:3111 \
+        --settle 2 "${a[@]}" || true
+      stop_standalone
+    done
+  done
+  for r in $(seq 1 "$runs"); do
+    for mode in off on opted-in; do
+      wait_time_wait
+      local a=()
+      [[ $mode == opted-in ]] && a=(--history 0)
+      if [[ $mode == off ]]; then
+        GOIM_BENCH_SET="${GOIM_BENCH_SET:-} history.enabled=false" start_standalone
+      else
+        start_standalone
+      fi
+      echo "== run $r: room pushes, history $mode"
+      build/benchmarks/goim-bench fanout --clients 1000 --rate 100 --duration 15 --pid "$sa_pid" \
+        --metrics 127.0.0.1:3111 "${a[@]}" | grep -E 'deliveries|latency|comet CPU' || true
+      stop_standalone
+    done
+  done
+}
+
 case "${1:-}" in
   fanout) shift; fanout "$@" ;;
   push) shift; push "$@" ;;
@@ -262,5 +319,6 @@ case "${1:-}" in
   micro) micro ;;
   sweep) sweep ;;
   compress) compress ;;
-  *) echo "usage: scripts/bench.sh fanout [--cluster]|push|idle|micro|sweep|compress [options]" >&2; exit 2 ;;
+  history) shift; history "$@" ;;
+  *) echo "usage: scripts/bench.sh fanout [--cluster]|push|idle|micro|sweep|compress|history [options]" >&2; exit 2 ;;
 esac

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   auto* accepted = MapShared<std::atomic<int64_t>>(static_cast<size_t>(seqs));
 
   long long rss0 = o.pid ? Rss(o.pid) : 0, sock0 = SockstatTcpMem();
+  const double storm_cpu0 = o.pid ? ProcessCpu(o.pid) : 0;
   Workers workers;
   workers.Start(o, [&](int w, int begin, int end, int out_fd) {
     RunWorker(o, w, begin, end, sh, accepted, seqs, out_fd);
@@ -111,9 +112,12 @@ int main(int argc, char** argv) {
 
   if (o.mode == "idle") {
     long long sock1 = SockstatTcpMem();
+    IdleRun idle{r.connect_s, rss0, r.rss1, sock0, sock1};
+    idle.comet_cpu = o.pid ? ProcessCpu(o.pid) - storm_cpu0 : 0;
+    idle.frames = sum(sh->received);
     sh->done = 1;
     workers.Collect();
-    PrintIdle(o, r.connect_s, rss0, r.rss1, sock0, sock1);
+    PrintIdle(o, idle);
     return 0;
   }
 

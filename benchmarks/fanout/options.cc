@@ -7,16 +7,16 @@
 namespace goim::bench {
 
 void Usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "goim-bench: %s\nusage: goim-bench fanout|idle|floor [--clients N] [--rooms R] "
-      "[--rate MSG_PER_S_PER_ROOM]\n"
-      "  [--duration S] [--body BYTES] [--payload stamp|json] [--transport tcp|ws]\n"
-      "  [--compress none|zlib|brotli|deflate-ws] [--comet HOST:PORT] [--logic HOST:PORT]\n"
-      "  [--grpc HOST:PORT --batch FRAMES] [--pid COMET_PID] [--metrics HOST:PORT] "
-      "[--procs P] [--json]\n"
-      "  floor only: [--threads T] [--threshold BYTES] [--sndbuf BYTES]\n",
-      why.c_str());
+  std::fprintf(stderr,
+               "goim-bench: %s\nusage: goim-bench fanout|idle|floor [--clients N] [--rooms R] "
+               "[--rate MSG_PER_S_PER_ROOM]\n"
+               "  [--duration S] [--body BYTES] [--payload stamp|json] [--transport tcp|ws]\n"
+               "  [--compress none|zlib|brotli|deflate-ws] [--history N] [--comet HOST:PORT]\n"
+               "  [--logic HOST:PORT] [--grpc HOST:PORT --batch FRAMES] [--pid COMET_PID] "
+               "[--metrics HOST:PORT] "
+               "[--procs P] [--json]\n"
+               "  floor only: [--threads T] [--threshold BYTES] [--sndbuf BYTES]\n",
+               why.c_str());
   std::exit(2);
 }
 
@@ -58,6 +58,9 @@ Options Parse(int argc, char** argv) {
         if (v != "none" && v != "zlib" && v != "brotli" && v != "deflate-ws")
           Usage("compress is none, zlib, brotli or deflate-ws");
         o.compress = v == "none" ? "" : v;
+      } else if (k == "history") {
+        o.history = std::stoi(v);
+        if (o.history < 0) Usage("history is >= 0");
       } else if (k == "comet") {
         o.comet = v;
       } else if (k == "logic") {

@@ -19,6 +19,7 @@ struct Options {
   bool json_payload =
       false;             // --payload json: ~body-byte JSON danmaku instead of "<seq> <ns> xx.."
   std::string compress;  // "", zlib, brotli, deflate-ws
+  int history = -1;      // --history N: clients opt in to the room's last N messages
   std::string logic = "127.0.0.1:3111";
   std::string grpc;
   int batch = 1;

@@ -8,23 +8,30 @@
 
 namespace goim::bench {
 
-void PrintIdle(const Options& o, double connect_s, long long rss0, long long rss1, long long sock0,
-               long long sock1) {
-  double per = static_cast<double>(rss1 - rss0) / o.clients;
+void PrintIdle(const Options& o, const IdleRun& r) {
+  double per = static_cast<double>(r.rss1 - r.rss0) / o.clients;
   std::printf("goim-bench idle: %d %s clients authenticated in %.1f s\n", o.clients,
-              o.ws ? "ws" : "tcp", connect_s);
-  if (o.pid)
+              o.ws ? "ws" : "tcp", r.connect_s);
+  if (o.history >= 0)
+    std::printf("  history        %d asked per client; %lld frames received (replayed)\n",
+                o.history, static_cast<long long>(r.frames));
+  if (o.pid) {
     std::printf("  comet RSS      %.1f MB before, %.1f MB after: %.0f bytes per connection\n",
-                rss0 / 1e6, rss1 / 1e6, per);
+                r.rss0 / 1e6, r.rss1 / 1e6, per);
+    std::printf("  comet CPU      %.2f s from the first dial to the reading (%.0f us per client)\n",
+                r.comet_cpu, r.comet_cpu * 1e6 / o.clients);
+  }
   std::printf(
       "  kernel TCP mem %.1f MB before, %.1f MB after (/proc/net/sockstat, both ends of every "
       "connection)\n",
-      sock0 / 1e6, sock1 / 1e6);
+      r.sock0 / 1e6, r.sock1 / 1e6);
   if (!o.json) return;
   std::printf(
-      "{\"mode\":\"idle\",\"clients\":%d,\"transport\":\"%s\",\"rss_before\":%lld,\"rss_"
-      "after\":%lld,\"rss_per_conn\":%.0f,\"sock_mem_before\":%lld,\"sock_mem_after\":%lld}\n",
-      o.clients, o.ws ? "ws" : "tcp", rss0, rss1, per, sock0, sock1);
+      "{\"mode\":\"idle\",\"clients\":%d,\"transport\":\"%s\",\"history\":%d,\"connect_s\":%.3f,"
+      "\"comet_cpu_s\":%.3f,\"frames\":%lld,\"rss_before\":%lld,\"rss_after\":%lld,"
+      "\"rss_per_conn\":%.0f,\"sock_mem_before\":%lld,\"sock_mem_after\":%lld}\n",
+      o.clients, o.ws ? "ws" : "tcp", o.history, r.connect_s, r.comet_cpu,
+      static_cast<long long>(r.frames), r.rss0, r.rss1, per, r.sock0, r.sock1);
 }
 
 void PrintFanout(const Options& o, const FanoutRun& r) {

@@ -23,7 +23,15 @@ struct FanoutRun {
 };
 
 void PrintFanout(const Options& o, const FanoutRun& r);
-void PrintIdle(const Options& o, double connect_s, long long rss0, long long rss1, long long sock0,
-               long long sock1);
+// What an idle run saw: the connect storm (time to authenticate all, the comet's CPU from the
+// first dial to the memory reading, frames received meanwhile, e.g. replayed history) and memory.
+struct IdleRun {
+  double connect_s = 0;
+  long long rss0 = 0, rss1 = 0, sock0 = 0, sock1 = 0;
+  double comet_cpu = 0;
+  int64_t frames = 0;
+};
+
+void PrintIdle(const Options& o, const IdleRun& r);
 
 }  // namespace goim::bench

@@ -71,6 +71,7 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
   fo.addr = o.comet;
   fo.websocket = o.ws;
   fo.compress = o.compress;
+  fo.history = o.history;
   fo.mid_begin = 1 + begin;
   fo.count = n;
   fo.room_of = [&o, begin](int i) { return RoomOf(o, begin + i); };

@@ -100,7 +100,7 @@ struct Fleet::Impl {
           "\",\"platform\":\"" + opts.platform + "\",\"accepts\":" + opts.accepts +
           (deflate() || opts.compress.empty() ? std::string()
                                               : ",\"compress\":\"" + opts.compress + "\"") +
-          "}";
+          (opts.history < 0 ? std::string() : ",\"history\":" + std::to_string(opts.history)) + "}";
       c->out += Frame(protocol::kOpAuth, c->seq++, token);
       asio::async_write(c->sock, asio::buffer(c->out),
                         [this, c](boost::system::error_code ec, size_t) {

@@ -33,6 +33,8 @@ struct FleetOptions {
   // goim-cpp's compression: "zlib" or "brotli" (the auth token asks for batches of that codec),
   // "deflate-ws" (the WebSocket upgrade offers permessage-deflate), "" for none.
   std::string compress;
+  // goim-cpp's room history: the auth token asks for the room's last `history` messages (-1: not).
+  int history = -1;
 };
 
 class Fleet {
