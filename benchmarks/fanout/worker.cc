@@ -78,8 +78,12 @@ void RunWorker(const Options& o, int w, int begin, int end, Shared* sh,
   fo.reconnect = false;
   fo.heartbeat = std::chrono::seconds(240);
   fo.threads = 1;
-  // Spread source ports over 127.0.0.x when one address could run short of ephemeral ports.
-  if (o.clients > 25000) fo.local_ip = "127.0.0." + std::to_string(2 + w);
+  // Each worker dials from addresses of its own, 2,500 connections per address at most
+  // (FleetOptions::local_ips says why): 127.1.<worker>.<2..>.
+  if (n > 2500) {
+    for (int k = 0; k < (n + 2499) / 2500; ++k)
+      fo.local_ips.push_back("127.1." + std::to_string(w) + "." + std::to_string(2 + k));
+  }
   Fleet fleet(fo, [&](int conn, int32_t, std::string_view body) {
     int64_t seq, sent;
     if (!ParseStamp(body, &seq, &sent) || seq < 0 || seq >= seqs) return;

@@ -1,5 +1,7 @@
 #include "benchmarks/lib/fleet.h"
 
+#include <netinet/in.h>
+
 #include <charconv>
 #include <cstring>
 #include <random>
@@ -14,8 +16,13 @@
 namespace goim::bench {
 
 namespace {
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24  // Linux 4.2
+#endif
+using BindAddressNoPort = asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
 constexpr size_t kReadChunk = 16 * 1024;
-}
+}  // namespace
 
 struct Fleet::Impl {
   struct Conn {
@@ -80,8 +87,12 @@ struct Fleet::Impl {
     boost::system::error_code ec;
     c->sock = tcp::socket(c->io);
     c->sock.open(tcp::v4(), ec);
-    if (!opts.local_ip.empty())
-      c->sock.bind(tcp::endpoint(asio::ip::make_address(opts.local_ip), 0), ec);
+    if (!opts.local_ips.empty()) {
+      // The port is chosen at connect, for the whole 4-tuple, not at bind for the address alone.
+      c->sock.set_option(BindAddressNoPort(true), ec);
+      const std::string& ip = opts.local_ips[static_cast<size_t>(c->index) % opts.local_ips.size()];
+      c->sock.bind(tcp::endpoint(asio::ip::make_address(ip), 0), ec);
+    }
     c->sock.async_connect(target, [this, c](boost::system::error_code ec) {
       if (ec) return Fail(c);
       c->sock.set_option(tcp::no_delay(true), ec);

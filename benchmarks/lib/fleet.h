@@ -25,7 +25,11 @@ struct FleetOptions {
   std::function<std::string(int)> room_of;  // when set: the room of connection i (overrides room)
   std::string accepts = "[1000,1001,1002]";
   std::string platform = "ios";
-  std::string local_ip;               // source address to bind (spreads ports over 127.0.0.x)
+  // Source addresses to bind, connection i takes local_ips[i % size] (empty: the kernel's
+  // choice). The kernel's search for a free ephemeral port grows with the connections already
+  // open from one address to one destination: past ~10,000 it dominates the dialing thread
+  // (__inet_hash_connect), and past ~28,000 the range runs out.
+  std::vector<std::string> local_ips;
   std::chrono::milliseconds ramp{0};  // each connection dials after a random delay in [0, ramp)
   std::chrono::milliseconds heartbeat{240000};
   bool reconnect = true;  // on error, dial again after a random 0-10 s (goim's client)
