@@ -16,12 +16,6 @@ struct Counters {
   metrics::Counter* errors =
       r.NewCounter("goim_discovery_bilibili_errors_total",
                    "bilibili discovery calls that got no answer or an error code");
-  metrics::Counter* lost = r.NewCounter(
-      "goim_discovery_lease_lost_total",
-      "Times this node's registration lapsed (not renewed for a whole TTL, or expired)");
-  metrics::Gauge* unhealthy =
-      r.NewGauge("goim_discovery_unhealthy_registrations",
-                 "Registrations of this process that are currently not live in the membership");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -40,7 +34,7 @@ BilibiliRegistration::BilibiliRegistration(const Config::Bilibili& cfg, const In
                                            Backend::HealthFn health)
     : cfg_(cfg),
       client_(cfg.nodes),
-      health_(std::move(health)),
+      health_("name=" + in.appid + "/" + in.hostname, std::move(health)),
       name_(in.appid + "/" + in.hostname),
       in_(in) {
   Counters::Get();
@@ -90,7 +84,7 @@ void BilibiliRegistration::Start() {
   if (!err.empty())
     throw std::runtime_error("discovery: cannot register " + name_ + " in bilibili discovery at " +
                              client_.nodes() + ": " + err);
-  healthy_ = true;
+  health_.Started();
   LOG(INFO) << "discovery: registered in bilibili discovery name=" << name_
             << " renew=" << Ms(cfg_.renewInterval).count() << "ms";
   thread_ = std::thread([this] { Run(); });
@@ -103,19 +97,6 @@ void BilibiliRegistration::Update(const Instance& in) {
     dirty_ = true;
   }
   cv_.notify_all();
-}
-
-void BilibiliRegistration::SetHealthy(bool h, const std::string& why) {
-  if (healthy_.exchange(h) == h) return;
-  if (lapsed_.exchange(!h) != !h) Counters::Get().unhealthy->Add(h ? -1 : 1);
-  if (h) {
-    LOG(WARNING) << "discovery: registration live again name=" << name_ << " (" << why << ")";
-  } else {
-    Counters::Get().lost->Inc();
-    LOG(ERROR) << "discovery: registration lapsed, the cluster no longer sees this node name="
-               << name_ << " error(" << why << ")";
-  }
-  if (health_) health_(h);
 }
 
 void BilibiliRegistration::Run() {
@@ -136,18 +117,18 @@ void BilibiliRegistration::Run() {
       err = Register();
       if (err.empty()) {
         gone = false;
-        SetHealthy(true, "registered");
+        health_.Set(true, "registered");
       }
     } else {
       BilibiliReply r = client_.Post("/discovery/renew", Identity(), Ms(cfg_.timeout));
       if (r.answered && r.code == kNotFound) {
         // Evicted, or the server restarted without it: register again at once.
-        SetHealthy(false, r.node + " no longer has the instance (renew: -404)");
+        health_.Set(false, r.node + " no longer has the instance (renew: -404)");
         gone = true;
         err = Register();
         if (err.empty()) {
           gone = false;
-          SetHealthy(true, "registered again");
+          health_.Set(true, "registered again");
         }
       } else if (!r.answered) {
         err = "renew: " + r.node + ": " + r.error;
@@ -163,7 +144,7 @@ void BilibiliRegistration::Run() {
       Counters::Get().errors->Inc();
       LOG_EVERY_T(WARNING, 5) << "discovery: bilibili discovery call failed name=" << name_
                               << " error(" << err << ")";
-      if (now - last_ok >= evicted_after) SetHealthy(false, err);
+      if (now - last_ok >= evicted_after) health_.Set(false, err);
     }
     lock.lock();
   }
@@ -184,7 +165,7 @@ void BilibiliRegistration::Close() {
   else
     LOG(WARNING) << "discovery: could not cancel (the server evicts it in 90 s) name=" << name_
                  << " error(" << (r.answered ? "code " + std::to_string(r.code) : r.error) << ")";
-  if (lapsed_.exchange(false)) Counters::Get().unhealthy->Sub(1);
+  health_.Closed();
 }
 
 }  // namespace goim::discovery

@@ -20,6 +20,7 @@
 
 #include "pkg/discovery/bilibili_client.h"
 #include "pkg/discovery/membership.h"
+#include "pkg/discovery/registration_health.h"
 
 namespace goim::discovery {
 
@@ -31,20 +32,19 @@ class BilibiliRegistration : public Registration {
   // Registers at the first node that answers; throws std::runtime_error when none accepts it.
   void Start();
   void Update(const Instance& in) override;
-  bool healthy() const override { return healthy_.load(); }
+  bool healthy() const override { return health_.healthy(); }
   void Close() override;
 
  private:
   void Run();
   // One register call; "" or the error. [registration thread, or Start before it runs]
   std::string Register();
-  void SetHealthy(bool h, const std::string& why);
   // region, zone, env, hostname, appid of in_.
   Params Identity();
 
   const Config::Bilibili cfg_;
   BilibiliClient client_;
-  Backend::HealthFn health_;
+  RegistrationHealth health_;
   const std::string name_;  // appid/hostname, for logs
 
   std::mutex mu_;
@@ -52,8 +52,6 @@ class BilibiliRegistration : public Registration {
   Instance in_;
   bool dirty_ = false;  // in_ changed since it was written
   bool stop_ = false;
-  std::atomic<bool> healthy_{false};
-  std::atomic<bool> lapsed_{false};  // counted in goim_discovery_unhealthy_registrations
   std::thread thread_;
 };
 

@@ -108,9 +108,11 @@ std::vector<Instance> BilibiliWatch::Current() const {
   return out;
 }
 
+// The gauges first, the flag last: whoever waits on connected() finds the gauges (and, from Run,
+// the counters and the log line) already written.
 void BilibiliWatch::SetConnected(bool c) {
-  connected_ = c;
   for (auto& [app, m] : metrics_) m.connected->Set(c ? 1 : 0);
+  connected_ = c;
 }
 
 void BilibiliWatch::Publish(const std::set<std::string>& changed) {
@@ -232,9 +234,9 @@ void BilibiliWatch::Run() {
     if (need_resync) why = Resync(false);
     if (why.empty()) {
       if (!connected_) {
-        SetConnected(true);
         LOG(WARNING) << "discovery: bilibili discovery back app=" << Joined(apps_)
                      << " instances=" << Current().size();
+        SetConnected(true);
       }
       need_resync = false;
       why = Poll(&absent);
@@ -247,10 +249,10 @@ void BilibiliWatch::Run() {
       Errors()->Inc();
       if (connected_) {
         lock.unlock();
-        SetConnected(false);
         for (auto& [app, m] : metrics_) m.lost->Inc();
         LOG(ERROR) << "discovery: bilibili discovery lost app=" << Joined(apps_) << " error(" << why
                    << "); keeping the last known membership instances=" << Current().size();
+        SetConnected(false);
         lock.lock();
       } else {
         LOG_EVERY_T(WARNING, 10) << "discovery: bilibili discovery still unreachable app="

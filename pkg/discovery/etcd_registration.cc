@@ -15,12 +15,6 @@ struct Counters {
   metrics::Registry& r = metrics::Registry::Default();
   metrics::Counter* errors = r.NewCounter("goim_discovery_etcd_errors_total",
                                           "etcd calls that failed (lease renewals, writes, reads)");
-  metrics::Counter* lost = r.NewCounter(
-      "goim_discovery_lease_lost_total",
-      "Times this node's registration lapsed (not renewed for a whole TTL, or expired)");
-  metrics::Gauge* unhealthy =
-      r.NewGauge("goim_discovery_unhealthy_registrations",
-                 "Registrations of this process that are currently not live in etcd");
   static Counters& Get() {
     static Counters c;
     return c;
@@ -38,7 +32,11 @@ int64_t UnixNanos() {
 EtcdRegistration::EtcdRegistration(std::shared_ptr<EtcdClient> etcd, std::string key,
                                    const Instance& in, std::chrono::seconds ttl,
                                    Backend::HealthFn health)
-    : etcd_(std::move(etcd)), key_(std::move(key)), ttl_(ttl), health_(std::move(health)), in_(in) {
+    : etcd_(std::move(etcd)),
+      key_(std::move(key)),
+      ttl_(ttl),
+      health_("key=" + key_, std::move(health)),
+      in_(in) {
   Counters::Get();
 }
 
@@ -78,7 +76,7 @@ void EtcdRegistration::Start() {
     throw std::runtime_error("discovery: cannot register " + key_ + " in etcd at " +
                              etcd_->endpoints() + ": " + err);
   }
-  healthy_ = true;
+  health_.Started();
   LOG(INFO) << "discovery: registered key=" << key_ << " lease=" << std::hex << lease() << std::dec
             << " ttl=" << ttl_.count() << "s";
   thread_ = std::thread([this] { Run(); });
@@ -91,19 +89,6 @@ void EtcdRegistration::Update(const Instance& in) {
     dirty_ = true;
   }
   cv_.notify_all();
-}
-
-void EtcdRegistration::SetHealthy(bool h, const std::string& why) {
-  if (healthy_.exchange(h) == h) return;
-  if (lapsed_.exchange(!h) != !h) Counters::Get().unhealthy->Add(h ? -1 : 1);
-  if (h) {
-    LOG(WARNING) << "discovery: registration live again key=" << key_ << " (" << why << ")";
-  } else {
-    Counters::Get().lost->Inc();
-    LOG(ERROR) << "discovery: registration lapsed, the cluster no longer sees this node key="
-               << key_ << " error(" << why << ")";
-  }
-  if (health_) health_(h);
 }
 
 void EtcdRegistration::Run() {
@@ -123,7 +108,7 @@ void EtcdRegistration::Run() {
     std::string err;
     if (lease == 0) {
       err = Establish();
-      if (err.empty()) SetHealthy(true, "registered with a new lease");
+      if (err.empty()) health_.Set(true, "registered with a new lease");
     } else {
       int64_t ttl = 0;
       grpc::Status st = etcd_->KeepAlive(lease, &ttl);
@@ -133,7 +118,7 @@ void EtcdRegistration::Run() {
         lease_ = 0;
         dirty_ = true;
         lock.unlock();
-        SetHealthy(false, "lease expired");
+        health_.Set(false, "lease expired");
         failing = true;
         lock.lock();
         continue;
@@ -158,7 +143,7 @@ void EtcdRegistration::Run() {
             dirty_ = true;
           }
         }
-        if (err.empty()) SetHealthy(true, "lease renewed");
+        if (err.empty()) health_.Set(true, "lease renewed");
       }
     }
     auto now = std::chrono::steady_clock::now();
@@ -169,7 +154,7 @@ void EtcdRegistration::Run() {
       Counters::Get().errors->Inc();
       LOG_EVERY_T(WARNING, 5) << "discovery: etcd call failed key=" << key_ << " error(" << err
                               << ")";
-      if (now - last_ok >= ttl_) SetHealthy(false, err);
+      if (now - last_ok >= ttl_) health_.Set(false, err);
     }
     lock.lock();
   }
@@ -192,7 +177,7 @@ void EtcdRegistration::Close() {
       LOG(WARNING) << "discovery: could not revoke the lease (it expires by itself) key=" << key_
                    << " error(" << StatusText(st) << ")";
   }
-  if (lapsed_.exchange(false)) Counters::Get().unhealthy->Sub(1);
+  health_.Closed();
 }
 
 }  // namespace goim::discovery

@@ -16,6 +16,7 @@
 
 #include "pkg/discovery/etcd_client.h"
 #include "pkg/discovery/membership.h"
+#include "pkg/discovery/registration_health.h"
 
 namespace goim::discovery {
 
@@ -28,7 +29,7 @@ class EtcdRegistration : public Registration {
   // Grants the lease and writes the record; throws std::runtime_error when etcd does not answer.
   void Start();
   void Update(const Instance& in) override;
-  bool healthy() const override { return healthy_.load(); }
+  bool healthy() const override { return health_.healthy(); }
   void Close() override;
   int64_t lease() const;
 
@@ -36,12 +37,11 @@ class EtcdRegistration : public Registration {
   void Run();
   // Grant + put; "" or the error. [registration thread, or Start before it runs]
   std::string Establish();
-  void SetHealthy(bool h, const std::string& why);
 
   std::shared_ptr<EtcdClient> etcd_;
   const std::string key_;
   const std::chrono::seconds ttl_;
-  Backend::HealthFn health_;
+  RegistrationHealth health_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -49,8 +49,6 @@ class EtcdRegistration : public Registration {
   bool dirty_ = false;  // in_ changed since it was written
   bool stop_ = false;
   int64_t lease_ = 0;  // 0: none (lost)
-  std::atomic<bool> healthy_{false};
-  std::atomic<bool> lapsed_{false};  // counted in goim_discovery_unhealthy_registrations
   std::thread thread_;
 };
 

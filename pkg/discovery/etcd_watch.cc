@@ -76,9 +76,11 @@ std::vector<Instance> EtcdWatch::List(const std::string& appid) const {
   return out;
 }
 
+// The gauges first, the flag last: whoever waits on connected() finds the gauges (and, from Run,
+// the counters and the log line) already written.
 void EtcdWatch::SetConnected(bool c) {
-  connected_ = c;
   for (auto& [app, m] : metrics_) m.connected->Set(c ? 1 : 0);
+  connected_ = c;
 }
 
 void EtcdWatch::Publish(const std::set<std::string>& changed) {
@@ -155,9 +157,9 @@ std::string EtcdWatch::Follow() {
     while (stream->Read(&resp)) {
       if (resp.created()) {
         if (!connected_) {
-          SetConnected(true);
           LOG(WARNING) << "discovery: etcd watch back app=" << Joined(apps_)
                        << " instances=" << Current().size();
+          SetConnected(true);
         }
       }
       if (resp.compact_revision() > 0) {
@@ -212,10 +214,10 @@ void EtcdWatch::Run() {
     if (stop_) return;
     if (connected_) {
       lock.unlock();
-      SetConnected(false);
       for (auto& [app, m] : metrics_) m.lost->Inc();
       LOG(ERROR) << "discovery: etcd watch lost app=" << Joined(apps_) << " error(" << why
                  << "); keeping the last known membership instances=" << Current().size();
+      SetConnected(false);
       lock.lock();
     } else {
       LOG_EVERY_T(WARNING, 10) << "discovery: etcd still unreachable app=" << Joined(apps_)
