@@ -5,6 +5,7 @@
 
 #include "pkg/hash/ketama.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/grpc_status.h"
 
 namespace goim::comet {
 
@@ -33,10 +34,6 @@ struct Counters {
 
 int64_t SteadyNanos(std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now()) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
-std::string StatusText(const grpc::Status& st) {
-  return std::to_string(st.error_code()) + " " + st.error_message();
 }
 
 }  // namespace
@@ -133,7 +130,7 @@ bool SessionReplay::Check(Router& r, const std::vector<std::string>& ring) {
   Deadline(&c);
   if (grpc::Status st = r.stub->SyncState(&c, req, &state); !st.ok()) {
     LOG_EVERY_T(WARNING, 10) << "comet: router sync state failed router=" << r.name << " error("
-                             << StatusText(st) << ")";
+                             << net::StatusText(st) << ")";
     return true;  // unreachable: the next poll asks again
   }
   auto now = std::chrono::steady_clock::now();
@@ -163,7 +160,7 @@ bool SessionReplay::Check(Router& r, const std::vector<std::string>& ring) {
   if (grpc::Status st = r.stub->SyncDone(&dc, done, &done_reply); !st.ok()) {
     Counters::Get().failed->Inc();
     LOG_EVERY_T(WARNING, 1) << "comet: router sync done failed router=" << r.name << " error("
-                            << StatusText(st) << ")";
+                            << net::StatusText(st) << ")";
     return false;
   }
   Counters::Get().replays->Inc();
@@ -207,7 +204,7 @@ bool SessionReplay::Replay(Router& r, const std::vector<std::string>& ring, size
     Deadline(&c);
     if (grpc::Status st = r.stub->Put(&c, b, &reply); !st.ok()) {
       LOG_EVERY_T(WARNING, 1) << "comet: session replay failed router=" << r.name << " error("
-                              << StatusText(st) << ")";
+                              << net::StatusText(st) << ")";
       return false;
     }
     *written += static_cast<size_t>(b.by_key_size() + b.by_mid_size());

@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 
+#include "pkg/net/grpc_status.h"
 #include "pkg/net/join.h"
 
 namespace goim::logic {
@@ -105,26 +106,7 @@ std::string RouterClient::NodeForMid(int64_t mid) const { return NodeForKey(std:
 
 std::string RouterClient::Error(const Node& n, const grpc::Status& st) const {
   if (st.ok()) return "";
-  static const char* kCodes[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int code = st.error_code();
-  std::string name = code >= 0 && code <= 16 ? kCodes[code] : std::to_string(code);
-  return "router " + n.name + " (" + n.addr + "): " + name + ": " + st.error_message();
+  return "router " + n.name + " (" + n.addr + "): " + net::StatusText(st);
 }
 
 // Sends reqs (node name -> request) in parallel; collect(reply, result) gathers each answer;

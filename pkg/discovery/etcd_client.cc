@@ -8,29 +8,6 @@
 
 namespace goim::discovery {
 
-std::string StatusText(const grpc::Status& st) {
-  static const char* kCodes[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int code = st.error_code();
-  std::string name = code >= 0 && code <= 16 ? kCodes[code] : std::to_string(code);
-  return st.error_message().empty() ? name : name + ": " + st.error_message();
-}
-
 std::string EtcdTarget(const std::vector<std::string>& endpoints, std::string* error) {
   std::vector<std::string> hosts;
   for (std::string e : endpoints) {

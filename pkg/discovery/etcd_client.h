@@ -17,9 +17,6 @@ namespace goim::discovery {
 
 using Millis = std::chrono::milliseconds;
 
-// "<CODE>: message", e.g. "UNAVAILABLE: failed to connect to all addresses".
-std::string StatusText(const grpc::Status& st);
-
 // The gRPC target for etcd endpoints ("127.0.0.1:2379" or "http://127.0.0.1:2379"); several
 // become "ipv4:a,b" (gRPC fails over between them) and must then be IPv4 literals. Returns ""
 // with *error set when the list cannot be used.

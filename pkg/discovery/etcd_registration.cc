@@ -6,6 +6,7 @@
 
 #include "pkg/discovery/instance_json.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/net/grpc_status.h"
 
 namespace goim::discovery {
 
@@ -57,13 +58,13 @@ std::string EtcdRegistration::Establish() {
   in.updated_ns = UnixNanos();
   int64_t id = 0, granted = 0;
   grpc::Status st = etcd_->Grant(ttl_.count(), &id, &granted);
-  if (!st.ok()) return "lease grant: " + StatusText(st);
+  if (!st.ok()) return "lease grant: " + net::StatusText(st);
   st = etcd_->Put(key_, EncodeInstance(in), id);
   if (!st.ok()) {
     etcd_->Revoke(id);
     std::lock_guard<std::mutex> lock(mu_);
     dirty_ = true;
-    return "put: " + StatusText(st);
+    return "put: " + net::StatusText(st);
   }
   std::lock_guard<std::mutex> lock(mu_);
   lease_ = id;
@@ -124,7 +125,7 @@ void EtcdRegistration::Run() {
         continue;
       }
       if (!st.ok()) {
-        err = "keep-alive: " + StatusText(st);
+        err = "keep-alive: " + net::StatusText(st);
       } else {
         Instance in;
         bool write;
@@ -138,7 +139,7 @@ void EtcdRegistration::Run() {
           in.updated_ns = UnixNanos();
           st = etcd_->Put(key_, EncodeInstance(in), lease);
           if (!st.ok()) {
-            err = "put: " + StatusText(st);
+            err = "put: " + net::StatusText(st);
             std::lock_guard<std::mutex> g(mu_);
             dirty_ = true;
           }
@@ -175,7 +176,7 @@ void EtcdRegistration::Close() {
       LOG(INFO) << "discovery: left key=" << key_;
     else
       LOG(WARNING) << "discovery: could not revoke the lease (it expires by itself) key=" << key_
-                   << " error(" << StatusText(st) << ")";
+                   << " error(" << net::StatusText(st) << ")";
   }
   health_.Closed();
 }

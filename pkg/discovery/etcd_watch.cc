@@ -6,6 +6,7 @@
 
 #include "pkg/discovery/instance_json.h"
 #include "pkg/log/log.h"
+#include "pkg/net/grpc_status.h"
 
 namespace goim::discovery {
 
@@ -127,7 +128,7 @@ std::string EtcdWatch::Apply(const std::string& key, const std::string& value, b
 std::string EtcdWatch::Resync() {
   etcdserverpb::RangeResponse resp;
   grpc::Status st = etcd_->RangePrefix(dir_, &resp);
-  if (!st.ok()) return StatusText(st);
+  if (!st.ok()) return net::StatusText(st);
   {
     std::lock_guard<std::mutex> lock(mu_);
     by_key_.clear();
@@ -186,7 +187,7 @@ std::string EtcdWatch::Follow() {
     std::lock_guard<std::mutex> lock(mu_);
     stream_ctx_ = nullptr;
   }
-  if (why.empty()) why = st.ok() ? "stream closed by etcd" : StatusText(st);
+  if (why.empty()) why = st.ok() ? "stream closed by etcd" : net::StatusText(st);
   return why;
 }
 

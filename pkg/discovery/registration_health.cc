@@ -29,9 +29,20 @@ RegistrationHealth::RegistrationHealth(std::string who, Backend::HealthFn fn)
   Counters::Get();
 }
 
+void RegistrationHealth::Started() {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = true;
+  healthy_ = true;
+}
+
 void RegistrationHealth::Set(bool h, const std::string& why) {
-  if (healthy_.exchange(h) == h) return;
-  if (lapsed_.exchange(!h) != !h) Counters::Get().unhealthy->Add(h ? -1 : 1);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == h) return;
+  state_ = h;
+  if (lapsed_ != !h) {
+    lapsed_ = !h;
+    Counters::Get().unhealthy->Add(h ? -1 : 1);
+  }
   if (h) {
     LOG(WARNING) << "discovery: registration live again " << who_ << " (" << why << ")";
   } else {
@@ -40,10 +51,14 @@ void RegistrationHealth::Set(bool h, const std::string& why) {
                << " error(" << why << ")";
   }
   if (fn_) fn_(h);
+  healthy_ = h;  // last
 }
 
 void RegistrationHealth::Closed() {
-  if (lapsed_.exchange(false)) Counters::Get().unhealthy->Sub(1);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!lapsed_) return;
+  lapsed_ = false;
+  Counters::Get().unhealthy->Sub(1);
 }
 
 }  // namespace goim::discovery

@@ -1,10 +1,12 @@
 // discovery::RegistrationHealth: whether this node's registration is live in the membership, the
 // part the etcd and bilibili registrations share. A change is logged, counted
 // (goim_discovery_lease_lost_total, goim_discovery_unhealthy_registrations) and handed to the
-// backend's HealthFn. [thread-safe]
+// backend's HealthFn, all before healthy() shows it, so a reader that saw healthy() change sees
+// the rest too. [thread-safe]
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include "pkg/discovery/membership.h"
@@ -18,7 +20,7 @@ class RegistrationHealth {
 
   bool healthy() const { return healthy_.load(); }
   // The first registration went through: live, nothing counted or handed on.
-  void Started() { healthy_ = true; }
+  void Started();
   // why: what made it change, for the log line.
   void Set(bool healthy, const std::string& why);
   // The registration left the membership on purpose: no longer counted as unhealthy.
@@ -27,8 +29,10 @@ class RegistrationHealth {
  private:
   const std::string who_;
   Backend::HealthFn fn_;
+  std::mutex mu_;        // one change at a time
+  bool state_ = false;   // under mu_; healthy_ follows it once the change is done
+  bool lapsed_ = false;  // under mu_: counted in goim_discovery_unhealthy_registrations
   std::atomic<bool> healthy_{false};
-  std::atomic<bool> lapsed_{false};  // counted in goim_discovery_unhealthy_registrations
 };
 
 }  // namespace goim::discovery

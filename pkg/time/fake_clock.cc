@@ -54,6 +54,15 @@ void FakeClock::Drop(const std::shared_ptr<Entry>& e) {
   alarms_.erase(std::remove(alarms_.begin(), alarms_.end(), e), alarms_.end());
 }
 
+std::optional<TimePoint> FakeClock::NextAlarm() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<TimePoint> next;
+  for (const auto& e : alarms_) {
+    if (e->armed && (!next || e->when < *next)) next = e->when;
+  }
+  return next;
+}
+
 bool FakeClock::Advance(Duration d) {
   std::vector<std::shared_ptr<Entry>> due;
   {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "pkg/time/clock.h"
@@ -25,6 +26,10 @@ class FakeClock final : public Clock {
   // false if one did not run within 10 s (its loop is not running). Alarms armed by those runs
   // for a time already passed run soon after, unwaited. [any thread but the alarms' loops]
   bool Advance(Duration d);
+
+  // When the earliest armed alarm falls due; nullopt when none is armed. A test waits on it to
+  // know that the code under test has set its next deadline before moving time. [thread-safe]
+  std::optional<TimePoint> NextAlarm() const;
 
  private:
   struct Entry {

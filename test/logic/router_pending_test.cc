@@ -1,7 +1,9 @@
 // logic's lookups against a router whose table is being rebuilt: "pending" answers are asked
 // again until the router is complete (the lookup then succeeds) or router.syncWait passes (the
 // lookup fails naming the router) -- never a success with the sessions missing. Client and router
-// share a fake clock: each retry waits on it, so the test moves time by one retry at a time.
+// run on fake clocks of their own, moved together: the test waits until the client has armed its
+// next retry on its clock, then moves both by one retry (the router's first, so that a retry due
+// when the router's table completes finds it complete).
 #include <future>
 #include <thread>
 
@@ -46,15 +48,15 @@ class RouterPending : public ::testing::Test {
     // sync.timeout (what a router sees when no comet ever replays).
     rc.discovery.etcd.endpoints = {"127.0.0.1:1"};
     rc.sync.timeout = 1500ms;
-    server_ = std::make_unique<router::RouterServer>(rc, clock_);
+    server_ = std::make_unique<router::RouterServer>(rc, router_clock_);
     server_->Start();
     addr_ = "127.0.0.1:" + std::to_string(server_->port());
   }
   void TearDown() override { server_->Stop(); }
 
   // Starts a lookup of k1 and k2, then moves the clock 50 ms (one retry) each time the client
-  // has scheduled its next retry, until the lookup ends; *retries counts them, *waited the fake
-  // time that passed.
+  // has armed its next retry on the clock, until the lookup ends; *retries counts them, *waited
+  // the fake time that passed.
   Answer Lookup(RouterClient& rc, int* retries, time::Duration* waited) {
     std::promise<Answer> p;
     auto answer = p.get_future();
@@ -64,20 +66,26 @@ class RouterPending : public ::testing::Test {
       p.set_value({err, s.size()});
     });
     *retries = 0;
-    while (answer.wait_for(0s) != std::future_status::ready) {
-      // The next retry is on the timer (or the lookup ended meanwhile).
+    auto ended = [&] { return answer.wait_for(0s) == std::future_status::ready; };
+    while (!ended()) {
+      // The next retry is on the clock (or the lookup ended meanwhile).
       EXPECT_TRUE(Eventually([&] {
-        return Retries() > before + *retries || answer.wait_for(0s) == std::future_status::ready;
+        auto next = clock_.NextAlarm();
+        return ended() || (next && *next <= clock_.Now() + 50ms);
       }));
-      if (answer.wait_for(0s) == std::future_status::ready) break;
+      if (ended()) break;
       ++*retries;
+      EXPECT_TRUE(router_clock_.Advance(50ms));
       EXPECT_TRUE(clock_.Advance(50ms));
     }
     *waited = clock_.Now() - t0;
+    // Each retry counted once (other clients in this process may count too: at least).
+    EXPECT_GE(Retries() - before, *retries);
     return answer.get();
   }
 
-  time::FakeClock clock_;
+  time::FakeClock clock_;         // the client's
+  time::FakeClock router_clock_;  // the router's (its sync.timeout)
   std::unique_ptr<router::RouterServer> server_;
   std::string addr_;
 };

@@ -14,6 +14,7 @@
 
 #include "api/comet.grpc.pb.h"
 #include "pkg/net/grpc_call.h"
+#include "pkg/net/grpc_status.h"
 #include "pkg/net/join.h"
 
 namespace goim::net {
@@ -159,6 +160,14 @@ TEST_F(GrpcCallTest, JoinOfCallsWithMixedOutcomes) {
   EXPECT_TRUE(err == "failing on purpose" || err == "Deadline Exceeded") << err;
   EXPECT_TRUE(calls_.WaitIdle(10s));
   EXPECT_EQ(dones.load(), 1);
+}
+
+TEST(StatusText, NamesTheCodeThenTheMessage) {
+  EXPECT_EQ(StatusText(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no route")),
+            "UNAVAILABLE: no route");
+  EXPECT_EQ(StatusText(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "")), "DEADLINE_EXCEEDED");
+  EXPECT_EQ(StatusText(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "x")), "UNAUTHENTICATED: x");
+  EXPECT_EQ(StatusText(grpc::Status(static_cast<grpc::StatusCode>(99), "odd")), "99: odd");
 }
 
 TEST(Join, OfNothingIsDoneAtOnce) {

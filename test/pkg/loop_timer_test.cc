@@ -60,13 +60,18 @@ class LoopTimerTest : public ::testing::Test {
 };
 
 TEST_F(LoopTimerTest, AnEntryAddedFirstWakesTheLoopAtItsTime) {
+  TimePoint t0 = clock_.Now();
+  EXPECT_FALSE(clock_.NextAlarm().has_value());
   OnLoop([this] { timer_->Add(10s, Record, &a_); });
+  EXPECT_EQ(clock_.NextAlarm(), t0 + 10s);  // the loop's wake-up, armed on the clock
   ASSERT_TRUE(clock_.Advance(9s));
   EXPECT_TRUE(Fired().empty());
   // Added ahead of the armed wake-up: the wake-up moves, nobody else has to re-arm it.
-  OnLoop([this] { timer_->Add(2s, Record, &b_); });
+  OnLoop([this] { timer_->Add(500ms, Record, &b_); });
+  EXPECT_EQ(clock_.NextAlarm(), t0 + 9500ms);
   ASSERT_TRUE(clock_.Advance(2s));  // 11 s: both due
-  EXPECT_EQ(Fired(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(Fired(), (std::vector<int>{2, 1}));
+  EXPECT_FALSE(clock_.NextAlarm().has_value()) << "nothing left: disarmed";
 }
 
 TEST_F(LoopTimerTest, SetMovingAnEntryFirstWakesTheLoopThen) {
