@@ -15,27 +15,14 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 
-const SKIP = 77;
+const {check, requireBrowser} = require('./chromium');
 const [standaloneBin, staticDir, screenshot] = process.argv.slice(2);
 if (!standaloneBin || !staticDir || !screenshot) {
   console.error('usage: danmaku_test.js <goim-standalone> <static dir> <screenshot.png>');
   process.exit(2);
 }
 
-function skip(reason) {
-  console.log('SKIPPED: ' + reason);
-  process.exit(SKIP);
-}
-
-const cache = process.env.GOIM_CACHE_DIR || path.join(os.homedir(), '.cache', 'goim-cpp');
-let chromium;
-try {
-  ({chromium} = require(path.join(cache, 'playwright', 'node_modules', 'playwright-core')));
-} catch (e) {
-  skip('playwright-core is not installed in ' + cache + '/playwright (run scripts/setup.sh): ' + e.message);
-}
-const chromiumPath = process.env.GOIM_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(chromiumPath)) skip(chromiumPath + ' is missing (apt-get install chromium)');
+const browserKit = requireBrowser();
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -58,11 +45,6 @@ async function waitHttp(url, deadlineMs) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('no answer from ' + url + ' within ' + deadlineMs + ' ms');
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
 }
 
 async function main() {
@@ -93,12 +75,7 @@ async function main() {
   try {
     const base = `http://127.0.0.1:${http}`;
     await waitHttp(base + '/', 15000);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-             '--disable-extensions', '--no-first-run', '--disable-component-update'],
-    });
+    browser = await browserKit.launch();
     const ctx = await browser.newContext({viewport: {width: 1000, height: 620}});
     // Per page: the upgrade's Sec-WebSocket-Extensions answer (from the DevTools protocol) and the
     // compressed batches (OpRaw of version 2) among the messages it received, as the page's

@@ -10,44 +10,17 @@
 //
 // Exit 0 = passed, 1 = failed, 77 = skipped (the reason is printed).
 'use strict';
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-
-const SKIP = 77;
+const {check, requireBrowser} = require('./chromium');
 const [base, apiKey = ''] = process.argv.slice(2);
 if (!base) {
   console.error('usage: failover_test.js <logic base URL> [api key]');
   process.exit(2);
 }
 
-function skip(reason) {
-  console.log('SKIPPED: ' + reason);
-  process.exit(SKIP);
-}
-
-const cache = process.env.GOIM_CACHE_DIR || path.join(os.homedir(), '.cache', 'goim-cpp');
-let chromium;
-try {
-  ({chromium} = require(path.join(cache, 'playwright', 'node_modules', 'playwright-core')));
-} catch (e) {
-  skip('playwright-core is not installed in ' + cache + '/playwright (run scripts/setup.sh): ' + e.message);
-}
-const chromiumPath = process.env.GOIM_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(chromiumPath)) skip(chromiumPath + ' is missing (apt-get install chromium)');
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
+const browserKit = requireBrowser();
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-           '--disable-extensions', '--no-first-run', '--disable-component-update'],
-  });
+  const browser = await browserKit.launch();
   try {
     const page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => console.log('page error: ' + e.message));
