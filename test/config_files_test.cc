@@ -136,6 +136,8 @@ TEST(ConfigFiles, DiscoveryValuesNameTheKey) {
   logic::Config bili;
   EXPECT_EQ(bili.discovery.bilibili.renewInterval, std::chrono::seconds(30));
   EXPECT_EQ(bili.discovery.bilibili.pollTimeout, std::chrono::seconds(40));
+  EXPECT_EQ(bili.discovery.bilibili.evictAfter, std::chrono::seconds(90));
+  EXPECT_EQ(bili.discovery.bilibili.rejoinGrace, std::chrono::seconds(30));
   conf::Options bo;
   bo.sets.emplace_back("discovery.bilibili.nodes", "[\"127.0.0.1:7171\"]");
   conf::LoadText("", bo, &bili);
@@ -148,6 +150,10 @@ TEST(ConfigFiles, DiscoveryValuesNameTheKey) {
             "discovery.bilibili.renewInterval: must be in (0, 30s]"},
            {"discovery.bilibili.pollTimeout", "2s",
             "discovery.bilibili.pollTimeout: must be > timeout"},
+           {"discovery.bilibili.evictAfter", "10s",
+            "discovery.bilibili.evictAfter: must be >= renewInterval"},
+           {"discovery.bilibili.rejoinGrace", "-1s",
+            "discovery.bilibili.rejoinGrace: must be >= 0"},
            {"discovery.etcd.endpoints", "[\"127.0.0.1:2379\"]",
             "discovery: etcd.endpoints and bilibili.nodes are both set; choose one"}}) {
     logic::Config c;

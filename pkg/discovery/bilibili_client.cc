@@ -134,6 +134,14 @@ BilibiliReply BilibiliClient::Do(const std::string& method, const std::string& p
       out.answered = true;
       out.code = v["code"].get<int64_t>();
       out.data = v.contains("data") ? json::Dump(v["data"]) : "null";
+      auto err = v.find("error");
+      if (err != v.end() && err->is_object()) {
+        auto miss = err->find("-404");
+        if (miss != err->end() && miss->is_array()) {
+          for (const auto& app : *miss)
+            if (app.is_string()) out.missing.push_back(app.get<std::string>());
+        }
+      }
     }
   }
   if (!out.answered) next_.fetch_add(1);  // the SDK's switchNode

@@ -26,6 +26,8 @@ struct BilibiliReply {
   std::string data;       // the envelope's data member as JSON text ("null" when absent)
   std::string error;      // why not answered
   std::string node;       // the node asked
+  // The envelope's error["-404"] (polls: the applications asked for that have no instance).
+  std::vector<std::string> missing;
 };
 
 class BilibiliClient {

@@ -55,7 +55,10 @@ std::string BilibiliRegistration::Register() {
   Params p = Identity();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!in_.grpc.empty()) p.emplace_back("addrs", "grpc://" + in_.grpc);
+    // The server refuses a register without an address (-400); a node that serves none (job)
+    // names itself.
+    p.emplace_back("addrs",
+                   in_.grpc.empty() ? in_.appid + "://" + in_.hostname : "grpc://" + in_.grpc);
     p.emplace_back("version", "");
     p.emplace_back("status", "1");  // up: offline is goim's metadata flag, not the status
     p.emplace_back("metadata", EncodeMetadata(in_));
@@ -102,7 +105,7 @@ void BilibiliRegistration::Update(const Instance& in) {
 void BilibiliRegistration::Run() {
   const auto renew_every = Ms(cfg_.renewInterval);
   const auto retry_every = std::min(renew_every, Ms(cfg_.retry));
-  const auto evicted_after = 3 * renew_every;  // the server's 90 s at goim's 30 s renewals
+  const auto evicted_after = Ms(cfg_.evictAfter);
   auto last_ok = std::chrono::steady_clock::now();
   bool failing = false, gone = false;
   std::unique_lock<std::mutex> lock(mu_);

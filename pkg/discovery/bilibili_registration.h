@@ -1,13 +1,14 @@
 // discovery::BilibiliRegistration: this node's instance in bilibili discovery, kept as goim's SDK
 // keeps it: registered (POST /discovery/register: region, zone, env, hostname, appid, addrs
-// grpc://ip:port, status 1, metadata as a JSON object of strings), renewed every
+// grpc://ip:port, or <appid>://<hostname> for a node that serves no gRPC (job: the server refuses
+// a register without addrs), status 1, metadata as a JSON object of strings), renewed every
 // discovery.bilibili.renewInterval (POST /discovery/renew), registered again when a renewal
 // answers -404 (the server lost or evicted it), and cancelled on Close (POST /discovery/cancel).
 // Metadata changes (connection counts) are written by registering again, which replaces the whole
 // record (goim's comet uses /discovery/set instead; one endpoint fewer to depend on).
-// The server evicts an instance not renewed for 90 s: when renewals fail for 3 renewIntervals
-// (90 s at goim's 30 s) or the server answers -404, healthy() turns false (logged, counted) until
-// the instance is registered again. [thread-safe]
+// The server evicts an instance not renewed for 90 s: when renewals fail for
+// discovery.bilibili.evictAfter (90 s) or the server answers -404, healthy() turns false (logged,
+// counted) until the instance is registered again. [thread-safe]
 #pragma once
 
 #include <atomic>

@@ -163,10 +163,17 @@ bool BilibiliWatch::Apply(const std::string& app, const json::Json& info) {
                               << err << ")";
     }
   }
-  std::sort(list.begin(), list.end(),
-            [](const Instance& a, const Instance& b) { return a.hostname < b.hostname; });
   std::lock_guard<std::mutex> lock(mu_);
   auto& cur = lists_[app];
+  if (InGrace()) {
+    for (const auto& old : cur) {
+      bool back = std::any_of(list.begin(), list.end(),
+                              [&](const Instance& o) { return o.hostname == old.hostname; });
+      if (!back) list.push_back(old);  // not registered again yet
+    }
+  }
+  std::sort(list.begin(), list.end(),
+            [](const Instance& a, const Instance& b) { return a.hostname < b.hostname; });
   if (SameList(cur, list)) return false;
   cur = std::move(list);
   return true;
@@ -202,7 +209,7 @@ std::string BilibiliWatch::Poll(bool* absent) {
   for (const auto& app : apps_) p.emplace_back("latest_timestamp", std::to_string(latest_[app]));
   BilibiliReply r = client_.Get("/discovery/polls", p, Ms(cfg_.pollTimeout));
   if (!r.answered) return "polls: " + r.node + ": " + r.error;
-  if (r.code == kNotModified) return "";
+  if (r.code == kNotModified) return Recheck();
   if (r.code == kNotFound) return *absent = true, "";
   if (r.code != 0) return "polls: " + r.node + " answered code " + std::to_string(r.code);
   json::Json data;
@@ -218,8 +225,38 @@ std::string BilibiliWatch::Poll(bool* absent) {
     // A list without a newer timestamp would be asked for again at once, forever.
     if (!it->is_null() && latest_[app] <= before) err = "no newer latest_timestamp for " + app;
   }
+  for (const auto& app : r.missing) {
+    if (!latest_.count(app) || data.contains(app)) continue;
+    latest_[app] = 0;
+    if (Apply(app, nullptr)) changed.insert(app);
+  }
   Publish(changed);
   return err.empty() ? "" : "polls: " + r.node + ": " + err;
+}
+
+std::string BilibiliWatch::Recheck() {
+  std::set<std::string> changed;
+  std::string err;
+  for (const auto& app : apps_) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (lists_[app].empty()) continue;
+    }
+    BilibiliReply r = client_.Get(
+        "/discovery/fetch", {{"appid", app}, {"env", env_}, {"status", "1"}}, Ms(cfg_.timeout));
+    json::Json info;  // null: no instance at all
+    if (!r.answered) {
+      err = "fetch " + app + ": " + r.node + ": " + r.error;
+    } else if (r.code != 0 && r.code != kNotFound) {
+      err = "fetch " + app + ": " + r.node + " answered code " + std::to_string(r.code);
+    } else if (r.code == 0 && !json::Parse(r.data, &info, &err)) {
+      err = "fetch " + app + ": " + err;
+    }
+    if (!err.empty()) break;
+    if (Apply(app, info)) changed.insert(app);
+  }
+  Publish(changed);
+  return err;
 }
 
 void BilibiliWatch::Run() {
@@ -234,12 +271,19 @@ void BilibiliWatch::Run() {
     if (need_resync) why = Resync(false);
     if (why.empty()) {
       if (!connected_) {
+        grace_until_ = std::chrono::steady_clock::now() + cfg_.rejoinGrace;
+        settle_ = true;
         LOG(WARNING) << "discovery: bilibili discovery back app=" << Joined(apps_)
-                     << " instances=" << Current().size();
+                     << " instances=" << Current().size() << "; instances it lacks stay listed for "
+                     << Ms(cfg_.rejoinGrace).count() << "ms (rejoinGrace)";
         SetConnected(true);
       }
       need_resync = false;
-      why = Poll(&absent);
+      if (settle_ && !InGrace()) {
+        settle_ = false;
+        why = Resync(false);  // those that did not register again leave now
+      }
+      if (why.empty()) why = Poll(&absent);
       if (why.empty() && !absent) continue;  // the next poll at once, as the SDK
     }
     std::unique_lock<std::mutex> lock(mu_);
@@ -248,6 +292,7 @@ void BilibiliWatch::Run() {
     if (!why.empty()) {
       Errors()->Inc();
       if (connected_) {
+        grace_until_ = std::chrono::steady_clock::time_point::max();  // the lists stay as they are
         lock.unlock();
         for (auto& [app, m] : metrics_) m.lost->Inc();
         LOG(ERROR) << "discovery: bilibili discovery lost app=" << Joined(apps_) << " error(" << why

@@ -21,6 +21,8 @@ std::string ValidateBilibili(const Config::Bilibili& b, const std::string& key) 
   if (b.timeout <= conf::Duration::zero()) return key + ".timeout: must be > 0";
   if (b.pollTimeout <= b.timeout) return key + ".pollTimeout: must be > timeout";
   if (b.retry <= conf::Duration::zero()) return key + ".retry: must be > 0";
+  if (b.evictAfter < b.renewInterval) return key + ".evictAfter: must be >= renewInterval";
+  if (b.rejoinGrace < conf::Duration::zero()) return key + ".rejoinGrace: must be >= 0";
   return "";
 }
 

@@ -74,9 +74,17 @@ struct Config {
     conf::Duration timeout =
         std::chrono::seconds(3);                     // every other call; start-up gives up after it
     conf::Duration retry = std::chrono::seconds(1);  // after a failed poll, or one of an absent app
+    // The server evicts an instance not renewed for 90 s (checked once a minute): renewals failing
+    // this long count this node's registration as lapsed.
+    conf::Duration evictAfter = std::chrono::seconds(90);
+    // After the server was lost (or restarted empty), instances missing from its answers stay
+    // listed this long: the other nodes register again at their next renewal (goim's: 30 s).
+    conf::Duration rejoinGrace = std::chrono::seconds(30);
     void Bind(conf::Binder& b) {
       b.Field("nodes", nodes);
       b.Field("renewInterval", renewInterval);
+      b.Field("evictAfter", evictAfter);
+      b.Field("rejoinGrace", rejoinGrace);
       b.Field("pollTimeout", pollTimeout);
       b.Field("timeout", timeout);
       b.Field("retry", retry);

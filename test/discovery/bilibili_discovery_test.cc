@@ -28,13 +28,20 @@ using testing::FakeBilibiliDiscovery;
 struct Seen {
   std::mutex mu;
   std::vector<Instance> list;
+  std::vector<std::vector<std::string>> history;  // the hosts of every list handed on
   int calls = 0;
   Watch::Fn Fn() {
     return [this](const std::vector<Instance>& l) {
       std::lock_guard<std::mutex> lock(mu);
       list = l;
       ++calls;
+      history.emplace_back();
+      for (const auto& in : l) history.back().push_back(in.hostname);
     };
+  }
+  size_t Handed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return history.size();
   }
   std::vector<std::string> Hosts() {
     std::lock_guard<std::mutex> lock(mu);
@@ -116,6 +123,8 @@ class BilibiliDiscovery : public ::testing::Test {
     cfg_.bilibili.timeout = 1s;
     cfg_.bilibili.pollTimeout = 5s;
     cfg_.bilibili.retry = 100ms;
+    cfg_.bilibili.evictAfter = 600ms;  // 3 renewals, as the server's 90 s are to goim's 30 s
+    cfg_.bilibili.rejoinGrace = 0ms;
     ASSERT_EQ(cfg_.Validate(), "");
     env_.deployEnv = "dev";
     env_.host = "watcher";
@@ -154,6 +163,14 @@ TEST_F(BilibiliDiscovery, RegisterSendsGoimsFields) {
   EXPECT_EQ(meta["epoch"], self.epoch);
   EXPECT_FALSE(fake_->Find("dev", kComet, "comet-1").is_null());
   EXPECT_TRUE(reg->healthy());
+
+  // A node that serves no gRPC (job) still sends an address: the server refuses a register
+  // without one (-400, bilibili discovery v1.2.0).
+  auto job = backend->Register(Node(kJob, "job-1", ""));
+  auto jobs = fake_->Requests("/discovery/register");
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[1].Get("addrs"), "goim.job://job-1");
+  EXPECT_FALSE(fake_->Find("dev", kJob, "job-1").is_null());
 }
 
 TEST_F(BilibiliDiscovery, RenewsEachIntervalUpdatesByRegisteringAndCancelsOnClose) {
@@ -238,8 +255,12 @@ TEST_F(BilibiliDiscovery, WatchFollowsPollsAndWaitsForAnAbsentApplication) {
   }));
   fake_->Evict("dev", kComet, "goim-comet-a");
   ASSERT_TRUE(Eventually([&] { return comets.Hosts() == std::vector<std::string>{"comet-b"}; }));
+  // The last instance leaving answers no held poll (the server's broadcast cannot read the
+  // application any more): the -304 that ends the poll makes the watch read it again.
+  size_t recheck_fetches = fake_->Requests("/discovery/fetch").size();
   reg->Close();
   ASSERT_TRUE(Eventually([&] { return comets.Hosts().empty(); }));
+  EXPECT_GT(fake_->Requests("/discovery/fetch").size(), recheck_fetches);
 
   auto polls = fake_->Requests("/discovery/polls");
   ASSERT_FALSE(polls.empty());
@@ -381,6 +402,46 @@ TEST_F(BilibiliDiscovery, LostServerKeepsTheMembershipThenFollowsAgain) {
   ASSERT_TRUE(Eventually([&] {
     return comets.Hosts() == std::vector<std::string>{"comet-1", "comet-2"};
   }));
+}
+
+// A restarted server knows only the nodes that registered again since: for rejoinGrace the watch
+// keeps listing those it lacks (taking updates and newcomers), then drops those that did not come
+// back. Before, the first read after the restart handed on a list without them (logic deleted
+// their sessions).
+TEST_F(BilibiliDiscovery, AServerThatRestartedKeepsTheListUntilItsNodesRegisterAgain) {
+  cfg_.bilibili.rejoinGrace = 3s;
+  auto backend = NewB();
+  auto reg = backend->Register(Node(kComet, "comet-1", "10.6.0.1:3109"));  // renews every 200 ms
+  // goim's comet (renews every 30 s: registers again long after the restart) and one that died.
+  fake_->Put("dev", kComet, "sh001", "goim-comet-g", GoimComet("goim-comet-g", "10.6.0.2:3109"));
+  fake_->Put("dev", kComet, "sh001", "comet-dead", GoimComet("comet-dead", "10.6.0.3:3109"));
+  Seen comets;
+  auto w = backend->WatchApp(kComet, comets.Fn());
+  const std::vector<std::string> all{"comet-1", "comet-dead", "goim-comet-g"};
+  ASSERT_EQ(comets.Hosts(), all);
+  size_t before = comets.Handed();
+
+  fake_->Stop();
+  ASSERT_TRUE(Eventually([&] { return !w->connected(); }, 10s));
+  fake_->Start();  // empty; comet-1 registers again at its next renewal
+  ASSERT_TRUE(Eventually([&] { return w->connected() && reg->healthy(); }));
+  auto back = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return !fake_->Find("dev", kComet, "comet-1").is_null(); }));
+  json::Json again = GoimComet("goim-comet-g", "10.6.0.2:3109");
+  again["metadata"]["conn_count"] = "5";
+  fake_->Put("dev", kComet, "sh001", "goim-comet-g", again);  // goim's comet, registered again
+  ASSERT_TRUE(Eventually([&] {
+    auto g = comets.Get("goim-comet-g");
+    return g && g->conn_count == 5;
+  }));
+  // comet-dead never comes back: it leaves once the grace passed.
+  ASSERT_TRUE(Eventually([&] {
+    return comets.Hosts() == std::vector<std::string>{"comet-1", "goim-comet-g"};
+  }));
+  EXPECT_GE(std::chrono::steady_clock::now() - back, 3s - 200ms) << "left before rejoinGrace";
+  std::lock_guard<std::mutex> lock(comets.mu);
+  for (size_t i = before; i + 1 < comets.history.size(); ++i)
+    EXPECT_EQ(comets.history[i], all) << "list " << i << " handed on during the grace";
 }
 
 }  // namespace

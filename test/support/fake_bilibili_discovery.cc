@@ -9,11 +9,15 @@ namespace {
 
 std::string Key(const std::string& env, const std::string& appid) { return env + "/" + appid; }
 
-std::string Envelope(int code, const json::Json& data = nullptr) {
+// missing: the polls' error["-404"] member.
+std::string Envelope(int code, const json::Json& data = nullptr,
+                     const std::vector<std::string>* missing = nullptr) {
   json::Json v = json::Json::object();
   v["code"] = code;
-  v["message"] = "";
+  v["message"] = std::to_string(code);
+  v["ttl"] = 1;
   v["data"] = data;
+  if (missing) v["error"] = {{"-404", *missing}};
   return json::Dump(v);
 }
 
@@ -111,23 +115,23 @@ json::Json FakeBilibiliDiscovery::Info(const std::string& env, const std::string
 
 void FakeBilibiliDiscovery::Changed(const std::string& env, const std::string& appid) {
   auto it = apps_.find(Key(env, appid));
-  if (it != apps_.end()) {
-    bool empty = std::all_of(it->second.zones.begin(), it->second.zones.end(),
-                             [](const auto& z) { return z.second.empty(); });
-    if (empty) {
-      apps_.erase(it);  // as the server: an application without instances is gone (-404)
-    } else {
-      it->second.latest = Now();
-    }
+  if (it == apps_.end()) return;
+  bool empty = std::all_of(it->second.zones.begin(), it->second.zones.end(),
+                           [](const auto& z) { return z.second.empty(); });
+  if (empty) {
+    // As the server: an application without instances is gone (-404 to fetch), and the polls
+    // waiting for it are not answered (its broadcast fails to read it and gives up).
+    apps_.erase(it);
+    return;
   }
-  // The server answers a waiting poll with the changed application alone (null when it is gone).
+  it->second.latest = Now();
+  // The server answers a waiting poll with the changed application alone.
   json::Json data = json::Json::object();
   data[appid] = Info(env, appid);
-  std::string body = Envelope(0, data);
   for (auto p = held_.begin(); p != held_.end();) {
     if (p->env == env && std::count(p->apps.begin(), p->apps.end(), appid)) {
       net::HttpResponse r;
-      r.body = body;
+      r.body = Envelope(0, data, &p->missing);
       p->reply(r);
       p = held_.erase(p);
     } else {
@@ -197,7 +201,7 @@ std::string FakeBilibiliDiscovery::Answer(const Request& r, net::HttpReply* repl
   if (r.method == "POST" && r.path == "/discovery/register") {
     std::string status = r.Get("status");
     if (r.Get("zone").empty() || env.empty() || appid.empty() || host.empty() ||
-        (status != "1" && status != "2"))
+        All(r.params, "addrs").empty() || (status != "1" && status != "2"))
       return Envelope(-400);
     json::Json meta = json::Json::object();
     std::string err;
@@ -247,16 +251,21 @@ std::string FakeBilibiliDiscovery::Answer(const Request& r, net::HttpReply* repl
     std::vector<std::string> apps = All(r.params, "appid"), tss = All(r.params, "latest_timestamp");
     if (apps.size() != tss.size() || host.empty()) return Envelope(-400);
     json::Json data = json::Json::object();
+    std::vector<std::string> missing;
     for (size_t i = 0; i < apps.size(); ++i) {
-      auto it = apps_.find(Key(env, apps[i]));
-      if (it == apps_.end()) return Envelope(-404);
       char* end = nullptr;
       long long ts = std::strtoll(tss[i].c_str(), &end, 10);
       if (tss[i].empty() || *end != '\0') return Envelope(-400);
-      if (it->second.latest > ts) data[apps[i]] = Info(env, apps[i]);
+      auto it = apps_.find(Key(env, apps[i]));
+      if (it == apps_.end()) {
+        missing.push_back(apps[i]);
+      } else if (it->second.latest > ts) {
+        data[apps[i]] = Info(env, apps[i]);
+      }
     }
-    if (!data.empty()) return Envelope(0, data);
-    held_.push_back({env, apps, std::move(*reply), std::chrono::steady_clock::now() + hold_});
+    if (!data.empty()) return Envelope(0, data, &missing);
+    held_.push_back(
+        {env, apps, missing, std::move(*reply), std::chrono::steady_clock::now() + hold_});
     cv_.notify_all();
     return "";
   }

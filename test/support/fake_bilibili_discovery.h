@@ -1,13 +1,15 @@
 // A stand-in for bilibili discovery in tests: an HTTP server on 127.0.0.1 (a free port) serving
-// the endpoints goim's discovery SDK calls, with the server's semantics: register (form: zone,
-// env, appid, hostname, status 1|2, addrs, metadata a JSON object, else -400), renew and cancel
-// (-404 for an unknown instance), fetch (every zone when none is given; -404 for an application
-// without instances), polls (per application a latest_timestamp: answered at once with the
-// applications that changed since, -404 when one has no instances, else held until one of them
-// changes or `hold` passes, then -304) and nodes. Instances are kept per env and appid, by zone
-// and hostname; each change moves the application's latest_timestamp forward. Every request is
-// recorded. Stop closes the listener and every connection (a dead server); Start brings it back
-// on the same port with nothing registered (a restarted one). [thread-safe]
+// the endpoints goim's discovery SDK calls, with the semantics of bilibili discovery v1.2.0
+// (checked against it): register (form: zone, env, appid, hostname, addrs (at least one), status
+// 1|2, metadata a JSON object, else -400), renew and cancel (-404 for an unknown instance), fetch
+// (every zone when none is given; -404 for an application without instances), polls (per
+// application a latest_timestamp: answered at once with the applications that changed since, those
+// without instances listed under error["-404"]; else held until one of them changes or `hold`
+// passes, then -304; never -404, and an application losing its last instance answers no held poll)
+// and nodes. Instances are kept per env and appid, by zone and hostname; each change moves the
+// application's latest_timestamp forward. Every request is recorded. Stop closes the listener and
+// every connection (a dead server); Start brings it back on the same port with nothing registered
+// (a restarted one). [thread-safe]
 #pragma once
 
 #include <chrono>
@@ -66,6 +68,7 @@ class FakeBilibiliDiscovery {
   struct Poll {
     std::string env;
     std::vector<std::string> apps;
+    std::vector<std::string> missing;  // those without instances when it came
     net::HttpReply reply;
     std::chrono::steady_clock::time_point until;
   };
