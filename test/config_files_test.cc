@@ -137,7 +137,7 @@ TEST(ConfigFiles, DiscoveryValuesNameTheKey) {
   EXPECT_EQ(bili.discovery.bilibili.renewInterval, std::chrono::seconds(30));
   EXPECT_EQ(bili.discovery.bilibili.pollTimeout, std::chrono::seconds(40));
   EXPECT_EQ(bili.discovery.bilibili.evictAfter, std::chrono::seconds(90));
-  EXPECT_EQ(bili.discovery.bilibili.rejoinGrace, std::chrono::seconds(30));
+  EXPECT_EQ(bili.discovery.bilibili.rejoinGrace, std::chrono::seconds(45));
   conf::Options bo;
   bo.sets.emplace_back("discovery.bilibili.nodes", "[\"127.0.0.1:7171\"]");
   conf::LoadText("", bo, &bili);

@@ -125,8 +125,15 @@ void BilibiliRegistration::Run() {
     } else {
       BilibiliReply r = client_.Post("/discovery/renew", Identity(), Ms(cfg_.timeout));
       if (r.answered && r.code == kNotFound) {
-        // Evicted, or the server restarted without it: register again at once.
-        health_.Set(false, r.node + " no longer has the instance (renew: -404)");
+        // Evicted, or the server restarted (or lost it) meanwhile: register again at once. Only
+        // an eviction is a lapse: after a restart the other nodes keep listing this one for their
+        // rejoinGrace, and a lapse would make a router rebuild its table for nothing.
+        if (std::chrono::steady_clock::now() - last_ok >= evicted_after) {
+          health_.Set(false, r.node + " evicted the instance (renew: -404)");
+        } else {
+          LOG(WARNING) << "discovery: " << r.node << " no longer had this node (restarted?), "
+                       << "registering again name=" << name_;
+        }
         gone = true;
         err = Register();
         if (err.empty()) {

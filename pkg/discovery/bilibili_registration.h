@@ -7,8 +7,10 @@
 // Metadata changes (connection counts) are written by registering again, which replaces the whole
 // record (goim's comet uses /discovery/set instead; one endpoint fewer to depend on).
 // The server evicts an instance not renewed for 90 s: when renewals fail for
-// discovery.bilibili.evictAfter (90 s) or the server answers -404, healthy() turns false (logged,
-// counted) until the instance is registered again. [thread-safe]
+// discovery.bilibili.evictAfter (90 s), healthy() turns false (logged, counted) until the instance
+// is registered again. A renewal answered -404 sooner (a server that restarted, or lost it)
+// registers again without a lapse: the other nodes keep this one listed meanwhile (rejoinGrace).
+// [thread-safe]
 #pragma once
 
 #include <atomic>

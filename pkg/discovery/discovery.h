@@ -78,8 +78,9 @@ struct Config {
     // this long count this node's registration as lapsed.
     conf::Duration evictAfter = std::chrono::seconds(90);
     // After the server was lost (or restarted empty), instances missing from its answers stay
-    // listed this long: the other nodes register again at their next renewal (goim's: 30 s).
-    conf::Duration rejoinGrace = std::chrono::seconds(30);
+    // listed this long: the other nodes register again at their next renewal (goim's: every
+    // 30 s), so it must exceed every node's renewInterval.
+    conf::Duration rejoinGrace = std::chrono::seconds(45);
     void Bind(conf::Binder& b) {
       b.Field("nodes", nodes);
       b.Field("renewInterval", renewInterval);
