@@ -179,20 +179,23 @@ bool BilibiliWatch::Apply(const std::string& app, const json::Json& info) {
   return true;
 }
 
+std::string BilibiliWatch::Fetch(const std::string& app, json::Json* info) {
+  BilibiliReply r = client_.Get("/discovery/fetch",
+                                {{"appid", app}, {"env", env_}, {"status", "1"}}, Ms(cfg_.timeout));
+  *info = nullptr;  // -404: no instance at all
+  if (!r.answered) return "fetch " + app + ": " + r.node + ": " + r.error;
+  if (r.code == kNotFound) return "";
+  if (r.code != 0)
+    return "fetch " + app + ": " + r.node + " answered code " + std::to_string(r.code);
+  std::string err;
+  if (!json::Parse(r.data, info, &err)) return "fetch " + app + ": " + err;
+  return "";
+}
+
 std::string BilibiliWatch::Resync(bool all) {
   std::map<std::string, json::Json> infos;
   for (const auto& app : apps_) {
-    BilibiliReply r = client_.Get(
-        "/discovery/fetch", {{"appid", app}, {"env", env_}, {"status", "1"}}, Ms(cfg_.timeout));
-    if (!r.answered) return "fetch " + app + ": " + r.node + ": " + r.error;
-    if (r.code == kNotFound) {
-      infos[app] = nullptr;  // no instance at all
-      continue;
-    }
-    if (r.code != 0)
-      return "fetch " + app + ": " + r.node + " answered code " + std::to_string(r.code);
-    std::string err;
-    if (!json::Parse(r.data, &infos[app], &err)) return "fetch " + app + ": " + err;
+    if (std::string err = Fetch(app, &infos[app]); !err.empty()) return err;
   }
   std::set<std::string> changed;
   for (const auto& app : apps_) {
@@ -242,16 +245,8 @@ std::string BilibiliWatch::Recheck() {
       std::lock_guard<std::mutex> lock(mu_);
       if (lists_[app].empty()) continue;
     }
-    BilibiliReply r = client_.Get(
-        "/discovery/fetch", {{"appid", app}, {"env", env_}, {"status", "1"}}, Ms(cfg_.timeout));
-    json::Json info;  // null: no instance at all
-    if (!r.answered) {
-      err = "fetch " + app + ": " + r.node + ": " + r.error;
-    } else if (r.code != 0 && r.code != kNotFound) {
-      err = "fetch " + app + ": " + r.node + " answered code " + std::to_string(r.code);
-    } else if (r.code == 0 && !json::Parse(r.data, &info, &err)) {
-      err = "fetch " + app + ": " + err;
-    }
+    json::Json info;
+    err = Fetch(app, &info);
     if (!err.empty()) break;
     if (Apply(app, info)) changed.insert(app);
   }

@@ -58,6 +58,8 @@ class BilibiliWatch : public Watch {
   // Reads every application with fetch and publishes those that changed (all when `all`); "" or
   // the error.
   std::string Resync(bool all);
+  // Reads app with fetch into *info (null when it has no instance); "" or the error.
+  std::string Fetch(const std::string& app, json::Json* info);
   // One polls round: applies and publishes what changed; "" or the error; *absent on -404.
   std::string Poll(bool* absent);
   // After a -304: reads again with fetch each application still listed; "" or the error.

@@ -302,8 +302,8 @@ TEST_F(KafkaCluster, TwoCometsTwoJobsDeliverEachRoomPushExactlyOnce) {
 }
 
 // Commits every 3 s, so a job killed mid-stream dies with delivered but uncommitted messages:
-// they must come again (duplicates), and nothing may be lost. (At 1 s a kill landed right after a
-// commit about once in ten runs on a loaded machine, and the test could not tell.)
+// they must come again (duplicates), and nothing may be lost. (At 1 s a kill once landed right
+// after a commit, in a ctest --repeat run on a loaded machine, and the test could not tell.)
 class KafkaJobKill : public KafkaCluster {
   KafkaClusterOptions Options() override {
     KafkaClusterOptions o;
